@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { runMockCommand } from './mock-command.js';
+import { MOCK_VERSION } from '../mock/index.js';
+
+const USAGE = `beia ${MOCK_VERSION}: mock server and tools for the BEIA image API
+
+Usage:
+  beia mock [--host 127.0.0.1] [--port 8080] [--config FILE] [--admin-token TOKEN] [--quiet]
+  beia --version
+  beia help [command]
+
+Run "beia mock --help" for the mock's options and environment variables.`;
+
+/** argv -> a command; each command parses its own options and returns an exit code. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'mock':
+      return runMockCommand(rest, process.env);
+    case '--version':
+    case '-v':
+      console.log(MOCK_VERSION);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      if (rest[0] === 'mock') return runMockCommand(['--help'], process.env);
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`beia: unknown command "${command}".\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`beia: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,151 @@
+import { Hono, type Context } from 'hono';
+import type { ErrorCode } from '../../contract/index.js';
+import { ERROR_CATALOGUE } from '../../contract/index.js';
+import { ConfigError, readLicensePatch, type MockConfig } from '../config/index.js';
+import { readInt, readNumber, readObject, readEnum, readString } from '../config/reader.js';
+import { secretsEqual } from '../pipeline/request-state.js';
+import { FAULT_TYPES, type FaultSpec, type LicenseState, type MockStore } from '../store/index.js';
+
+export interface AdminDeps {
+  config: MockConfig;
+  store: MockStore;
+  version: string;
+  /** When set, every admin call but health needs it as `Authorization: Bearer <token>`. */
+  adminToken?: string;
+}
+
+/**
+ * The admin API under `/__admin` (README, "Admin API"): licenses, reset, journal and faults,
+ * all JSON. API keys never leave the mock: licenses show `apiKey: "***"`.
+ */
+export function adminRoutes(deps: AdminDeps): Hono {
+  const { store, config } = deps;
+  const admin = new Hono();
+
+  admin.get('/health', async (c) => c.json({ status: 'ok', version: deps.version, inFlight: await store.inFlight() }));
+
+  admin.use('*', async function requireAdminToken(c, next) {
+    if (deps.adminToken === undefined) return next();
+    const header = c.req.header('authorization') ?? '';
+    const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? c.req.header('x-beia-admin-token') ?? '';
+    if (!secretsEqual(given.trim(), deps.adminToken)) {
+      return adminError(c, 'admin_unauthorized', 'The admin API needs the token given to --admin-token: send Authorization: Bearer <token>.');
+    }
+    return next();
+  });
+
+  admin.get('/licenses', async (c) => c.json((await store.listLicenses()).map(masked)));
+
+  admin.get('/licenses/:id', async (c) => {
+    const license = await store.getLicense(c.req.param('id'));
+    return license ? c.json(masked(license)) : noLicense(c, c.req.param('id'));
+  });
+
+  admin.patch('/licenses/:id', async (c) => {
+    const id = c.req.param('id');
+    const current = await store.getLicense(id);
+    if (!current) return noLicense(c, id);
+    const patch = await readJson(c, (body) => readLicensePatch(body, 'body', current));
+    if (patch instanceof Response) return patch;
+    return c.json(masked((await store.updateLicense(id, patch))!));
+  });
+
+  admin.put('/licenses/:id', async (c) => {
+    const licenseId = c.req.param('id');
+    const license = await readJson(c, (body) => {
+      const raw = readObject(body, 'body', ['licenseId', 'apiKey', 'credits', 'allowedIps', 'maxConcurrent']);
+      if (raw.licenseId !== undefined && raw.licenseId !== licenseId) throw new ConfigError('body.licenseId', `"${licenseId}" as in the URL, or nothing`, raw.licenseId);
+      const apiKey = readString(raw.apiKey, 'body.apiKey');
+      const { credits, allowedIps, maxConcurrent } = readLicensePatch({ ...raw, licenseId: undefined }, 'body', { credits: 0, allowedIps: [], maxConcurrent: 2 });
+      return { licenseId, apiKey, credits, allowedIps, maxConcurrent };
+    });
+    if (license instanceof Response) return license;
+    return c.json(masked(await store.putLicense(license)));
+  });
+
+  admin.post('/reset', async (c) => {
+    await store.reset(config.licenses);
+    return c.json({ reset: true, licenses: (await store.listLicenses()).map(masked) });
+  });
+
+  admin.get('/journal', async (c) => {
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? undefined : Number(limitText);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      return adminError(c, 'admin_invalid_request', `limit is "${limitText}"; expected a whole number of entries, e.g. ?limit=20.`);
+    }
+    const licenseId = c.req.query('licenseId');
+    const filter: { licenseId?: string; limit?: number } = {};
+    if (licenseId !== undefined) filter.licenseId = licenseId;
+    if (limit !== undefined) filter.limit = limit;
+    return c.json(await store.listJournal(filter));
+  });
+
+  admin.delete('/journal', async (c) => {
+    await store.clearJournal();
+    return c.json({ cleared: true });
+  });
+
+  admin.get('/faults', async (c) => c.json(await store.listFaults()));
+
+  admin.post('/faults', async (c) => {
+    const spec = await readJson(c, readFaultSpec);
+    if (spec instanceof Response) return spec;
+    return c.json(await store.armFault(spec), 201);
+  });
+
+  admin.delete('/faults', async (c) => {
+    await store.clearFaults();
+    return c.json({ cleared: true });
+  });
+
+  admin.delete('/faults/:id', async (c) => {
+    const id = c.req.param('id');
+    return (await store.removeFault(id)) ? c.json({ removed: id }) : adminError(c, 'admin_not_found', `No armed fault "${id}". GET /__admin/faults lists them.`);
+  });
+
+  admin.notFound((c) =>
+    adminError(c, 'admin_not_found', `No admin route ${c.req.method} ${c.req.path}. Routes: /health, /licenses, /licenses/:id, /reset, /journal, /faults (README, "Admin API").`),
+  );
+  return admin;
+}
+
+/** Reads a fault to arm: `{type, licenseId?, count? | probability?, latencyMs?}`. */
+export function readFaultSpec(body: unknown): FaultSpec {
+  const raw = readObject(body, 'body', ['type', 'licenseId', 'count', 'probability', 'latencyMs']);
+  const spec: FaultSpec = { type: readEnum(raw.type, 'body.type', FAULT_TYPES) };
+  if (raw.licenseId !== undefined) spec.licenseId = readString(raw.licenseId, 'body.licenseId');
+  if (raw.count !== undefined && raw.probability !== undefined) throw new ConfigError('body', 'either count or probability, not both', 'both');
+  if (raw.probability !== undefined) spec.probability = readNumber(raw.probability, 'body.probability', 0, 1);
+  else spec.count = raw.count === undefined ? 1 : readInt(raw.count, 'body.count', 1, 1_000_000);
+  if (spec.type === 'latency') spec.latencyMs = readInt(raw.latencyMs, 'body.latencyMs', 0, 86_400_000);
+  else if (raw.latencyMs !== undefined) throw new ConfigError('body.latencyMs', 'nothing unless type is "latency"', raw.latencyMs);
+  return spec;
+}
+
+function masked(license: LicenseState) {
+  return { ...license, apiKey: '***' };
+}
+
+async function readJson<T>(c: Context, read: (body: unknown) => T): Promise<T | Response> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    return adminError(c, 'admin_invalid_request', 'The body is not JSON. Send Content-Type: application/json and a JSON object.');
+  }
+  try {
+    return read(body);
+  } catch (error) {
+    if (error instanceof ConfigError) return adminError(c, 'admin_invalid_request', `${error.message}.`);
+    throw error;
+  }
+}
+
+function noLicense(c: Context, id: string): Response {
+  return adminError(c, 'admin_not_found', `No license "${id}". GET /__admin/licenses lists them; PUT /__admin/licenses/${id} creates it.`);
+}
+
+function adminError(c: Context, code: ErrorCode, message: string): Response {
+  return c.json({ error: { code, message } }, ERROR_CATALOGUE[code].status as 400 | 401 | 404);
+}

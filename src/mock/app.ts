@@ -1,0 +1,111 @@
+import { Hono } from 'hono';
+import { HEADER, IMAGE_PATH } from '../contract/index.js';
+import { adminRoutes } from './admin/admin-routes.js';
+import { DEFAULT_CONFIG, type MockConfig } from './config/index.js';
+import { ApiError } from './http/api-error.js';
+import { errorResponse } from './http/respond.js';
+import { imageRoute, type MockEnv } from './image-route.js';
+import { silentLogger, type RequestLogger } from './logger.js';
+import { MemoryStore, type MockStore } from './store/index.js';
+import { MOCK_VERSION } from './version.js';
+
+export interface MockAppOptions {
+  /** A validated config (see `validateConfig`); the embedded default when absent. */
+  config?: MockConfig;
+  /** The state; a fresh {@link MemoryStore} of the config's licenses when absent. */
+  store?: MockStore;
+  /** One call per request; silent when absent. */
+  logger?: RequestLogger;
+  /** Token required by the admin API; open when absent. */
+  adminToken?: string;
+  /** Source of randomness for jitter and fault probabilities. */
+  random?: () => number;
+  /** Aborted at shutdown, so hanging faults end at once. */
+  shutdown?: AbortSignal;
+}
+
+export interface MockApp {
+  app: Hono<MockEnv>;
+  store: MockStore;
+  config: MockConfig;
+}
+
+/**
+ * Builds the mock as a Hono app, without listening: test it in-process with `app.request()`,
+ * or serve it with `startMockServer`. The image route's pipeline is in `image-route.ts`, its
+ * checks in `pipeline/checks.ts`, in the order of `config.rules.checkOrder`.
+ *
+ * @example
+ * ```ts
+ * const { app } = createMockApp();
+ * const res = await app.request('/__admin/health');
+ * ```
+ */
+export function createMockApp(options: MockAppOptions = {}): MockApp {
+  const config = options.config ?? DEFAULT_CONFIG;
+  const store = options.store ?? new MemoryStore(config.licenses, { maxJournalEntries: config.journal.maxEntries });
+  const logger = options.logger ?? silentLogger;
+  const app = new Hono<MockEnv>();
+
+  app.use('*', async function identifyMock(c, next) {
+    await next();
+    c.res.headers.set(HEADER.mockVersion, MOCK_VERSION);
+  });
+
+  app.use('*', async function logAndJournal(c, next) {
+    const started = performance.now();
+    await next();
+    const record = c.get('record') ?? {};
+    const status = record.clientGone ? 499 : c.res.status;
+    const durationMs = Math.round(performance.now() - started);
+    const line = {
+      time: new Date().toISOString(),
+      level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
+      msg: 'request',
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      durationMs,
+      ...defined({
+        remoteAddress: record.remoteAddress,
+        licenseId: record.licenseId,
+        code: record.code,
+        scenario: record.scenario,
+        fault: record.fault,
+        creditsRemaining: record.creditsRemaining,
+      }),
+    } as const;
+    logger(line);
+    if (!c.req.path.startsWith('/__admin')) {
+      const { level: _level, msg: _msg, ...entry } = line;
+      await store.appendJournal({ ...entry, parts: record.parts ?? [] });
+    }
+  });
+
+  app.route('/__admin', adminRoutes({ config, store, version: MOCK_VERSION, ...(options.adminToken ? { adminToken: options.adminToken } : {}) }));
+
+  app.post(
+    IMAGE_PATH,
+    imageRoute({ config, store, random: options.random ?? Math.random, shutdown: options.shutdown ?? new AbortController().signal, version: MOCK_VERSION }),
+  );
+  app.all(IMAGE_PATH, (c) => {
+    const response = errorResponse(new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${IMAGE_PATH}. Send POST with a multipart/form-data body.`), config.rules.errorBody);
+    response.headers.set('Allow', 'POST');
+    return response;
+  });
+
+  app.notFound((c) =>
+    errorResponse(new ApiError('not_found', `No route ${c.req.method} ${c.req.path}. The BEIA API has one route: POST ${IMAGE_PATH}; the mock's controls are under /__admin.`), config.rules.errorBody),
+  );
+
+  app.onError((error, c) => {
+    console.error(`beia mock: unexpected error on ${c.req.method} ${c.req.path}:`, error);
+    return errorResponse(new ApiError('internal_error', 'The mock failed unexpectedly; this is a bug in beia-kit, please report it with the log line above.'), config.rules.errorBody);
+  });
+
+  return { app, store, config };
+}
+
+function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,124 @@
+/** The checks of the image route, each answering one status (CONTRACT.md M1). */
+export const CHECK_NAMES = [
+  'ip-allowlist',
+  'content-type',
+  'form',
+  'license-header',
+  'auth',
+  'credits',
+  'slot',
+  'image',
+] as const;
+
+export type CheckName = (typeof CHECK_NAMES)[number];
+
+/** One license the mock accepts. */
+export interface LicenseConfig {
+  licenseId: string;
+  apiKey: string;
+  /** Credits left; one is spent for each 200 (M2). */
+  credits: number;
+  /** Source addresses or CIDR blocks allowed to call with this license (D8). */
+  allowedIps: string[];
+  /** Images in processing at once for this license before a 429 (M7). */
+  maxConcurrent: number;
+}
+
+/** The whole configuration of the mock: one typed object, validated once at the edge. */
+export interface MockConfig {
+  licenses: LicenseConfig[];
+  processing: {
+    /** Fixed processing time of every image (M8). */
+    delayMs: number;
+    /** Extra processing time per megapixel of the input (M8). */
+    msPerMegapixel: number;
+    /** Up to this much more time, drawn at random per request (M8). */
+    jitterMs: number;
+    /** Images in processing at once across all licenses before a 429 (M7). */
+    maxConcurrent: number;
+    /** Value of `Retry-After` on a 429, in seconds. */
+    retryAfterSeconds: number;
+  };
+  limits: {
+    /** Largest accepted image file; larger is a 413 (M10). */
+    maxUploadBytes: number;
+    /** Largest accepted text field. */
+    maxFieldBytes: number;
+    /** Most parts (fields and files together) in one form. */
+    maxParts: number;
+    /** Most pixels in an input image (decompression bombs); more is a 415 (M10). */
+    maxInputPixels: number;
+    /** Time allowed to receive the whole request; a slower sender gets a 408. */
+    requestTimeoutMs: number;
+  };
+  images: {
+    /** The result keeps the input's size, scaled down to fit this many pixels per side (M6). */
+    maxSide: number;
+  };
+  network: {
+    /** Peers whose `X-Forwarded-For` is believed. Empty: the header is ignored. */
+    trustedProxies: string[];
+  };
+  rules: {
+    /** Order of the checks; the first that fails answers (M1). */
+    checkOrder: CheckName[];
+    /** A missing `License-Id` header is a 400 (D3); false accepts requests without it. */
+    requireLicenseHeader: boolean;
+    /** Send `Credits-Remaining` on errors once the license is known (M3). */
+    creditsRemainingOnErrors: boolean;
+    /** Only `true/false/1/0` for `includeCroppedImage`; false reads anything else as false (M4). */
+    strictBooleans: boolean;
+    /** How multipart/mixed parts are labelled (M5). */
+    partLabels: 'content-disposition' | 'content-id' | 'both';
+    /** Body of the `credits` part: the bare integer, or `{"credits":N}` (M5). */
+    creditsPartFormat: 'text' | 'json';
+    /** Error bodies: the JSON envelope, plain text, or none (M9). */
+    errorBody: 'json' | 'text' | 'none';
+    /** Honour the `X-Beia-Mock-Scenario` header. */
+    scenarioHeader: boolean;
+  };
+  journal: {
+    /** The request journal keeps the newest this many entries. */
+    maxEntries: number;
+  };
+  faults: {
+    /** A `hang` fault closes the connection after this long if the client has not. */
+    maxHangMs: number;
+  };
+}
+
+/** The vendor page's own example credentials, so its curl line works with only the URL changed. */
+export const DEFAULT_LICENSE: LicenseConfig = {
+  licenseId: '1234',
+  apiKey: '5678',
+  credits: 100,
+  allowedIps: ['127.0.0.1', '::1'],
+  maxConcurrent: 2,
+};
+
+/** Every default, in one place; README's configuration table mirrors it. */
+export const DEFAULT_CONFIG: MockConfig = {
+  licenses: [DEFAULT_LICENSE],
+  processing: { delayMs: 0, msPerMegapixel: 0, jitterMs: 0, maxConcurrent: 64, retryAfterSeconds: 1 },
+  limits: {
+    maxUploadBytes: 20 * 1024 * 1024,
+    maxFieldBytes: 1024,
+    maxParts: 8,
+    maxInputPixels: 50_000_000,
+    requestTimeoutMs: 60_000,
+  },
+  images: { maxSide: 2048 },
+  network: { trustedProxies: [] },
+  rules: {
+    checkOrder: [...CHECK_NAMES],
+    requireLicenseHeader: true,
+    creditsRemainingOnErrors: true,
+    strictBooleans: true,
+    partLabels: 'content-disposition',
+    creditsPartFormat: 'text',
+    errorBody: 'json',
+    scenarioHeader: true,
+  },
+  journal: { maxEntries: 1000 },
+  faults: { maxHangMs: 120_000 },
+};

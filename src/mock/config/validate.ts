@@ -1,0 +1,147 @@
+import { ipEntryProblem } from '../net/ip.js';
+import {
+  ConfigError,
+  readArray,
+  readBoolean,
+  readEnum,
+  readInt,
+  readObject,
+  readString,
+  type Json,
+} from './reader.js';
+import { CHECK_NAMES, DEFAULT_CONFIG, DEFAULT_LICENSE, type CheckName, type LicenseConfig, type MockConfig } from './types.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Validates a parsed config file and fills in the defaults. Every section and every key is
+ * optional; a key that is unknown or a value of the wrong kind is refused with a
+ * {@link ConfigError} that names the path, e.g. `config.licenses[0].credits: expected an
+ * integer from 0 to ..., got number -1`.
+ *
+ * @example
+ * ```ts
+ * const config = validateConfig({ processing: { delayMs: 200 } });
+ * config.licenses[0].licenseId; // '1234', the default license
+ * ```
+ */
+export function validateConfig(input: unknown, path = 'config'): MockConfig {
+  const root = readObject(input ?? {}, path, ['$schema', 'licenses', 'processing', 'limits', 'images', 'network', 'rules', 'journal', 'faults']);
+  const d = DEFAULT_CONFIG;
+  const licenses =
+    root.licenses === undefined ? d.licenses.map((l) => ({ ...l, allowedIps: [...l.allowedIps] })) : readLicenses(root.licenses, `${path}.licenses`);
+
+  const processing = section(root, path, 'processing', d.processing);
+  const limits = section(root, path, 'limits', d.limits);
+  const images = section(root, path, 'images', d.images);
+  const network = section(root, path, 'network', d.network);
+  const rules = section(root, path, 'rules', d.rules);
+  const journal = section(root, path, 'journal', d.journal);
+  const faults = section(root, path, 'faults', d.faults);
+  const at = (name: string, key: string) => `${path}.${name}.${key}`;
+
+  return {
+    licenses,
+    processing: {
+      delayMs: readInt(processing.delayMs, at('processing', 'delayMs'), 0, DAY_MS),
+      msPerMegapixel: readInt(processing.msPerMegapixel, at('processing', 'msPerMegapixel'), 0, DAY_MS),
+      jitterMs: readInt(processing.jitterMs, at('processing', 'jitterMs'), 0, DAY_MS),
+      maxConcurrent: readInt(processing.maxConcurrent, at('processing', 'maxConcurrent'), 1, 100_000),
+      retryAfterSeconds: readInt(processing.retryAfterSeconds, at('processing', 'retryAfterSeconds'), 0, 86_400),
+    },
+    limits: {
+      maxUploadBytes: readInt(limits.maxUploadBytes, at('limits', 'maxUploadBytes'), 1, 2 ** 31),
+      maxFieldBytes: readInt(limits.maxFieldBytes, at('limits', 'maxFieldBytes'), 16, 1024 * 1024),
+      maxParts: readInt(limits.maxParts, at('limits', 'maxParts'), 3, 1000),
+      maxInputPixels: readInt(limits.maxInputPixels, at('limits', 'maxInputPixels'), 1, 2 ** 32),
+      requestTimeoutMs: readInt(limits.requestTimeoutMs, at('limits', 'requestTimeoutMs'), 100, DAY_MS),
+    },
+    images: {
+      maxSide: readInt(images.maxSide, at('images', 'maxSide'), 16, 16_384),
+    },
+    network: {
+      trustedProxies: readIpList(network.trustedProxies, at('network', 'trustedProxies')),
+    },
+    rules: {
+      checkOrder: readCheckOrder(rules.checkOrder, at('rules', 'checkOrder')),
+      requireLicenseHeader: readBoolean(rules.requireLicenseHeader, at('rules', 'requireLicenseHeader')),
+      creditsRemainingOnErrors: readBoolean(rules.creditsRemainingOnErrors, at('rules', 'creditsRemainingOnErrors')),
+      strictBooleans: readBoolean(rules.strictBooleans, at('rules', 'strictBooleans')),
+      partLabels: readEnum(rules.partLabels, at('rules', 'partLabels'), ['content-disposition', 'content-id', 'both'] as const),
+      creditsPartFormat: readEnum(rules.creditsPartFormat, at('rules', 'creditsPartFormat'), ['text', 'json'] as const),
+      errorBody: readEnum(rules.errorBody, at('rules', 'errorBody'), ['json', 'text', 'none'] as const),
+      scenarioHeader: readBoolean(rules.scenarioHeader, at('rules', 'scenarioHeader')),
+    },
+    journal: { maxEntries: readInt(journal.maxEntries, at('journal', 'maxEntries'), 0, 1_000_000) },
+    faults: { maxHangMs: readInt(faults.maxHangMs, at('faults', 'maxHangMs'), 0, DAY_MS) },
+  };
+}
+
+/** A section of the file merged over its defaults, with its keys checked against them. */
+function section<T extends object>(root: Json, path: string, name: string, defaults: T): Json {
+  if (root[name] === undefined) return { ...defaults } as Json;
+  const given = readObject(root[name], `${path}.${name}`, Object.keys(defaults));
+  return { ...defaults, ...given };
+}
+
+const LICENSE_KEYS = ['licenseId', 'apiKey', 'credits', 'allowedIps', 'maxConcurrent'];
+
+function readLicenses(value: unknown, path: string): LicenseConfig[] {
+  const licenses = readArray(value, path, (entry, at) => readLicense(entry, at));
+  const seen = new Set<string>();
+  licenses.forEach((license, index) => {
+    if (seen.has(license.licenseId)) {
+      throw new ConfigError(`${path}[${index}].licenseId`, 'a licenseId not used by another license', license.licenseId);
+    }
+    seen.add(license.licenseId);
+  });
+  return licenses;
+}
+
+function readLicense(value: unknown, path: string): LicenseConfig {
+  const raw = readObject(value, path, LICENSE_KEYS);
+  return {
+    licenseId: readString(raw.licenseId, `${path}.licenseId`),
+    apiKey: readString(raw.apiKey, `${path}.apiKey`),
+    ...readLicensePatch({ ...raw, licenseId: undefined, apiKey: undefined }, path, {
+      credits: DEFAULT_LICENSE.credits,
+      allowedIps: DEFAULT_LICENSE.allowedIps,
+      maxConcurrent: DEFAULT_LICENSE.maxConcurrent,
+    }),
+  };
+}
+
+/** The changeable settings of a license (admin API `PATCH`), over the given current values. */
+export function readLicensePatch(
+  value: unknown,
+  path: string,
+  current: Pick<LicenseConfig, 'credits' | 'allowedIps' | 'maxConcurrent'> & { apiKey?: string },
+): { credits: number; allowedIps: string[]; maxConcurrent: number; apiKey?: string } {
+  const raw = readObject(value, path, LICENSE_KEYS);
+  if (raw.licenseId !== undefined) throw new ConfigError(`${path}.licenseId`, 'nothing (a license id cannot change; PUT a new license instead)', raw.licenseId);
+  const patch = {
+    credits: raw.credits === undefined ? current.credits : readInt(raw.credits, `${path}.credits`, 0),
+    allowedIps: raw.allowedIps === undefined ? [...current.allowedIps] : readIpList(raw.allowedIps, `${path}.allowedIps`),
+    maxConcurrent: raw.maxConcurrent === undefined ? current.maxConcurrent : readInt(raw.maxConcurrent, `${path}.maxConcurrent`, 0, 100_000),
+  };
+  const apiKey = raw.apiKey === undefined ? current.apiKey : readString(raw.apiKey, `${path}.apiKey`);
+  return apiKey === undefined ? patch : { ...patch, apiKey };
+}
+
+function readIpList(value: unknown, path: string): string[] {
+  return readArray(value, path, (entry, at) => {
+    const text = readString(entry, at);
+    const problem = ipEntryProblem(text);
+    if (problem) throw new ConfigError(at, `an IP address or CIDR block (${problem})`, text);
+    return text;
+  });
+}
+
+function readCheckOrder(value: unknown, path: string): CheckName[] {
+  const order = readArray(value, path, (entry, at) => readEnum(entry, at, CHECK_NAMES));
+  const missing = CHECK_NAMES.filter((name) => !order.includes(name));
+  if (missing.length > 0 || order.length !== CHECK_NAMES.length) {
+    throw new ConfigError(path, `each of ${CHECK_NAMES.join(', ')} exactly once`, value);
+  }
+  return order;
+}

@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import busboy from 'busboy';
+import { FIELD } from '../../contract/index.js';
+import { ApiError, ClientGoneError } from '../http/api-error.js';
+import type { JournalPart } from '../store/index.js';
+
+export interface FormLimits {
+  maxUploadBytes: number;
+  maxFieldBytes: number;
+  maxParts: number;
+}
+
+export interface UploadedFile {
+  filename?: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export interface ParsedForm {
+  /** Text fields by name; each name at most once. */
+  fields: Map<string, string>;
+  /** The `image` part, when it was sent as a file. */
+  image?: UploadedFile;
+  /** Every part, in order, as the journal records it. */
+  parts: JournalPart[];
+}
+
+const SECRET_FIELDS = new Set<string>([FIELD.apiKey]);
+
+/**
+ * Streams a multipart/form-data body (RFC 7578) through busboy. Each bad input becomes an
+ * {@link ApiError} with its catalogue code; a client that goes away becomes a
+ * {@link ClientGoneError}. The promise always settles, even when the client aborts mid-upload,
+ * because the body's `error`/`close` and the `signal` are listened to as well as busboy's own
+ * events. On failure the rest of the body is not read; the HTTP layer drains or drops it.
+ *
+ * @example
+ * ```ts
+ * const form = await parseForm(incoming, incoming.headers['content-type'], limits, signal);
+ * form.fields.get('licenseId');
+ * ```
+ */
+export function parseForm(body: Readable, contentType: string, limits: FormLimits, signal: AbortSignal): Promise<ParsedForm> {
+  return new Promise<ParsedForm>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        limits: {
+          fileSize: limits.maxUploadBytes,
+          fieldSize: limits.maxFieldBytes,
+          parts: limits.maxParts,
+          fields: limits.maxParts,
+          files: limits.maxParts,
+        },
+      });
+    } catch (error) {
+      reject(new ApiError('unsupported_content_type', `Failed to read the form: ${(error as Error).message}. Send Content-Type: multipart/form-data; boundary=... as your HTTP library builds it.`));
+      return;
+    }
+
+    const fields = new Map<string, string>();
+    const parts: JournalPart[] = [];
+    let image: UploadedFile | undefined;
+    let pendingFiles = 0;
+    let parserClosed = false;
+    let settled = false;
+
+    const finish = (outcome: Error | ParsedForm) => {
+      if (settled) return;
+      settled = true;
+      body.off('error', onBodyError);
+      body.off('close', onBodyClose);
+      signal.removeEventListener('abort', onAbort);
+      if (outcome instanceof Error) {
+        body.unpipe(parser);
+        parser.removeAllListeners();
+        parser.on('error', () => {});
+        parser.destroy();
+        reject(outcome);
+      } else {
+        resolve(outcome);
+      }
+    };
+    const maybeDone = () => {
+      if (parserClosed && pendingFiles === 0) finish(image ? { fields, image, parts } : { fields, parts });
+    };
+    const seen = new Set<string>();
+    const claimName = (name: string): boolean => {
+      if (seen.has(name)) {
+        finish(new ApiError('duplicate_field', `Field "${name}" was sent more than once. Send each form field once.`));
+        return false;
+      }
+      seen.add(name);
+      return true;
+    };
+
+    parser.on('field', (name, value, info) => {
+      if (settled || !claimName(name)) return;
+      if (info.valueTruncated) {
+        finish(new ApiError('invalid_field', `Field "${name}" is longer than ${limits.maxFieldBytes} bytes. Send the value alone, without padding.`));
+        return;
+      }
+      fields.set(name, value);
+      const part: JournalPart = { name, kind: 'field', size: Buffer.byteLength(value) };
+      if (!SECRET_FIELDS.has(name)) {
+        part.value = value.slice(0, 64);
+        part.sha256 = sha256(Buffer.from(value));
+      }
+      parts.push(part);
+    });
+
+    parser.on('file', (name, stream, info) => {
+      stream.on('error', (error: Error) => finish(new ApiError('malformed_multipart', `Failed to read file part "${name}": ${error.message}.`)));
+      if (settled || !claimName(name)) {
+        stream.resume();
+        return;
+      }
+      pendingFiles += 1;
+      const chunks: Buffer[] = [];
+      const hash = createHash('sha256');
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        hash.update(chunk);
+        size += chunk.length;
+      });
+      stream.on('limit', () => {
+        finish(new ApiError('payload_too_large', `File "${name}" is larger than the ${limits.maxUploadBytes}-byte upload limit. Send a smaller image, or raise limits.maxUploadBytes in the mock's config.`));
+      });
+      stream.on('end', () => {
+        pendingFiles -= 1;
+        if (settled) return;
+        const part: JournalPart = { name, kind: 'file', size, contentType: info.mimeType, sha256: hash.digest('hex') };
+        if (info.filename !== undefined) part.filename = info.filename;
+        parts.push(part);
+        if (name === FIELD.image) {
+          image = { contentType: info.mimeType, data: Buffer.concat(chunks, size) };
+          if (info.filename !== undefined) image.filename = info.filename;
+        }
+        maybeDone();
+      });
+    });
+
+    const tooMany = () =>
+      finish(new ApiError('too_many_parts', `The form has more than ${limits.maxParts} parts. Send only licenseId, apiKey, image and includeCroppedImage.`));
+    parser.on('partsLimit', tooMany);
+    parser.on('fieldsLimit', tooMany);
+    parser.on('filesLimit', tooMany);
+    parser.on('error', (error: Error) =>
+      finish(new ApiError('malformed_multipart', `Failed to read the form: ${error.message}. The multipart/form-data body is incomplete or malformed (RFC 7578).`)),
+    );
+    parser.on('close', () => {
+      parserClosed = true;
+      maybeDone();
+    });
+
+    const onBodyError = (error: Error) => finish(new ClientGoneError(`request body failed: ${error.message}`));
+    const onBodyClose = () => {
+      // 'close' after 'end' is normal; 'close' without it means the client went away.
+      if (!body.readableEnded) finish(new ClientGoneError('client closed the connection during the upload'));
+    };
+    const onAbort = () => finish(new ClientGoneError('client closed the connection during the upload'));
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    body.on('error', onBodyError);
+    body.on('close', onBodyClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+    body.pipe(parser);
+  });
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}

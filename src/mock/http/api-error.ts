@@ -1,0 +1,25 @@
+import { ERROR_CATALOGUE, type ErrorCode } from '../../contract/index.js';
+
+/**
+ * An answer the mock gives instead of an image: a code of the shared catalogue and a message
+ * that says what to do. Thrown by the checks, rendered once by the app.
+ */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra response headers, e.g. `Retry-After` on a 429. */
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.headers = headers;
+  }
+}
+
+/** The client went away: there is nobody to answer; release what the request held. */
+export class ClientGoneError extends Error {
+  override readonly name = 'ClientGoneError';
+}

@@ -1,0 +1,49 @@
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { Context } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+
+/**
+ * Bindings of the app. On `@hono/node-server` these are the Node request and response; under
+ * `app.request()` they are absent, and a test may pass `peerAddress` to pose as another client.
+ */
+export type MockBindings = Partial<HttpBindings> & { peerAddress?: string };
+
+/** The socket's peer address: the node binding, a test's `peerAddress`, or loopback in-process. */
+export function peerAddress(c: Context<{ Bindings: MockBindings; Variables: any }>): string {
+  return c.env?.incoming?.socket?.remoteAddress ?? c.env?.peerAddress ?? '127.0.0.1';
+}
+
+/**
+ * The request body as a Node stream: the socket's own stream on a real server (busboy reads it
+ * directly), or the Web stream of an in-process `app.request()`.
+ */
+export function requestBody(c: Context<{ Bindings: MockBindings; Variables: any }>): Readable {
+  const incoming = c.env?.incoming;
+  if (incoming instanceof Readable) return incoming;
+  const body = c.req.raw.body;
+  if (!body) return Readable.from([]);
+  return Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+}
+
+/** The raw response, needed by the transport faults; undefined in-process. */
+export function rawResponse(c: Context<{ Bindings: MockBindings; Variables: any }>): ServerResponse | undefined {
+  const outgoing = c.env?.outgoing;
+  return outgoing && 'socket' in outgoing ? (outgoing as ServerResponse) : undefined;
+}
+
+/** Resets the TCP connection (the client sees ECONNRESET) without answering. */
+export function resetConnection(outgoing: ServerResponse): void {
+  const socket = outgoing.socket;
+  if (!socket || socket.destroyed) return;
+  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else socket.destroy();
+}
+
+/** Sends the status line, the headers with the full Content-Length, half the body, then resets. */
+export function sendTruncated(outgoing: ServerResponse, status: number, headers: Record<string, string>, body: Buffer): void {
+  outgoing.writeHead(status, { ...headers, 'Content-Length': String(body.length) });
+  outgoing.write(body.subarray(0, Math.floor(body.length / 2)), () => {
+    setTimeout(() => resetConnection(outgoing), 20);
+  });
+}

@@ -1,0 +1,129 @@
+import type { Context } from 'hono';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { HEADER } from '../contract/index.js';
+import type { MockConfig } from './config/index.js';
+import { ApiError, ClientGoneError } from './http/api-error.js';
+import { errorResponse } from './http/respond.js';
+import { peerAddress, rawResponse, requestBody, resetConnection, sendTruncated, type MockBindings } from './http/transport.js';
+import { clientAddress, ipMatcher } from './net/ip.js';
+import { waitOrAbort } from './pipeline/abort.js';
+import { CHECKS } from './pipeline/checks.js';
+import { processImage, type ProcessOutcome } from './pipeline/process-image.js';
+import { RequestState } from './pipeline/request-state.js';
+import { scenarioError } from './pipeline/scenario.js';
+import type { FaultType, JournalPart, MockStore } from './store/index.js';
+
+/** What the image route learnt about a request, for the journal and the log line. */
+export interface RequestRecord {
+  remoteAddress?: string;
+  licenseId?: string;
+  code?: string;
+  scenario?: string;
+  fault?: FaultType;
+  parts?: JournalPart[];
+  creditsRemaining?: number;
+  /** The client left before the answer: logged as 499, as nginx does. */
+  clientGone?: boolean;
+}
+
+export type MockEnv = { Bindings: MockBindings; Variables: { record: RequestRecord } };
+
+export interface ImageRouteDeps {
+  config: MockConfig;
+  store: MockStore;
+  random: () => number;
+  /** Aborted when the server shuts down, to end hanging faults at once. */
+  shutdown: AbortSignal;
+  /** The mock's version, also on answers written straight to the socket. */
+  version: string;
+}
+
+/**
+ * The handler of `POST /beia-api/v1/image`: the checks in the configured order (M1), then
+ * processing, then the answer. Whatever happens, the slot and credit a request held are
+ * settled before the handler returns: spent for a 200, freed for anything else.
+ */
+export function imageRoute(deps: ImageRouteDeps) {
+  const { config, store } = deps;
+  const trustedProxies = ipMatcher(config.network.trustedProxies);
+
+  return async function handleImageRequest(c: Context<MockEnv>): Promise<Response> {
+    const record: RequestRecord = {};
+    c.set('record', record);
+    const signal = c.req.raw.signal;
+    const address = clientAddress(peerAddress(c), c.req.header('x-forwarded-for'), trustedProxies);
+    record.remoteAddress = address;
+    const licenseHeader = c.req.header(HEADER.licenseId)?.trim() || undefined;
+    record.licenseId = licenseHeader;
+
+    const scenario = config.rules.scenarioHeader ? c.req.header(HEADER.mockScenario) : undefined;
+    if (scenario !== undefined) {
+      record.scenario = scenario;
+      return answerScenario(scenario, licenseHeader);
+    }
+
+    const state = new RequestState(
+      { clientAddress: address, contentType: c.req.header('content-type'), licenseHeader, body: () => requestBody(c), signal },
+      config,
+      store,
+    );
+    try {
+      for (const name of config.rules.checkOrder) await CHECKS[name](state);
+      const outcome = await processImage(state, deps.random);
+      record.creditsRemaining = outcome.reply.creditsRemaining;
+      if (outcome.kind === 'transport-fault') {
+        return await transportFault(c, outcome, signal);
+      }
+      return new Response(outcome.reply.body as Uint8Array<ArrayBuffer>, { status: 200, headers: outcome.reply.headers });
+    } catch (error) {
+      if (error instanceof ClientGoneError) {
+        record.clientGone = true;
+        return new Response(null, { status: 499 });
+      }
+      if (!(error instanceof ApiError)) throw error;
+      record.code = error.code;
+      const credits = await creditsToTell(state, error);
+      record.creditsRemaining = credits;
+      return errorResponse(error, config.rules.errorBody, credits);
+    } finally {
+      if (state.ticket) await store.settle(state.ticket, false);
+      record.fault = state.fault?.type;
+      const form = state.parsedForm;
+      if (form) {
+        record.parts = form.parts;
+        record.licenseId ??= form.fields.get('licenseId');
+      }
+    }
+  };
+
+  async function answerScenario(value: string, licenseHeader: string | undefined): Promise<Response> {
+    const error = scenarioError(value, config.processing.retryAfterSeconds);
+    const license = licenseHeader === undefined ? undefined : await store.getLicense(licenseHeader);
+    const tellsCredits = license && config.rules.creditsRemainingOnErrors && ![400, 401, 403].includes(error.status);
+    const credits = tellsCredits ? (error.status === 402 ? 0 : license.credits) : undefined;
+    return errorResponse(error, config.rules.errorBody, credits);
+  }
+
+  /** `Credits-Remaining` on an error (M3): once the license is authenticated, never on 401/403. */
+  async function creditsToTell(state: RequestState, error: ApiError): Promise<number | undefined> {
+    if (!config.rules.creditsRemainingOnErrors || !state.authenticated) return undefined;
+    if (error.status === 401 || error.status === 403) return undefined;
+    return (await store.getLicense(state.authenticated.licenseId))?.credits;
+  }
+
+  async function transportFault(c: Context<MockEnv>, outcome: ProcessOutcome & { kind: 'transport-fault' }, signal: AbortSignal): Promise<Response> {
+    const outgoing = rawResponse(c);
+    if (!outgoing) {
+      throw new ApiError('internal_error', `Fault ${outcome.fault.type} needs a real socket; it cannot run under app.request(). Start the mock with startMockServer().`);
+    }
+    if (outcome.fault.type === 'hang') {
+      await waitOrAbort(config.faults.maxHangMs, AbortSignal.any([signal, deps.shutdown])).catch(() => {});
+      resetConnection(outgoing);
+    } else if (outcome.fault.type === 'reset') {
+      resetConnection(outgoing);
+    } else {
+      sendTruncated(outgoing, 200, { ...outcome.reply.headers, [HEADER.mockVersion]: deps.version }, outcome.reply.body);
+    }
+    return RESPONSE_ALREADY_SENT;
+  }
+}

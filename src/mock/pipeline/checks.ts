@@ -1,0 +1,125 @@
+import { FIELD } from '../../contract/index.js';
+import type { CheckName } from '../config/index.js';
+import { ApiError } from '../http/api-error.js';
+import { inspectImage, renderResult } from '../images/render.js';
+import { ipMatcher } from '../net/ip.js';
+import { untilAborted } from './abort.js';
+import type { RequestState } from './request-state.js';
+import { secretsEqual } from './request-state.js';
+
+/** One check of the image route: resolves when it passes, throws an {@link ApiError} when not. */
+export type Check = (state: RequestState) => Promise<void>;
+
+/**
+ * The checks by name (CONTRACT.md M1). They run in `rules.checkOrder`; each reads the form or
+ * the license only when it needs them, so any order works and the default order decides the
+ * 403 from the `License-Id` header before the body is read.
+ */
+export const CHECKS: Record<CheckName, Check> = {
+  async 'ip-allowlist'(state) {
+    const license = await state.claimedLicense();
+    if (!license) return; // unknown license: `auth` answers 401
+    if (!ipMatcher(license.allowedIps).has(state.facts.clientAddress)) {
+      throw new ApiError(
+        'ip_not_allowed',
+        `Requests for license ${license.licenseId} are not accepted from ${state.facts.clientAddress}. Call from a static IP registered with BEIA; on the mock, add the address to the license's allowedIps (config file, or PATCH /__admin/licenses/${license.licenseId}).`,
+      );
+    }
+  },
+
+  async 'content-type'(state) {
+    // Reading the form checks the Content-Type first; a bad one rejects before any byte is read.
+    await state.form().catch((error: unknown) => {
+      if (error instanceof ApiError && error.code === 'unsupported_content_type') throw error;
+    });
+  },
+
+  async form(state) {
+    const form = await state.form();
+    const files = new Set(form.parts.filter((p) => p.kind === 'file').map((p) => p.name));
+    for (const name of [FIELD.licenseId, FIELD.apiKey]) {
+      if (files.has(name)) throw new ApiError('invalid_field', `Field "${name}" was sent as a file; send it as a plain text field.`);
+      if (!form.fields.get(name)?.trim()) throw new ApiError('missing_field', `Field "${name}" is missing or empty. Send ${FIELD.licenseId}, ${FIELD.apiKey} and ${FIELD.image} in the form.`);
+    }
+    if (!form.image) {
+      const asText = form.fields.has(FIELD.image);
+      throw new ApiError(
+        asText ? 'invalid_field' : 'missing_field',
+        asText
+          ? `Field "${FIELD.image}" was sent as text; send it as a file part with a filename (curl -F "image=@photo.jpg").`
+          : `Field "${FIELD.image}" is missing. Send the image as a file part named "${FIELD.image}".`,
+      );
+    }
+    if (form.image.data.length === 0) throw new ApiError('missing_field', `Field "${FIELD.image}" is an empty file. Send the image's bytes.`);
+    readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), state.config.rules.strictBooleans);
+  },
+
+  async 'license-header'(state) {
+    const header = state.facts.licenseHeader;
+    const field = (await state.form()).fields.get(FIELD.licenseId);
+    if (header === undefined) {
+      if (!state.config.rules.requireLicenseHeader) return;
+      throw new ApiError('missing_license_header', `The License-Id header is missing. Send License-Id: ${field ?? '<your licenseId>'} as well as the licenseId field.`);
+    }
+    if (field !== undefined && header !== field) {
+      throw new ApiError('license_header_mismatch', `The License-Id header "${header}" differs from the licenseId field "${field}". Send the same license id in both.`);
+    }
+  },
+
+  async auth(state) {
+    const form = await state.form();
+    const licenseId = form.fields.get(FIELD.licenseId) ?? state.facts.licenseHeader ?? '';
+    const license = await state.store.getLicense(licenseId);
+    // Compare even for an unknown license, so the answer takes the same time either way.
+    const keyMatches = secretsEqual(form.fields.get(FIELD.apiKey) ?? '', license?.apiKey ?? '\u0000unknown');
+    if (!license || !keyMatches) {
+      throw new ApiError('invalid_license', `License "${licenseId}" with this apiKey is not valid. Check both values; on the mock, see GET /__admin/licenses.`);
+    }
+    state.authenticated = license;
+  },
+
+  async credits(state) {
+    const license = await state.claimedLicense();
+    if (license && license.credits <= 0) throw noCredits(license.licenseId);
+  },
+
+  async slot(state) {
+    const licenseId = await state.claimedLicenseId();
+    if (licenseId === undefined) return;
+    const admission = await state.store.admit(licenseId, state.config.processing.maxConcurrent);
+    if (admission.ok) {
+      state.ticket = admission.ticket;
+      return;
+    }
+    if (admission.reason === 'unknown-license') return; // `auth` answers 401
+    if (admission.reason === 'no-credits') throw noCredits(licenseId);
+    const retryAfter = String(state.config.processing.retryAfterSeconds);
+    const scope = admission.reason === 'license-busy' ? `license ${licenseId} already has its maximum of images in processing` : 'the server is at its global limit of images in processing';
+    throw new ApiError('too_many_requests', `Too many images in processing: ${scope}. Retry after ${retryAfter} s, or send fewer images at once.`, { 'Retry-After': retryAfter });
+  },
+
+  async image(state) {
+    const image = (await state.form()).image;
+    if (!image || image.data.length === 0) return; // `form` answers 400
+    const limits = { maxInputPixels: state.config.limits.maxInputPixels, maxSide: state.config.images.maxSide };
+    const inspected = await inspectImage(image.data, limits);
+    // Only a full decode catches a truncated file, so the check is the rendering itself.
+    state.rendered = await untilAborted(renderResult(image.data, inspected, limits), state.facts.signal);
+  },
+};
+
+function noCredits(licenseId: string): ApiError {
+  return new ApiError('no_credits', `License ${licenseId} has no credits left. Buy credits from BEIA; on the mock, PATCH /__admin/licenses/${licenseId} with {"credits": N}.`);
+}
+
+const TRUE = new Set(['true', '1']);
+const FALSE = new Set(['false', '0']);
+
+/** `includeCroppedImage` (M4): absent is false; `true/false/1/0` in any case; else 400, or false when not strict. */
+export function readIncludeCropped(value: string | undefined, strict: boolean): boolean {
+  if (value === undefined) return false;
+  const normalised = value.trim().toLowerCase();
+  if (TRUE.has(normalised)) return true;
+  if (FALSE.has(normalised) || !strict) return false;
+  throw new ApiError('invalid_field', `Field "${FIELD.includeCroppedImage}" is "${value.slice(0, 40)}"; expected true or false.`);
+}

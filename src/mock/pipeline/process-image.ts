@@ -1,0 +1,83 @@
+import { FIELD, PART, encodeMultipartMixed, type MixedPart } from '../../contract/index.js';
+import type { MockConfig } from '../config/index.js';
+import { ApiError } from '../http/api-error.js';
+import { renderCropped } from '../images/render.js';
+import type { ArmedFault } from '../store/index.js';
+import { untilAborted, waitOrAbort } from './abort.js';
+import { readIncludeCropped } from './checks.js';
+import type { RequestState } from './request-state.js';
+
+/** A 200 ready to send. */
+export interface ImageReply {
+  headers: Record<string, string>;
+  body: Buffer;
+  creditsRemaining: number;
+}
+
+/** What processing produced: a reply to send, or a reply to spoil with a transport fault. */
+export type ProcessOutcome =
+  | { kind: 'reply'; reply: ImageReply }
+  | { kind: 'transport-fault'; fault: ArmedFault; reply: ImageReply };
+
+/**
+ * The last stage, once every check passed and a slot is held: simulated processing time,
+ * armed faults, the cropped image, and the credit spent just before the answer (M2).
+ * A transport fault (reset, truncate, hang) spends nothing; the HTTP layer carries it out.
+ */
+export async function processImage(state: RequestState, random: () => number): Promise<ProcessOutcome> {
+  const { config, store, facts } = state;
+  const ticket = state.ticket;
+  const rendered = state.rendered;
+  if (!ticket || !rendered) throw new ApiError('internal_error', 'The mock reached processing without a slot or an image; this is a bug in beia-kit, please report it.');
+
+  const fault = await store.takeFault(ticket.licenseId, random());
+  state.fault = fault;
+  const latency = fault?.type === 'latency' ? (fault.latencyMs ?? 0) : 0;
+  await waitOrAbort(processingDelayMs(config.processing, rendered.inputPixels, random) + latency, facts.signal);
+  if (fault?.type === 'error') {
+    throw new ApiError('internal_error', `Injected fault ${fault.id}: the mock answers 500 as armed through POST /__admin/faults. No credit was spent; retry.`);
+  }
+
+  const form = await state.form();
+  const includeCropped = readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), config.rules.strictBooleans);
+  const cropped = includeCropped ? await untilAborted(renderCropped(rendered.result, rendered.width, rendered.height), facts.signal) : undefined;
+
+  if (fault && (fault.type === 'reset' || fault.type === 'truncate' || fault.type === 'hang')) {
+    const license = await store.getLicense(ticket.licenseId);
+    return { kind: 'transport-fault', fault, reply: buildReply(config, rendered.result, cropped, license?.credits ?? 0) };
+  }
+
+  const settlement = await store.settle(ticket, true);
+  if (!settlement.spent) {
+    throw new ApiError('no_credits', `License ${ticket.licenseId} ran out of credits while the image was processed. Add credits and retry.`);
+  }
+  return { kind: 'reply', reply: buildReply(config, rendered.result, cropped, settlement.credits) };
+}
+
+/** Fixed time, plus time per megapixel, plus up to `jitterMs` at random (M8). */
+export function processingDelayMs(processing: MockConfig['processing'], pixels: number, random: () => number): number {
+  return Math.round(processing.delayMs + (processing.msPerMegapixel * pixels) / 1_000_000 + random() * processing.jitterMs);
+}
+
+function buildReply(config: MockConfig, result: Buffer, cropped: Buffer | undefined, credits: number): ImageReply {
+  const creditsHeader = { 'Credits-Remaining': String(credits) };
+  if (!cropped) {
+    return { headers: { 'Content-Type': 'image/png', ...creditsHeader }, body: result, creditsRemaining: credits };
+  }
+  const { partLabels, creditsPartFormat } = config.rules;
+  const part = (name: string, contentType: string, body: Buffer, filename?: string): MixedPart => {
+    const headers: [string, string][] = [['Content-Type', contentType]];
+    if (partLabels !== 'content-id') {
+      headers.push(['Content-Disposition', `inline; name="${name}"${filename ? `; filename="${filename}"` : ''}`]);
+    }
+    if (partLabels !== 'content-disposition') headers.push(['Content-ID', `<${name}>`]);
+    return { headers, body };
+  };
+  const creditsBody = creditsPartFormat === 'json' ? JSON.stringify({ credits }) : String(credits);
+  const encoded = encodeMultipartMixed([
+    part(PART.result, 'image/png', result, 'result.png'),
+    part(PART.cropped, 'image/png', cropped, 'cropped.png'),
+    part(PART.credits, creditsPartFormat === 'json' ? 'application/json' : 'text/plain', Buffer.from(creditsBody)),
+  ]);
+  return { headers: { 'Content-Type': encoded.contentType, ...creditsHeader }, body: encoded.body, creditsRemaining: credits };
+}

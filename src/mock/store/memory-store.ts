@@ -1,0 +1,174 @@
+import type { LicenseConfig } from '../config/index.js';
+import type {
+  Admission,
+  ArmedFault,
+  FaultSpec,
+  JournalEntry,
+  LicenseState,
+  MockStore,
+  Settlement,
+  Ticket,
+} from './types.js';
+
+interface LicenseRecord extends LicenseState {
+  /** Credits promised to requests in processing, spent or freed by `settle`. */
+  reserved: number;
+}
+
+/**
+ * The store in this process's memory. Node runs one handler at a time, so each method is
+ * atomic as long as it does not await between its check and its change; none does.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore(config.licenses, { maxJournalEntries: 1000 });
+ * const admission = await store.admit('1234', 64);
+ * ```
+ */
+export class MemoryStore implements MockStore {
+  #licenses = new Map<string, LicenseRecord>();
+  #tickets = new Map<number, LicenseRecord>();
+  #nextTicket = 1;
+  #journal: JournalEntry[] = [];
+  #nextSeq = 1;
+  #faults: ArmedFault[] = [];
+  #nextFault = 1;
+  readonly #maxJournalEntries: number;
+
+  constructor(licenses: readonly LicenseConfig[], options: { maxJournalEntries: number }) {
+    this.#maxJournalEntries = options.maxJournalEntries;
+    this.#load(licenses);
+  }
+
+  async getLicense(licenseId: string): Promise<LicenseState | undefined> {
+    const record = this.#licenses.get(licenseId);
+    return record && view(record);
+  }
+
+  async listLicenses(): Promise<LicenseState[]> {
+    return [...this.#licenses.values()].map(view);
+  }
+
+  async updateLicense(licenseId: string, patch: Partial<Omit<LicenseConfig, 'licenseId'>>): Promise<LicenseState | undefined> {
+    const record = this.#licenses.get(licenseId);
+    if (!record) return undefined;
+    if (patch.apiKey !== undefined) record.apiKey = patch.apiKey;
+    if (patch.credits !== undefined) record.credits = patch.credits;
+    if (patch.allowedIps !== undefined) record.allowedIps = [...patch.allowedIps];
+    if (patch.maxConcurrent !== undefined) record.maxConcurrent = patch.maxConcurrent;
+    return view(record);
+  }
+
+  async putLicense(license: LicenseConfig): Promise<LicenseState> {
+    const existing = this.#licenses.get(license.licenseId);
+    if (existing) return (await this.updateLicense(license.licenseId, license))!;
+    const record = newRecord(license);
+    this.#licenses.set(license.licenseId, record);
+    return view(record);
+  }
+
+  async reset(licenses: readonly LicenseConfig[]): Promise<void> {
+    this.#load(licenses);
+    this.#journal = [];
+    this.#faults = [];
+  }
+
+  async admit(licenseId: string, globalMaxConcurrent: number): Promise<Admission> {
+    const record = this.#licenses.get(licenseId);
+    if (!record) return { ok: false, reason: 'unknown-license', credits: 0 };
+    if (record.credits - record.reserved <= 0) return { ok: false, reason: 'no-credits', credits: record.credits };
+    if (record.inFlight >= record.maxConcurrent) return { ok: false, reason: 'license-busy', credits: record.credits };
+    if (this.#tickets.size >= globalMaxConcurrent) return { ok: false, reason: 'server-busy', credits: record.credits };
+    record.inFlight += 1;
+    record.reserved += 1;
+    const ticket: Ticket = { id: this.#nextTicket++, licenseId };
+    this.#tickets.set(ticket.id, record);
+    return { ok: true, ticket, credits: record.credits };
+  }
+
+  async settle(ticket: Ticket, spend: boolean): Promise<Settlement> {
+    const record = this.#tickets.get(ticket.id);
+    if (!record) {
+      // Already settled, or dropped by a reset: nothing is held any more.
+      const current = this.#licenses.get(ticket.licenseId);
+      return { spent: false, credits: current?.credits ?? 0 };
+    }
+    this.#tickets.delete(ticket.id);
+    record.inFlight -= 1;
+    record.reserved -= 1;
+    const spent = spend && record.credits > 0;
+    if (spent) record.credits -= 1;
+    return { spent, credits: record.credits };
+  }
+
+  async inFlight(): Promise<number> {
+    return this.#tickets.size;
+  }
+
+  async appendJournal(entry: Omit<JournalEntry, 'seq'>): Promise<void> {
+    if (this.#maxJournalEntries === 0) return;
+    this.#journal.push({ seq: this.#nextSeq++, ...entry });
+    if (this.#journal.length > this.#maxJournalEntries) this.#journal.splice(0, this.#journal.length - this.#maxJournalEntries);
+  }
+
+  async listJournal(filter: { licenseId?: string; limit?: number } = {}): Promise<JournalEntry[]> {
+    const matching = filter.licenseId === undefined ? this.#journal : this.#journal.filter((e) => e.licenseId === filter.licenseId);
+    const from = filter.limit === undefined ? 0 : Math.max(0, matching.length - filter.limit);
+    return matching.slice(from);
+  }
+
+  async clearJournal(): Promise<void> {
+    this.#journal = [];
+  }
+
+  async armFault(spec: FaultSpec): Promise<ArmedFault> {
+    const fault: ArmedFault = { ...spec, id: `f${this.#nextFault++}`, fired: 0 };
+    this.#faults.push(fault);
+    return { ...fault };
+  }
+
+  async listFaults(): Promise<ArmedFault[]> {
+    return this.#faults.map((fault) => ({ ...fault }));
+  }
+
+  async removeFault(id: string): Promise<boolean> {
+    const before = this.#faults.length;
+    this.#faults = this.#faults.filter((fault) => fault.id !== id);
+    return this.#faults.length < before;
+  }
+
+  async clearFaults(): Promise<void> {
+    this.#faults = [];
+  }
+
+  async takeFault(licenseId: string | undefined, roll: number): Promise<ArmedFault | undefined> {
+    for (const fault of this.#faults) {
+      if (fault.licenseId !== undefined && fault.licenseId !== licenseId) continue;
+      if (fault.count !== undefined) {
+        fault.count -= 1;
+        fault.fired += 1;
+        if (fault.count <= 0) this.#faults = this.#faults.filter((f) => f !== fault);
+        return { ...fault };
+      }
+      if (fault.probability !== undefined && roll < fault.probability) {
+        fault.fired += 1;
+        return { ...fault };
+      }
+    }
+    return undefined;
+  }
+
+  #load(licenses: readonly LicenseConfig[]): void {
+    this.#licenses = new Map(licenses.map((license) => [license.licenseId, newRecord(license)]));
+    this.#tickets = new Map();
+  }
+}
+
+function newRecord(license: LicenseConfig): LicenseRecord {
+  return { ...license, allowedIps: [...license.allowedIps], inFlight: 0, reserved: 0 };
+}
+
+function view(record: LicenseRecord): LicenseState {
+  const { reserved: _reserved, ...state } = record;
+  return { ...state, allowedIps: [...state.allowedIps] };
+}

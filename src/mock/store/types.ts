@@ -1,0 +1,109 @@
+import type { LicenseConfig } from '../config/index.js';
+
+/** A license as the store holds it: its settings plus what is in flight. */
+export interface LicenseState extends LicenseConfig {
+  /** Images of this license in processing now. */
+  inFlight: number;
+}
+
+/** What `admit` reserved: one processing slot and one credit, until `settle`. */
+export interface Ticket {
+  readonly id: number;
+  readonly licenseId: string;
+}
+
+export type Admission =
+  | { ok: true; ticket: Ticket; credits: number }
+  | { ok: false; reason: 'unknown-license' | 'no-credits' | 'license-busy' | 'server-busy'; credits: number };
+
+export interface Settlement {
+  /** True when a credit was spent; false when the admin took the credits away meanwhile. */
+  spent: boolean;
+  /** Credits left after the settlement. */
+  credits: number;
+}
+
+/** The kinds of fault a tester can arm (README, "Faults"). */
+export const FAULT_TYPES = ['error', 'latency', 'reset', 'truncate', 'hang'] as const;
+export type FaultType = (typeof FAULT_TYPES)[number];
+
+export interface FaultSpec {
+  type: FaultType;
+  /** Only requests of this license; all licenses when absent. */
+  licenseId?: string;
+  /** Fire on the next `count` matching requests, then disarm. */
+  count?: number;
+  /** Or fire on each matching request with this probability, until removed. */
+  probability?: number;
+  /** Added processing time, for `latency`. */
+  latencyMs?: number;
+}
+
+export interface ArmedFault extends FaultSpec {
+  id: string;
+  /** How many times it fired. */
+  fired: number;
+}
+
+/** One part of a request as the journal records it: never a field's value when it is a secret. */
+export interface JournalPart {
+  name: string;
+  kind: 'field' | 'file';
+  size: number;
+  contentType?: string;
+  filename?: string;
+  sha256?: string;
+  /** Text fields other than `apiKey`, cut to 64 characters. */
+  value?: string;
+}
+
+export interface JournalEntry {
+  seq: number;
+  time: string;
+  method: string;
+  path: string;
+  status: number;
+  code?: string;
+  licenseId?: string;
+  remoteAddress?: string;
+  durationMs: number;
+  scenario?: string;
+  fault?: FaultType;
+  parts: JournalPart[];
+  creditsRemaining?: number;
+}
+
+/**
+ * The mock's state behind one small interface with atomic operations, so that it can later
+ * live in a file or in Redis shared by several replicas. Every method is async for that reason.
+ * Each operation is atomic on its own: `admit` checks credits and slots and reserves both in one
+ * step, which is what keeps credits exact under any race (M2).
+ */
+export interface MockStore {
+  getLicense(licenseId: string): Promise<LicenseState | undefined>;
+  listLicenses(): Promise<LicenseState[]>;
+  /** Replaces the changeable settings of a license; undefined when there is no such license. */
+  updateLicense(licenseId: string, patch: Partial<Omit<LicenseConfig, 'licenseId'>>): Promise<LicenseState | undefined>;
+  /** Adds a license, or replaces one of the same id, keeping its in-flight count. */
+  putLicense(license: LicenseConfig): Promise<LicenseState>;
+  /** Back to these licenses, dropping journal and faults. Requests in flight settle harmlessly. */
+  reset(licenses: readonly LicenseConfig[]): Promise<void>;
+
+  /** Atomically: a credit not already reserved, a license slot and a global slot, or why not. */
+  admit(licenseId: string, globalMaxConcurrent: number): Promise<Admission>;
+  /** Releases the ticket's slot and spends (`spend`) or frees its credit. Idempotent. */
+  settle(ticket: Ticket, spend: boolean): Promise<Settlement>;
+  /** Images in processing now, all licenses together. */
+  inFlight(): Promise<number>;
+
+  appendJournal(entry: Omit<JournalEntry, 'seq'>): Promise<void>;
+  listJournal(filter?: { licenseId?: string; limit?: number }): Promise<JournalEntry[]>;
+  clearJournal(): Promise<void>;
+
+  armFault(spec: FaultSpec): Promise<ArmedFault>;
+  listFaults(): Promise<ArmedFault[]>;
+  removeFault(id: string): Promise<boolean>;
+  clearFaults(): Promise<void>;
+  /** The first armed fault that fires for this license, given a uniform random `roll` in [0, 1). */
+  takeFault(licenseId: string | undefined, roll: number): Promise<ArmedFault | undefined>;
+}
