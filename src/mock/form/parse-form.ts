@@ -77,7 +77,8 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
         body.unpipe(parser);
         parser.removeAllListeners();
         parser.on('error', () => {});
-        parser.destroy();
+        // busboy may be inside a write that still touches its state: destroy it after that.
+        setImmediate(() => parser.destroy());
         reject(outcome);
       } else {
         resolve(outcome);

@@ -1,0 +1,30 @@
+import { parseMultipart } from '@remix-run/multipart-parser';
+import { describe, expect, it } from 'vitest';
+import { encodeMultipartMixed } from './multipart-mixed.js';
+
+describe('encodeMultipartMixed', () => {
+  it('encodes binary parts that a standard parser reads back byte for byte', () => {
+    const binary = Buffer.from([0x00, 0xff, 0x0d, 0x0a, 0x2d, 0x2d, 0x89, 0x50]);
+    const { contentType, body } = encodeMultipartMixed([
+      { headers: [['Content-Type', 'image/png'], ['Content-Disposition', 'inline; name="result"; filename="result.png"']], body: binary },
+      { headers: [['Content-Type', 'text/plain'], ['Content-Disposition', 'inline; name="credits"']], body: Buffer.from('41') },
+    ]);
+    const boundary = /boundary=(.+)$/.exec(contentType)![1]!;
+    expect(contentType.startsWith('multipart/mixed; boundary=')).toBe(true);
+    const parts = [...parseMultipart(body, { boundary })];
+    expect(parts.map((p) => p.name)).toEqual(['result', 'credits']);
+    expect(Buffer.from(parts[0]!.bytes)).toEqual(binary);
+    expect(parts[1]!.text).toBe('41');
+    expect(parts[0]!.headers['content-type']).toBe('image/png');
+  });
+
+  it('picks a boundary that does not occur in any part', () => {
+    const { contentType, body } = encodeMultipartMixed([{ headers: [['Content-Type', 'text/plain']], body: Buffer.from('beia-') }]);
+    const boundary = /boundary=(.+)$/.exec(contentType)![1]!;
+    expect(body.toString('latin1').split(`--${boundary}`)).toHaveLength(3);
+  });
+
+  it('refuses a boundary RFC 2046 does not allow', () => {
+    expect(() => encodeMultipartMixed([], 'has space;')).toThrow(/not a valid RFC 2046 boundary/);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from './memory-store.js';
+
+const license = (credits: number, maxConcurrent = 2) => ({ licenseId: 'L', apiKey: 'k', credits, allowedIps: ['127.0.0.1'], maxConcurrent });
+
+describe('MemoryStore', () => {
+  it('reserves credits on admission, so concurrent requests cannot promise the same credit', async () => {
+    const store = new MemoryStore([license(1, 5)], { maxJournalEntries: 10 });
+    const first = await store.admit('L', 10);
+    const second = await store.admit('L', 10);
+    expect(first.ok).toBe(true);
+    expect(second).toEqual({ ok: false, reason: 'no-credits', credits: 1 });
+  });
+
+  it('spends a credit only when settled with spend, and settles once', async () => {
+    const store = new MemoryStore([license(3)], { maxJournalEntries: 10 });
+    const a = await store.admit('L', 10);
+    const b = await store.admit('L', 10);
+    if (!a.ok || !b.ok) throw new Error('expected admissions');
+    expect(await store.settle(a.ticket, true)).toEqual({ spent: true, credits: 2 });
+    expect(await store.settle(a.ticket, true)).toEqual({ spent: false, credits: 2 });
+    expect(await store.settle(b.ticket, false)).toEqual({ spent: false, credits: 2 });
+    expect((await store.getLicense('L'))!.inFlight).toBe(0);
+  });
+
+  it('refuses beyond the license limit and beyond the global limit', async () => {
+    const store = new MemoryStore([license(10, 1), { ...license(10, 5), licenseId: 'M' }], { maxJournalEntries: 10 });
+    expect((await store.admit('L', 2)).ok).toBe(true);
+    expect(await store.admit('L', 2)).toMatchObject({ ok: false, reason: 'license-busy' });
+    expect((await store.admit('M', 2)).ok).toBe(true);
+    expect(await store.admit('M', 2)).toMatchObject({ ok: false, reason: 'server-busy' });
+    expect(await store.admit('nobody', 2)).toMatchObject({ ok: false, reason: 'unknown-license' });
+  });
+
+  it('never goes below zero when the admin takes credits away during processing', async () => {
+    const store = new MemoryStore([license(1)], { maxJournalEntries: 10 });
+    const a = await store.admit('L', 10);
+    if (!a.ok) throw new Error('expected admission');
+    await store.updateLicense('L', { credits: 0 });
+    expect(await store.settle(a.ticket, true)).toEqual({ spent: false, credits: 0 });
+  });
+
+  it('keeps only the newest journal entries', async () => {
+    const store = new MemoryStore([], { maxJournalEntries: 2 });
+    for (const status of [200, 401, 402]) {
+      await store.appendJournal({ time: '', method: 'POST', path: '/', status, durationMs: 0, parts: [] });
+    }
+    expect((await store.listJournal()).map((e) => e.status)).toEqual([401, 402]);
+    expect((await store.listJournal({ limit: 1 })).map((e) => e.seq)).toEqual([3]);
+  });
+
+  it('fires a counted fault the given number of times, for its license only', async () => {
+    const store = new MemoryStore([], { maxJournalEntries: 0 });
+    await store.armFault({ type: 'error', licenseId: 'L', count: 2 });
+    expect(await store.takeFault('M', 0.5)).toBeUndefined();
+    expect((await store.takeFault('L', 0.5))?.type).toBe('error');
+    expect((await store.takeFault('L', 0.5))?.type).toBe('error');
+    expect(await store.takeFault('L', 0.5)).toBeUndefined();
+    expect(await store.listFaults()).toEqual([]);
+  });
+
+  it('fires a probabilistic fault when the roll is under its probability, and keeps it armed', async () => {
+    const store = new MemoryStore([], { maxJournalEntries: 0 });
+    const fault = await store.armFault({ type: 'reset', probability: 0.25 });
+    expect(await store.takeFault('L', 0.3)).toBeUndefined();
+    expect((await store.takeFault('L', 0.2))?.id).toBe(fault.id);
+    expect((await store.listFaults())[0]).toMatchObject({ id: fault.id, fired: 1 });
+  });
+});

@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MOCK_VERSION, SCENARIOS } from '../src/mock/index.js';
+import { errorCode, inProcessMock } from './helpers/app.js';
+import { jpeg } from './helpers/images.js';
+
+let image: Buffer;
+beforeAll(async () => {
+  image = await jpeg();
+});
+
+describe('X-Beia-Mock-Scenario', () => {
+  it.each(SCENARIOS)('forces %s without touching credits', async (status) => {
+    const mock = inProcessMock();
+    const res = await mock.postImage({ image }, { headers: { 'X-Beia-Mock-Scenario': status } });
+    expect(res.status).toBe(Number(status));
+    expect(await mock.credits()).toBe(100);
+    if (status === '429') expect(res.headers.get('retry-after')).toBe('1');
+    const tellsCredits = ['402', '415', '429', '500'].includes(status);
+    expect(res.headers.get('credits-remaining')).toBe(tellsCredits ? (status === '402' ? '0' : '100') : null);
+  });
+
+  it('answers an unknown value with a 400 that lists the allowed ones', async () => {
+    const res = await inProcessMock().postImage({ image }, { headers: { 'X-Beia-Mock-Scenario': '418' } });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('invalid_scenario');
+    expect(body.error.message).toContain('allowed values are 400, 401, 402, 403, 415, 429, 500');
+  });
+
+  it('is ignored when rules.scenarioHeader is off', async () => {
+    const res = await inProcessMock({ rules: { scenarioHeader: false } }).postImage({ image }, { headers: { 'X-Beia-Mock-Scenario': '500' } });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('the mock says what it is', () => {
+  it('names its version on every answer: image, error, admin, unknown route', async () => {
+    const mock = inProcessMock();
+    const answers = [
+      await mock.postImage({ image }),
+      await mock.postImage({ image, apiKey: 'bad' }),
+      await mock.admin('GET', '/health'),
+      await mock.app.request('/nowhere'),
+    ];
+    for (const res of answers) expect(res.headers.get('x-beia-mock-version')).toBe(MOCK_VERSION);
+  });
+
+  it('has a health endpoint', async () => {
+    const res = await inProcessMock().admin('GET', '/health');
+    expect(await res.json()).toEqual({ status: 'ok', version: MOCK_VERSION, inFlight: 0 });
+  });
+});
+
+describe('admin API: licenses', () => {
+  it('reads licenses without their keys', async () => {
+    const res = await inProcessMock().admin('GET', '/licenses/1234');
+    expect(await res.json()).toEqual({ licenseId: '1234', apiKey: '***', credits: 100, allowedIps: ['127.0.0.1', '::1'], maxConcurrent: 2, inFlight: 0 });
+  });
+
+  it('changes credits, allowlist and concurrency, and the image route obeys', async () => {
+    const mock = inProcessMock();
+    await mock.admin('PATCH', '/licenses/1234', { credits: 0 });
+    expect((await mock.postImage({ image })).status).toBe(402);
+    await mock.admin('PATCH', '/licenses/1234', { credits: 5, allowedIps: ['192.0.2.0/24'] });
+    expect((await mock.postImage({ image })).status).toBe(403);
+    expect((await mock.postImage({ image }, { peerAddress: '192.0.2.9' })).status).toBe(200);
+    await mock.admin('PATCH', '/licenses/1234', { maxConcurrent: 0 });
+    expect((await mock.postImage({ image }, { peerAddress: '192.0.2.9' })).status).toBe(429);
+  });
+
+  it('refuses a bad change naming the field', async () => {
+    const mock = inProcessMock();
+    const res = await mock.admin('PATCH', '/licenses/1234', { credits: 'lots' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('body.credits: expected an integer from 0 to 9007199254740991, got string "lots".');
+    expect((await mock.admin('PATCH', '/licenses/1234', { allowedIps: ['nope'] })).status).toBe(400);
+    expect((await mock.admin('PATCH', '/licenses/1234', { licenseId: '9' })).status).toBe(400);
+    expect((await mock.admin('PATCH', '/licenses/9999', { credits: 1 })).status).toBe(404);
+    expect(await mock.credits()).toBe(100);
+  });
+
+  it('adds a license with PUT, which then works', async () => {
+    const mock = inProcessMock();
+    const put = await mock.admin('PUT', '/licenses/777', { apiKey: 'secret', credits: 2, allowedIps: ['127.0.0.1'] });
+    expect(put.status).toBe(200);
+    const res = await mock.postImage({ image, licenseId: '777', apiKey: 'secret' }, { headers: { 'License-Id': '777' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('credits-remaining')).toBe('1');
+  });
+
+  it('resets licenses, journal and faults to the config', async () => {
+    const mock = inProcessMock();
+    await mock.postImage({ image });
+    await mock.admin('POST', '/faults', { type: 'error', count: 5 });
+    await mock.admin('POST', '/reset');
+    expect(await mock.credits()).toBe(100);
+    expect(await (await mock.admin('GET', '/journal')).json()).toEqual([]);
+    expect(await (await mock.admin('GET', '/faults')).json()).toEqual([]);
+  });
+});
+
+describe('admin API: journal', () => {
+  it('records each request: status, license, parts with sizes, types and sha256, never the API key', async () => {
+    const mock = inProcessMock();
+    await mock.postImage({ image, apiKey: 'wrong-key-value' });
+    await mock.postImage({ image, includeCroppedImage: 'true' });
+    const journal = (await (await mock.admin('GET', '/journal')).json()) as Array<Record<string, unknown>>;
+    expect(journal.map((e) => [e.status, e.code, e.licenseId])).toEqual([
+      [401, 'invalid_license', '1234'],
+      [200, undefined, '1234'],
+    ]);
+    const parts = journal[1]!.parts as Array<Record<string, unknown>>;
+    expect(parts.map((p) => p.name)).toEqual(['licenseId', 'apiKey', 'image', 'includeCroppedImage']);
+    expect(parts[2]).toEqual({
+      name: 'image',
+      kind: 'file',
+      size: image.length,
+      contentType: 'application/octet-stream',
+      filename: '001.jpg',
+      sha256: createHash('sha256').update(image).digest('hex'),
+    });
+    expect(parts[1]).toEqual({ name: 'apiKey', kind: 'field', size: 4 });
+    expect(JSON.stringify(journal)).not.toContain('wrong-key-value');
+    expect(JSON.stringify(journal)).not.toContain('5678');
+  });
+
+  it('keeps only journal.maxEntries, filters by license and limit, and clears', async () => {
+    const mock = inProcessMock({ journal: { maxEntries: 2 } });
+    for (let i = 0; i < 3; i++) await mock.postImage({ image, apiKey: 'bad' });
+    expect(await (await mock.admin('GET', '/journal')).json()).toHaveLength(2);
+    expect(await (await mock.admin('GET', '/journal?limit=1')).json()).toHaveLength(1);
+    expect(await (await mock.admin('GET', '/journal?licenseId=other')).json()).toHaveLength(0);
+    expect((await mock.admin('GET', '/journal?limit=-1')).status).toBe(400);
+    await mock.admin('DELETE', '/journal');
+    expect(await (await mock.admin('GET', '/journal')).json()).toHaveLength(0);
+  });
+});
+
+describe('admin API: faults', () => {
+  it('arms a counted 500 for one license only', async () => {
+    const mock = inProcessMock();
+    await mock.admin('PUT', '/licenses/2', { apiKey: 'k', credits: 10, allowedIps: ['127.0.0.1'] });
+    const armed = await mock.admin('POST', '/faults', { type: 'error', licenseId: '1234', count: 2 });
+    expect(armed.status).toBe(201);
+    expect((await mock.postImage({ image, licenseId: '2', apiKey: 'k' }, { headers: { 'License-Id': '2' } })).status).toBe(200);
+    expect((await mock.postImage({ image })).status).toBe(500);
+    expect((await mock.postImage({ image })).status).toBe(500);
+    expect((await mock.postImage({ image })).status).toBe(200);
+    const journal = (await (await mock.admin('GET', '/journal')).json()) as Array<{ fault?: string }>;
+    expect(journal.map((e) => e.fault)).toEqual([undefined, 'error', 'error', undefined]);
+  });
+
+  it('fires a probabilistic fault according to the random source', async () => {
+    let roll = 0.9;
+    const mock = inProcessMock({}, { random: () => roll });
+    await mock.admin('POST', '/faults', { type: 'error', probability: 0.5 });
+    expect((await mock.postImage({ image })).status).toBe(200);
+    roll = 0.1;
+    expect((await mock.postImage({ image })).status).toBe(500);
+    expect((await mock.postImage({ image })).status).toBe(500);
+  });
+
+  it('adds latency before answering normally', async () => {
+    const mock = inProcessMock();
+    await mock.admin('POST', '/faults', { type: 'latency', latencyMs: 300 });
+    const started = performance.now();
+    const res = await mock.postImage({ image });
+    expect(res.status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('lists and removes faults, and refuses bad ones with the reason', async () => {
+    const mock = inProcessMock();
+    const { id } = (await (await mock.admin('POST', '/faults', { type: 'reset', probability: 0.1 })).json()) as { id: string };
+    expect(await (await mock.admin('GET', '/faults')).json()).toEqual([{ type: 'reset', probability: 0.1, id, fired: 0 }]);
+    expect((await mock.admin('DELETE', `/faults/${id}`)).status).toBe(200);
+    expect((await mock.admin('DELETE', `/faults/${id}`)).status).toBe(404);
+    const bad = await mock.admin('POST', '/faults', { type: 'explode' });
+    expect(bad.status).toBe(400);
+    expect(await errorCode(bad)).toBe('admin_invalid_request');
+    expect((await mock.admin('POST', '/faults', { type: 'latency' })).status).toBe(400);
+    expect((await mock.admin('POST', '/faults', { type: 'error', count: 1, probability: 0.5 })).status).toBe(400);
+    expect((await mock.admin('POST', '/faults', 'not json')).status).toBe(400);
+  });
+
+  it('says a transport fault needs a real socket when run in-process', async () => {
+    const mock = inProcessMock();
+    await mock.admin('POST', '/faults', { type: 'reset' });
+    const res = await mock.postImage({ image });
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('needs a real socket');
+    expect(await mock.credits()).toBe(100);
+  });
+});
+
+describe('admin token', () => {
+  it('is required by every admin route but health when set', async () => {
+    const mock = inProcessMock({}, { adminToken: 's3cret' });
+    expect((await mock.admin('GET', '/health')).status).toBe(200);
+    const denied = await mock.admin('GET', '/licenses');
+    expect(denied.status).toBe(401);
+    expect(await errorCode(denied)).toBe('admin_unauthorized');
+    expect((await mock.admin('GET', '/licenses', undefined, { Authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await mock.admin('GET', '/licenses', undefined, { Authorization: 'Bearer s3cret' })).status).toBe(200);
+    expect((await mock.admin('GET', '/licenses', undefined, { 'X-Beia-Admin-Token': 's3cret' })).status).toBe(200);
+  });
+});
