@@ -50,6 +50,8 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
   app.use('*', async function identifyMock(c, next) {
     await next();
     c.res.headers.set(HEADER.mockVersion, MOCK_VERSION);
+    // Shutting down: ask keep-alive clients to go, so the server can close once they have.
+    if (options.shutdown?.aborted) c.res.headers.set('Connection', 'close');
   });
 
   app.use('*', async function logAndJournal(c, next) {

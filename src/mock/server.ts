@@ -57,12 +57,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     );
   }
   const shutdown = new AbortController();
-  let draining = false;
   const { app, store } = createMockApp({ ...options, config, shutdown: shutdown.signal });
-  app.use('*', async function closeWhenDraining(c, next) {
-    await next();
-    if (draining) c.res.headers.set('Connection', 'close');
-  });
 
   const requestTimeout = config.limits.requestTimeoutMs;
   const server = createAdaptorServer({
@@ -89,7 +84,6 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= new Promise<void>((resolve) => {
-      draining = true;
       shutdown.abort();
       const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
       server.close(() => {

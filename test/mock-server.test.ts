@@ -1,0 +1,208 @@
+import { connect } from 'node:net';
+import { Agent } from 'undici';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { rawForm } from './helpers/forms.js';
+import { jpeg, pngBomb } from './helpers/images.js';
+import { eventually, sendImage, startTestMock } from './helpers/server.js';
+
+let image: Buffer;
+beforeAll(async () => {
+  image = await jpeg(200, 150);
+});
+
+describe('the allowlist, from a real socket (D8)', () => {
+  it('answers 403 to a source address that is not allowed, 200 to one that is', async () => {
+    const mock = await startTestMock({ licenses: [{ licenseId: '1234', apiKey: '5678', allowedIps: ['127.0.0.1'] }] });
+    const fromOther = new Agent({ localAddress: '127.0.0.2' });
+    try {
+      const denied = await sendImage(mock.endpoint, image, { dispatcher: fromOther });
+      expect(denied.status).toBe(403);
+      expect(JSON.parse(denied.body.toString()).error.message).toContain('not accepted from 127.0.0.2');
+      expect(denied.headers['credits-remaining']).toBeUndefined();
+    } finally {
+      await fromOther.close();
+    }
+    expect((await sendImage(mock.endpoint, image)).status).toBe(200);
+  });
+
+  it('ignores X-Forwarded-For unless the peer is a trusted proxy', async () => {
+    const licenses = [{ licenseId: '1234', apiKey: '5678', allowedIps: ['198.51.100.7'] }];
+    const untrusted = await startTestMock({ licenses });
+    expect((await sendImage(untrusted.endpoint, image, { headers: { 'X-Forwarded-For': '198.51.100.7' } })).status).toBe(403);
+
+    const behindProxy = await startTestMock({ licenses, network: { trustedProxies: ['127.0.0.1'] } });
+    expect((await sendImage(behindProxy.endpoint, image, { headers: { 'X-Forwarded-For': '198.51.100.7' } })).status).toBe(200);
+    // A hop the proxy did not vouch for is the client: a forged left-most entry does not help.
+    expect((await sendImage(behindProxy.endpoint, image, { headers: { 'X-Forwarded-For': '198.51.100.7, 203.0.113.50' } })).status).toBe(403);
+  });
+});
+
+describe('credits under a race (M2)', () => {
+  it('N credits and 10N parallel requests give exactly N 200s, and the rest 402', async () => {
+    const credits = 6;
+    const mock = await startTestMock({
+      licenses: [{ licenseId: '1234', apiKey: '5678', credits, maxConcurrent: 1000 }],
+      processing: { delayMs: 10, jitterMs: 20, maxConcurrent: 1000 },
+    });
+    const results = await Promise.all(Array.from({ length: credits * 10 }, () => sendImage(mock.endpoint, image)));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(credits);
+    expect(statuses.filter((s) => s === 402)).toHaveLength(credits * 9);
+    const remaining = results.filter((r) => r.status === 200).map((r) => Number(r.headers['credits-remaining'])).sort();
+    expect(remaining).toEqual([0, 1, 2, 3, 4, 5]);
+    expect((await mock.store.getLicense('1234'))!.credits).toBe(0);
+    expect(await mock.store.inFlight()).toBe(0);
+  });
+
+  it('with the default limit of 2 at a time, the rest are 429 and no credit is lost', async () => {
+    const mock = await startTestMock({ processing: { delayMs: 200 } });
+    const results = await Promise.all(Array.from({ length: 10 }, () => sendImage(mock.endpoint, image)));
+    const ok = results.filter((r) => r.status === 200).length;
+    const busy = results.filter((r) => r.status === 429);
+    expect(ok).toBeGreaterThanOrEqual(2);
+    expect(ok + busy.length).toBe(10);
+    expect(busy.every((r) => r.headers['retry-after'] === '1')).toBe(true);
+    expect((await mock.store.getLicense('1234'))!.credits).toBe(100 - ok);
+  });
+});
+
+describe('a client that goes away spends nothing and frees its slot at once (M7)', () => {
+  it('during the upload', async () => {
+    const mock = await startTestMock({ licenses: [{ licenseId: '1234', apiKey: '5678', maxConcurrent: 1 }] });
+    const { body, contentType } = rawForm([
+      { name: 'licenseId', value: '1234' },
+      { name: 'apiKey', value: '5678' },
+      { name: 'image', filename: 'a.jpg', data: image },
+    ]);
+    const socket = connect(mock.port, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    socket.write(body.subarray(0, body.length / 2));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    await eventually(async () => (await mock.store.listJournal()).some((e) => e.status === 499));
+    expect(await mock.store.inFlight()).toBe(0);
+    const next = await sendImage(mock.endpoint, image);
+    expect(next.status).toBe(200);
+    expect(next.headers['credits-remaining']).toBe('99');
+  });
+
+  it('during processing', async () => {
+    const mock = await startTestMock({ licenses: [{ licenseId: '1234', apiKey: '5678', maxConcurrent: 1 }] });
+    await mock.store.armFault({ type: 'latency', latencyMs: 10_000, count: 1 });
+    const abort = new AbortController();
+    const slow = sendImage(mock.endpoint, image, { signal: abort.signal }).catch((error: Error) => error);
+    await eventually(async () => (await mock.store.inFlight()) === 1);
+    abort.abort();
+    expect(await slow).toBeInstanceOf(Error);
+    await eventually(async () => (await mock.store.inFlight()) === 0, 1_000);
+    const next = await sendImage(mock.endpoint, image);
+    expect(next.status).toBe(200);
+    expect(next.headers['credits-remaining']).toBe('99');
+    const journal = await mock.store.listJournal();
+    expect(journal.map((e) => e.status)).toEqual([499, 200]);
+  });
+});
+
+describe('bad input on the wire: a clear 4xx, nothing spent, the server keeps serving (M10)', () => {
+  it('a body shorter than the form: 400 malformed_multipart', async () => {
+    const mock = await startTestMock();
+    const { body, contentType } = rawForm([{ name: 'licenseId', value: '1234' }, { name: 'image', filename: 'a.jpg', data: image }]);
+    const res = await fetch(mock.endpoint, { method: 'POST', body: body.subarray(0, 300), headers: { 'Content-Type': contentType, 'License-Id': '1234' } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('malformed_multipart');
+  });
+
+  it('an upload over the limit: 413, without reading it all', async () => {
+    const mock = await startTestMock({ limits: { maxUploadBytes: 100_000 } });
+    const res = await sendImage(mock.endpoint, Buffer.alloc(3_000_000, 7));
+    expect(res.status).toBe(413);
+    expect((await sendImage(mock.endpoint, image)).status).toBe(200);
+  });
+
+  it('a pixel bomb: 415 image_too_large, in a few milliseconds and without the memory', async () => {
+    const mock = await startTestMock();
+    const res = await sendImage(mock.endpoint, pngBomb(200_000, 200_000));
+    expect(res.status).toBe(415);
+    expect(JSON.parse(res.body.toString()).error.code).toBe('image_too_large');
+  });
+
+  it('a slow sender: 408 after limits.requestTimeoutMs, and the next request is served', async () => {
+    const mock = await startTestMock({ limits: { requestTimeoutMs: 500 } });
+    const socket = connect(mock.port, '127.0.0.1');
+    socket.on('error', () => {});
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('close', () => resolve(text));
+    });
+    socket.write('POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n');
+    expect(await answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(await mock.store.inFlight()).toBe(0);
+    expect((await sendImage(mock.endpoint, image)).status).toBe(200);
+  });
+});
+
+describe('transport faults need a real socket', () => {
+  it('reset: the connection is reset, nothing spent', async () => {
+    const mock = await startTestMock();
+    await mock.store.armFault({ type: 'reset', count: 1 });
+    await expect(sendImage(mock.endpoint, image)).rejects.toMatchObject({ code: expect.stringMatching(/ECONNRESET|UND_ERR_SOCKET/) });
+    expect((await mock.store.getLicense('1234'))!.credits).toBe(100);
+    expect((await sendImage(mock.endpoint, image)).status).toBe(200);
+  });
+
+  it('truncate: headers and half the body, then the connection drops', async () => {
+    const mock = await startTestMock();
+    await mock.store.armFault({ type: 'truncate', count: 1 });
+    const res = await fetch(mock.endpoint, {
+      method: 'POST',
+      body: (() => {
+        const form = new FormData();
+        form.append('licenseId', '1234');
+        form.append('apiKey', '5678');
+        form.append('image', new Blob([new Uint8Array(image)]), 'a.jpg');
+        return form;
+      })(),
+      headers: { 'License-Id': '1234' },
+    });
+    expect(res.status).toBe(200);
+    await expect(res.arrayBuffer()).rejects.toThrow();
+    expect((await mock.store.getLicense('1234'))!.credits).toBe(100);
+  });
+
+  it('hang: no answer until the client gives up, then the slot is free and nothing spent', async () => {
+    const mock = await startTestMock();
+    await mock.store.armFault({ type: 'hang', count: 1 });
+    await expect(sendImage(mock.endpoint, image, { signal: AbortSignal.timeout(300) })).rejects.toThrow();
+    await eventually(async () => (await mock.store.inFlight()) === 0, 1_000);
+    expect((await mock.store.getLicense('1234'))!.credits).toBe(100);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes the request in flight, then refuses new connections', async () => {
+    const mock = await startTestMock();
+    await mock.store.armFault({ type: 'latency', latencyMs: 400, count: 1 });
+    const inFlight = sendImage(mock.endpoint, image);
+    await eventually(async () => (await mock.store.inFlight()) === 1);
+    const closed = mock.close();
+    expect((await inFlight).status).toBe(200);
+    await closed;
+    await expect(sendImage(mock.endpoint, image)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('ends a hanging fault at once instead of waiting for it', async () => {
+    const mock = await startTestMock({}, { shutdownGraceMs: 20_000 });
+    await mock.store.armFault({ type: 'hang', count: 1 });
+    const hanging = sendImage(mock.endpoint, image).catch((error: Error) => error);
+    await eventually(async () => (await mock.store.inFlight()) === 1);
+    const started = Date.now();
+    await mock.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await hanging).toBeInstanceOf(Error);
+  });
+});
