@@ -111,7 +111,7 @@ describe('bad input on the wire: a clear 4xx, nothing spent, the server keeps se
   it('a body shorter than the form: 400 malformed_multipart', async () => {
     const mock = await startTestMock();
     const { body, contentType } = rawForm([{ name: 'licenseId', value: '1234' }, { name: 'image', filename: 'a.jpg', data: image }]);
-    const res = await fetch(mock.endpoint, { method: 'POST', body: body.subarray(0, 300), headers: { 'Content-Type': contentType, 'License-Id': '1234' } });
+    const res = await fetch(mock.endpoint, { method: 'POST', body: new Uint8Array(body.subarray(0, 300)), headers: { 'Content-Type': contentType, 'License-Id': '1234' } });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('malformed_multipart');
   });
@@ -140,7 +140,9 @@ describe('bad input on the wire: a clear 4xx, nothing spent, the server keeps se
       socket.on('close', () => resolve(text));
     });
     socket.write('POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n');
-    expect(await answer).toMatch(/^HTTP\/1\.1 408/);
+    const text = await answer;
+    expect(text).toMatch(/^HTTP\/1\.1 408/);
+    expect(text).toContain('"code":"request_timeout"');
     expect(await mock.store.inFlight()).toBe(0);
     expect((await sendImage(mock.endpoint, image)).status).toBe(200);
   });

@@ -59,7 +59,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const shutdown = new AbortController();
   const { app, store } = createMockApp({ ...options, config, shutdown: shutdown.signal });
 
-  const requestTimeout = config.limits.requestTimeoutMs;
+  // The form parser answers a slow body with its own 408; Node's timeout is the backstop.
+  const requestTimeout = config.limits.requestTimeoutMs + 2_000;
   const server = createAdaptorServer({
     fetch: app.fetch,
     hostname: host,

@@ -9,6 +9,8 @@ export interface FormLimits {
   maxUploadBytes: number;
   maxFieldBytes: number;
   maxParts: number;
+  /** The whole body must arrive within this time (slow senders). */
+  requestTimeoutMs: number;
 }
 
 export interface UploadedFile {
@@ -67,9 +69,17 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
     let parserClosed = false;
     let settled = false;
 
+    const timer = setTimeout(() => {
+      finish(
+        new ApiError('request_timeout', `The request body did not arrive within ${limits.requestTimeoutMs} ms. Check the network, or raise limits.requestTimeoutMs in the mock's config.`, {
+          Connection: 'close',
+        }),
+      );
+    }, limits.requestTimeoutMs);
     const finish = (outcome: Error | ParsedForm) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       body.off('error', onBodyError);
       body.off('close', onBodyClose);
       signal.removeEventListener('abort', onAbort);
