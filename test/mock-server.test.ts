@@ -25,6 +25,17 @@ describe('the allowlist, from a real socket (D8)', () => {
     expect((await sendImage(mock.endpoint, image)).status).toBe(200);
   });
 
+  it('answers 403 from the headers alone, without waiting for the body (M1)', async () => {
+    const mock = await startTestMock({ licenses: [{ licenseId: '1234', apiKey: '5678', allowedIps: ['127.0.0.1'] }] });
+    const socket = connect({ port: mock.port, host: '127.0.0.1', localAddress: '127.0.0.2' });
+    socket.on('error', () => {});
+    const firstBytes = new Promise<string>((resolve) => socket.once('data', (chunk) => resolve(chunk.toString())));
+    // Announce a 10 MB upload and send none of it.
+    socket.write('POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000\r\n\r\n');
+    expect(await firstBytes).toMatch(/^HTTP\/1\.1 403/);
+    socket.destroy();
+  });
+
   it('ignores X-Forwarded-For unless the peer is a trusted proxy', async () => {
     const licenses = [{ licenseId: '1234', apiKey: '5678', allowedIps: ['198.51.100.7'] }];
     const untrusted = await startTestMock({ licenses });
@@ -145,6 +156,42 @@ describe('bad input on the wire: a clear 4xx, nothing spent, the server keeps se
     expect(text).toContain('"code":"request_timeout"');
     expect(await mock.store.inFlight()).toBe(0);
     expect((await sendImage(mock.endpoint, image)).status).toBe(200);
+  });
+});
+
+describe('nothing leaks', () => {
+  it('after 120 bad, aborted and good requests: no slot held, no connection left, credits exact', async () => {
+    const mock = await startTestMock({ limits: { maxUploadBytes: 50_000 } });
+    const bad: Array<() => Promise<unknown>> = [
+      () => sendImage(mock.endpoint, Buffer.from('not an image')),
+      () => sendImage(mock.endpoint, pngBomb()),
+      () => sendImage(mock.endpoint, Buffer.alloc(200_000, 1)),
+      () => sendImage(mock.endpoint, image, { apiKey: 'wrong' }),
+      () => fetch(mock.endpoint, { method: 'POST', body: 'x', headers: { 'License-Id': '1234', 'Content-Type': 'text/plain' } }),
+      () => sendImage(mock.endpoint, image, { signal: AbortSignal.timeout(1) }).catch(() => undefined),
+      () => sendImage(mock.endpoint, image),
+    ];
+    let sent = 0;
+    while (sent < 120) {
+      await Promise.all(bad.map((send) => send()));
+      sent += bad.length;
+    }
+    await eventually(async () => (await mock.store.inFlight()) === 0);
+    const journal = await mock.store.listJournal();
+    const ok = journal.filter((e) => e.status === 200).length;
+    expect((await mock.store.getLicense('1234'))!.credits).toBe(100 - ok);
+    expect(ok).toBeGreaterThan(0);
+    // Two slots for seven requests at a time: some good ones meet a 429, none meets anything else.
+    expect(new Set(journal.map((e) => e.status))).toSatisfy((statuses: Set<number>) => [...statuses].every((s) => [200, 400, 401, 413, 415, 429, 499].includes(s)));
+    // Clients let go of their keep-alive sockets; the server must hold none of its own.
+    const { setGlobalDispatcher, Agent: UndiciAgent, getGlobalDispatcher } = await import('undici');
+    const previous = getGlobalDispatcher();
+    await previous.close();
+    setGlobalDispatcher(new UndiciAgent());
+    await eventually(
+      () => new Promise<boolean>((resolve) => mock.server.getConnections((_error, count) => resolve(count === 0))),
+      8_000,
+    );
   });
 });
 
