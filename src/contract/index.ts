@@ -7,5 +7,24 @@ export {
   isErrorCode,
 } from './error-catalogue.js';
 export type { ErrorCode, ErrorBody, DocumentedErrorStatus } from './error-catalogue.js';
+export {
+  BeiaError,
+  BeiaApiError,
+  BadRequestError,
+  InvalidLicenseError,
+  NoCreditsError,
+  IpNotAllowedError,
+  UnsupportedFileError,
+  TooManyRequestsError,
+  ServerError,
+  UnexpectedStatusError,
+  UnreadableResponseError,
+  errorFromAnswer,
+  parseCredits,
+  parseRetryAfter,
+} from './api-errors.js';
+export type { ApiErrorDetails, ErrorAnswer } from './api-errors.js';
 export { encodeMultipartMixed } from './multipart-mixed.js';
 export type { MixedPart, EncodedMultipart } from './multipart-mixed.js';
+export { decodeMultipartMixed, readImageBundle } from './multipart-mixed-reader.js';
+export type { ReceivedPart, ImageBundle } from './multipart-mixed-reader.js';

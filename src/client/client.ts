@@ -1,0 +1,239 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Readable } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
+import {
+  HEADER,
+  LIVE_ENDPOINT,
+  UnreadableResponseError,
+  decodeMultipartMixed,
+  errorFromAnswer,
+  parseCredits,
+  readImageBundle,
+} from '../contract/index.js';
+import { BeiaNetworkError, BeiaTimeoutError } from './errors.js';
+import { formBody } from './form-body.js';
+import { imageSource, type ImageInput } from './image-source.js';
+import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
+import { Semaphore } from './semaphore.js';
+
+export interface BeiaClientOptions {
+  /** The image endpoint; the live one from the vendor page by default. */
+  endpoint?: string;
+  licenseId: string;
+  apiKey: string;
+  /** Per attempt, from sending to the last byte of the answer. Default 120 000. */
+  timeoutMs?: number;
+  /** Retries after a 429, a 5xx, or a failure before the request was sent. Default 3. */
+  retries?: number;
+  /** Backoff: first ceiling and largest ceiling, in ms. Defaults 500 and 30 000. */
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** Images in flight at once from this client, so a batch does not trip the 429. Default 2. */
+  maxConcurrent?: number;
+  /** An undici dispatcher, e.g. an `Agent` with `localAddress` set to the registered IP. */
+  dispatcher?: Dispatcher;
+  /** Called before each retry: for logs and progress. */
+  onRetry?: (info: RetryInfo) => void;
+  /** Randomness for the jitter; `Math.random` by default. */
+  random?: () => number;
+}
+
+export interface RetryInfo {
+  attempt: number;
+  delayMs: number;
+  error: unknown;
+}
+
+export interface ProcessOptions {
+  /** Ask for the cropped image too (D5): the answer is multipart/mixed. */
+  includeCroppedImage?: boolean;
+  signal?: AbortSignal;
+  /** The filename sent with the image; the file's own name, or "image", by default. */
+  filename?: string;
+}
+
+export interface ProcessResult {
+  /** The processed image, PNG bytes. */
+  result: Uint8Array;
+  /** The cropped image, when asked for and sent. */
+  cropped?: Uint8Array;
+  /** `Credits-Remaining` (D6), or the `credits` part when the header is missing. */
+  creditsRemaining: number | undefined;
+  /** Attempts made, 1 when the first one succeeded. */
+  attempts: number;
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+/**
+ * The reference client of the BEIA image API, on undici. Typed errors from the shared catalogue,
+ * retries that never risk paying twice, and a concurrency cap.
+ *
+ * @example
+ * ```ts
+ * import { BeiaClient, NoCreditsError } from 'beia-kit/client';
+ *
+ * const beia = new BeiaClient({ licenseId: '1234', apiKey: process.env.BEIA_API_KEY! });
+ * const { result, creditsRemaining } = await beia.process('./001.jpg');
+ * await writeFile('result.png', result);
+ * ```
+ */
+export class BeiaClient {
+  readonly endpoint: string;
+  readonly #licenseId: string;
+  readonly #apiKey: string;
+  readonly #timeoutMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #slots: Semaphore;
+  readonly #dispatcher: Dispatcher | undefined;
+  readonly #onRetry: ((info: RetryInfo) => void) | undefined;
+  readonly #random: () => number;
+
+  constructor(options: BeiaClientOptions) {
+    if (!options?.licenseId || !options.apiKey) {
+      throw new TypeError('BeiaClient needs licenseId and apiKey: pass them, e.g. from BEIA_LICENSE_ID and BEIA_API_KEY.');
+    }
+    this.endpoint = options.endpoint ?? LIVE_ENDPOINT;
+    try {
+      const url = new URL(this.endpoint);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    } catch {
+      throw new TypeError(`endpoint is "${this.endpoint}"; expected an http(s) URL such as ${LIVE_ENDPOINT}.`);
+    }
+    this.#licenseId = options.licenseId;
+    this.#apiKey = options.apiKey;
+    this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? 120_000);
+    this.#retry = {
+      retries: whole('retries', options.retries ?? DEFAULT_RETRY_POLICY.retries),
+      baseDelayMs: whole('retryBaseDelayMs', options.retryBaseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs),
+      maxDelayMs: whole('retryMaxDelayMs', options.retryMaxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs),
+    };
+    this.#slots = new Semaphore(options.maxConcurrent ?? 2);
+    this.#dispatcher = options.dispatcher;
+    this.#onRetry = options.onRetry;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** The license this client sends; never the key. */
+  get licenseId(): string {
+    return this.#licenseId;
+  }
+
+  /**
+   * Sends one image and resolves with the result (and the cropped image when asked). Throws a
+   * `BeiaApiError` subclass for an error answer (`NoCreditsError`, `IpNotAllowedError`, ...),
+   * `BeiaNetworkError` or `BeiaTimeoutError` for the transport, `UnreadableResponseError` for a
+   * 200 it cannot read, or the signal's reason when aborted.
+   *
+   * @example
+   * ```ts
+   * const { result, cropped } = await beia.process(buffer, { includeCroppedImage: true, filename: 'a.jpg' });
+   * ```
+   */
+  async process(image: ImageInput, options: ProcessOptions = {}): Promise<ProcessResult> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const source = await imageSource(image, options.filename);
+    const body = formBody({ licenseId: this.#licenseId, apiKey: this.#apiKey, includeCroppedImage: options.includeCroppedImage === true }, source);
+    const release = await this.#slots.acquire(signal);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const outcome = await this.#attempt(body, signal);
+          return { ...outcome, attempts: attempt };
+        } catch (error) {
+          if (signal?.aborted || attempt > this.#retry.retries || !isRetryable(error)) throw error;
+          const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
+          const delayMs = retryDelayMs(attempt, this.#retry, retryAfterMs, this.#random);
+          this.#onRetry?.({ attempt, delayMs, error });
+          await sleep(delayMs, undefined, signal ? { signal } : {}).catch(() => signal?.throwIfAborted());
+        }
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async #attempt(body: ReturnType<typeof formBody>, signal: AbortSignal | undefined): Promise<Omit<ProcessResult, 'attempts'>> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let sent = false;
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(this.endpoint, {
+        method: 'POST',
+        headers: {
+          [HEADER.licenseId]: this.#licenseId,
+          'content-type': body.contentType,
+          'content-length': String(body.length),
+        },
+        body: Readable.from(body.stream(() => (sent = true)), { objectMode: false }),
+        signal: combined,
+        ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
+      });
+    } catch (error) {
+      throw this.#transportError(error, signal, timeout, sent);
+    }
+
+    let bytes: Uint8Array;
+    try {
+      bytes = response.statusCode === 200 ? new Uint8Array(await response.body.arrayBuffer()) : await readLimited(response.body, MAX_ERROR_BODY);
+    } catch (error) {
+      throw this.#transportError(error, signal, timeout, true);
+    }
+    const headerText = (name: string) => {
+      const value = response.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+
+    if (response.statusCode !== 200) {
+      throw errorFromAnswer({ status: response.statusCode, headers: response.headers, body: new TextDecoder().decode(bytes) });
+    }
+    const contentType = headerText('content-type') ?? '';
+    const creditsHeader = parseCredits(headerText(HEADER.creditsRemaining));
+    if (/^multipart\//i.test(contentType)) {
+      const bundle = readImageBundle(decodeMultipartMixed(bytes, contentType));
+      const result: Omit<ProcessResult, 'attempts'> = { result: bundle.result, creditsRemaining: creditsHeader ?? bundle.credits };
+      if (bundle.cropped) result.cropped = bundle.cropped;
+      return result;
+    }
+    if (/^image\/png\b/i.test(contentType) || isPng(bytes)) return { result: bytes, creditsRemaining: creditsHeader };
+    throw new UnreadableResponseError(
+      `Failed to read the answer: a 200 with Content-Type "${contentType || '(none)'}" and ${bytes.length} bytes that are not a PNG. Check that the endpoint is the BEIA image API.`,
+    );
+  }
+
+  #transportError(error: unknown, signal: AbortSignal | undefined, timeout: AbortSignal, sent: boolean): unknown {
+    if (signal?.aborted) return signal.reason;
+    if (timeout.aborted) return new BeiaTimeoutError(this.endpoint, this.#timeoutMs, sent);
+    return new BeiaNetworkError(this.endpoint, sent, error);
+  }
+}
+
+async function readLimited(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, limit: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) {
+      body.destroy?.();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, limit);
+}
+
+function isPng(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} is ${value}; expected a positive number of milliseconds.`);
+  return value;
+}
+
+function whole(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} is ${value}; expected a whole number, 0 or more.`);
+  return value;
+}

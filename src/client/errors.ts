@@ -1,0 +1,47 @@
+import { BeiaError } from '../contract/index.js';
+
+/**
+ * The request failed on the network: refused, reset, or closed before an answer. `requestSent`
+ * tells whether the whole request had gone out: if it had, BEIA may have processed (and charged)
+ * it, so the client did not retry.
+ */
+export class BeiaNetworkError extends BeiaError {
+  static override readonly kind = 'BeiaNetworkError';
+  override readonly name = 'BeiaNetworkError';
+  readonly requestSent: boolean;
+
+  constructor(endpoint: string, requestSent: boolean, cause: unknown) {
+    const reason = describeCause(cause);
+    super(
+      'network_error',
+      requestSent
+        ? `Failed to get an answer from ${endpoint}: ${reason}. The request had been sent, so it may have been processed and charged; check Credits-Remaining before sending it again.`
+        : `Failed to reach ${endpoint}: ${reason}. Check the endpoint URL and the network; nothing was charged.`,
+      { cause },
+    );
+    this.requestSent = requestSent;
+  }
+}
+
+/** No answer within `timeoutMs`. Like {@link BeiaNetworkError}, `requestSent` says whether it may have been charged. */
+export class BeiaTimeoutError extends BeiaError {
+  static override readonly kind = 'BeiaTimeoutError';
+  override readonly name = 'BeiaTimeoutError';
+  readonly requestSent: boolean;
+  readonly timeoutMs: number;
+
+  constructor(endpoint: string, timeoutMs: number, requestSent: boolean) {
+    super(
+      'timeout',
+      `No answer from ${endpoint} within ${timeoutMs} ms. ${requestSent ? 'The request had been sent, so it may have been processed and charged; raise timeoutMs for large images.' : 'Nothing was sent in full, so nothing was charged.'}`,
+    );
+    this.requestSent = requestSent;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause as NodeJS.ErrnoException).code ?? (cause.cause as NodeJS.ErrnoException | undefined)?.code;
+  return code ? `${cause.message} (${code})` : cause.message;
+}

@@ -1,0 +1,24 @@
+export { BeiaClient } from './client.js';
+export type { BeiaClientOptions, ProcessOptions, ProcessResult, RetryInfo } from './client.js';
+export { BeiaNetworkError, BeiaTimeoutError } from './errors.js';
+export { processBatch } from './batch.js';
+export type { BatchItem, BatchEvent, BatchOptions, BatchSummary } from './batch.js';
+export { imageSource, sniffImageFormat } from './image-source.js';
+export type { ImageInput, ImageSource } from './image-source.js';
+export { isRetryable, retryDelayMs, DEFAULT_RETRY_POLICY } from './retry.js';
+export type { RetryPolicy } from './retry.js';
+// The API errors are the shared catalogue's, re-exported so users need one import.
+export {
+  BeiaError,
+  BeiaApiError,
+  BadRequestError,
+  InvalidLicenseError,
+  NoCreditsError,
+  IpNotAllowedError,
+  UnsupportedFileError,
+  TooManyRequestsError,
+  ServerError,
+  UnexpectedStatusError,
+  UnreadableResponseError,
+  LIVE_ENDPOINT,
+} from '../contract/index.js';
