@@ -34,6 +34,17 @@ describe('beia mock', () => {
     expect(mock.stderr()).toContain(`${signal} received, finishing the requests in flight`);
   });
 
+  it('a second signal exits at once with 1 instead of waiting', async () => {
+    const mock = await startCliMock(['--config', await configFile({ processing: { delayMs: 5000 } })]);
+    const inFlight = sendImage(mock.endpoint, await jpeg()).catch((error: Error) => error);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    mock.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await mock.stop('SIGTERM')).toBe(1);
+    expect(mock.stderr()).toContain('SIGTERM again, exiting without waiting.');
+    expect(await inFlight).toBeInstanceOf(Error);
+  });
+
   it('reads its options from the environment too', async () => {
     const mock = await startCliMock([], { BEIA_MOCK_CONFIG: await configFile({ licenses: [{ licenseId: 'env', apiKey: 'k', credits: 7 }] }), BEIA_MOCK_QUIET: '1' });
     expect(mock.stderr()).toMatch(/licenseId env\s+apiKey k\s+credits 7/);

@@ -21,7 +21,7 @@ describe('the docs match the code', () => {
       if (Array.isArray(values)) continue;
       for (const key of Object.keys(values)) expect(readme, `${section}.${key}`).toContain(`\`${section}.${key}\``);
     }
-    const adminCodes = new Set(['admin_unauthorized', 'admin_invalid_request', 'admin_not_found', 'bad_request']);
+    const adminCodes = new Set(['admin_unauthorized', 'admin_invalid_request', 'admin_not_found', 'admin_cross_origin', 'bad_request']);
     for (const code of Object.keys(ERROR_CATALOGUE)) if (!adminCodes.has(code)) expect(readme, code).toContain(`\`${code}\``);
   });
 

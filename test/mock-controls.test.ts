@@ -20,6 +20,12 @@ describe('X-Beia-Mock-Scenario', () => {
     expect(res.headers.get('credits-remaining')).toBe(tellsCredits ? (status === '402' ? '0' : '100') : null);
   });
 
+  it('tells the credits only to an address the license allows', async () => {
+    const res = await inProcessMock().postImage({ image }, { headers: { 'X-Beia-Mock-Scenario': '415' }, peerAddress: '192.0.2.1' });
+    expect(res.status).toBe(415);
+    expect(res.headers.get('credits-remaining')).toBeNull();
+  });
+
   it('answers an unknown value with a 400 that lists the allowed ones', async () => {
     const res = await inProcessMock().postImage({ image }, { headers: { 'X-Beia-Mock-Scenario': '418' } });
     expect(res.status).toBe(400);
@@ -125,6 +131,21 @@ describe('admin API: journal', () => {
     expect(JSON.stringify(journal)).not.toContain('5678');
   });
 
+  it('keeps no trace of an API key sent as a file or under another case, not even a hash', async () => {
+    const mock = inProcessMock();
+    const secret = 'the-secret-key-0042';
+    const form = new FormData();
+    form.append('licenseId', '1234');
+    form.append('apiKey', new Blob([secret]), 'key.txt');
+    form.append('APIKEY', secret);
+    form.append('image', new Blob([new Uint8Array(image)]), 'a.jpg');
+    await mock.post(form);
+    const text = JSON.stringify(await (await mock.admin('GET', '/journal')).json());
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain(createHash('sha256').update(secret).digest('hex'));
+    expect(text).toContain('"name":"apiKey","kind":"file","size":19');
+  });
+
   it('keeps only journal.maxEntries, filters by license and limit, and clears', async () => {
     const mock = inProcessMock({ journal: { maxEntries: 2 } });
     for (let i = 0; i < 3; i++) await mock.postImage({ image, apiKey: 'bad' });
@@ -191,6 +212,16 @@ describe('admin API: faults', () => {
     expect(res.status).toBe(500);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain('needs a real socket');
     expect(await mock.credits()).toBe(100);
+  });
+});
+
+describe('admin API and web pages', () => {
+  it('refuses a request a web page sends (another Origin), with or without a token', async () => {
+    const mock = inProcessMock();
+    const res = await mock.admin('POST', '/reset', undefined, { Origin: 'https://evil.example' });
+    expect(res.status).toBe(403);
+    expect(await errorCode(res)).toBe('admin_cross_origin');
+    expect((await mock.admin('GET', '/licenses', undefined, { Origin: 'http://localhost' })).status).toBe(200);
   });
 });
 

@@ -49,7 +49,7 @@ describe('the allowlist, from a real socket (D8)', () => {
 });
 
 describe('credits under a race (M2)', () => {
-  it('N credits and 10N parallel requests give exactly N 200s, and the rest 402', async () => {
+  it('N credits and 10N parallel requests give exactly N 200s; the rest 402 at zero, or 429 while the last credits are held', async () => {
     const credits = 6;
     const mock = await startTestMock({
       licenses: [{ licenseId: '1234', apiKey: '5678', credits, maxConcurrent: 1000 }],
@@ -58,7 +58,11 @@ describe('credits under a race (M2)', () => {
     const results = await Promise.all(Array.from({ length: credits * 10 }, () => sendImage(mock.endpoint, image)));
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(credits);
-    expect(statuses.filter((s) => s === 402)).toHaveLength(credits * 9);
+    const refused = results.filter((r) => r.status !== 200);
+    expect(refused.every((r) => r.status === 402 || r.status === 429)).toBe(true);
+    // A 402 is only ever said at zero credits; a 429 says the credits left are all in processing.
+    expect(refused.filter((r) => r.status === 402).every((r) => r.headers['credits-remaining'] === '0')).toBe(true);
+    expect(refused.filter((r) => r.status === 429).every((r) => r.headers['retry-after'] === '1')).toBe(true);
     const remaining = results.filter((r) => r.status === 200).map((r) => Number(r.headers['credits-remaining'])).sort();
     expect(remaining).toEqual([0, 1, 2, 3, 4, 5]);
     expect((await mock.store.getLicense('1234'))!.credits).toBe(0);
@@ -74,6 +78,22 @@ describe('credits under a race (M2)', () => {
     expect(ok + busy.length).toBe(10);
     expect(busy.every((r) => r.headers['retry-after'] === '1')).toBe(true);
     expect((await mock.store.getLicense('1234'))!.credits).toBe(100 - ok);
+  });
+});
+
+describe('admin changes while images are in processing', () => {
+  it('a reset keeps the requests in flight: they finish with a 200 and spend from the reset credits', async () => {
+    const mock = await startTestMock({ licenses: [{ licenseId: '1234', apiKey: '5678', maxConcurrent: 1 }] });
+    await mock.store.armFault({ type: 'latency', latencyMs: 400, count: 1 });
+    await mock.store.updateLicense('1234', { credits: 7 });
+    const slow = sendImage(mock.endpoint, image);
+    await eventually(async () => (await mock.store.inFlight()) === 1);
+    await fetch(`${mock.url}/__admin/reset`, { method: 'POST' });
+    expect((await mock.store.getLicense('1234'))!.inFlight).toBe(1);
+    expect((await sendImage(mock.endpoint, image)).status).toBe(429);
+    const done = await slow;
+    expect(done.status).toBe(200);
+    expect(done.headers['credits-remaining']).toBe('99');
   });
 });
 
@@ -127,14 +147,14 @@ describe('bad input on the wire: a clear 4xx, nothing spent, the server keeps se
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('malformed_multipart');
   });
 
-  it('an upload over the limit: 413, without reading it all', async () => {
+  it('an upload over the limit: 413, and the server keeps serving', async () => {
     const mock = await startTestMock({ limits: { maxUploadBytes: 100_000 } });
     const res = await sendImage(mock.endpoint, Buffer.alloc(3_000_000, 7));
     expect(res.status).toBe(413);
     expect((await sendImage(mock.endpoint, image)).status).toBe(200);
   });
 
-  it('a pixel bomb: 415 image_too_large, in a few milliseconds and without the memory', async () => {
+  it('a pixel bomb: 415 image_too_large, refused from its header', async () => {
     const mock = await startTestMock();
     const res = await sendImage(mock.endpoint, pngBomb(200_000, 200_000));
     expect(res.status).toBe(415);
@@ -201,6 +221,8 @@ describe('transport faults need a real socket', () => {
     await mock.store.armFault({ type: 'reset', count: 1 });
     await expect(sendImage(mock.endpoint, image)).rejects.toMatchObject({ code: expect.stringMatching(/ECONNRESET|UND_ERR_SOCKET/) });
     expect((await mock.store.getLicense('1234'))!.credits).toBe(100);
+    await eventually(async () => (await mock.store.listJournal()).length === 1);
+    expect(await mock.store.listJournal()).toMatchObject([{ status: 444, fault: 'reset' }]);
     expect((await sendImage(mock.endpoint, image)).status).toBe(200);
   });
 
@@ -229,6 +251,8 @@ describe('transport faults need a real socket', () => {
     await expect(sendImage(mock.endpoint, image, { signal: AbortSignal.timeout(300) })).rejects.toThrow();
     await eventually(async () => (await mock.store.inFlight()) === 0, 1_000);
     expect((await mock.store.getLicense('1234'))!.credits).toBe(100);
+    await eventually(async () => (await mock.store.listJournal()).length === 1);
+    expect(await mock.store.listJournal()).toMatchObject([{ status: 499, fault: 'hang' }]);
   });
 });
 

@@ -112,8 +112,8 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
         resolve(0);
       });
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
 }
 

@@ -14,7 +14,7 @@ import { BeiaNetworkError, BeiaTimeoutError } from './errors.js';
 import { formBody } from './form-body.js';
 import { imageSource, type ImageInput } from './image-source.js';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../shared/semaphore.js';
 
 export interface BeiaClientOptions {
   /** The image endpoint; the live one from the vendor page by default. */

@@ -37,6 +37,7 @@ export const ERROR_CATALOGUE = {
   admin_unauthorized: { status: 401, title: 'The admin API needs the admin token', documented: false },
   admin_invalid_request: { status: 400, title: 'The admin request is not valid', documented: false },
   admin_not_found: { status: 404, title: 'No such license or fault', documented: false },
+  admin_cross_origin: { status: 403, title: 'The admin API refuses requests from web pages', documented: false },
 } as const satisfies Record<string, { status: number; title: string; documented: boolean }>;
 
 /** A stable error code from the catalogue. */

@@ -58,7 +58,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     const started = performance.now();
     await next();
     const record = c.get('record') ?? {};
-    const status = record.clientGone ? 499 : c.res.status;
+    const status = record.status ?? c.res.status;
     const durationMs = Math.round(performance.now() - started);
     const line = {
       time: new Date().toISOString(),

@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import type { Context } from 'hono';
+import { Semaphore } from '../shared/semaphore.js';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { HEADER } from '../contract/index.js';
 import type { MockConfig } from './config/index.js';
@@ -22,8 +24,11 @@ export interface RequestRecord {
   fault?: FaultType;
   parts?: JournalPart[];
   creditsRemaining?: number;
-  /** The client left before the answer: logged as 499, as nginx does. */
-  clientGone?: boolean;
+  /**
+   * The status to log when no normal answer went out: 499 when the client left first, 444 when
+   * the mock closed the connection without an answer (nginx's conventions).
+   */
+  status?: 499 | 444;
 }
 
 export type MockEnv = { Bindings: MockBindings; Variables: { record: RequestRecord } };
@@ -46,6 +51,7 @@ export interface ImageRouteDeps {
 export function imageRoute(deps: ImageRouteDeps) {
   const { config, store } = deps;
   const trustedProxies = ipMatcher(config.network.trustedProxies);
+  const renders = new Semaphore(Math.max(2, availableParallelism()));
 
   return async function handleImageRequest(c: Context<MockEnv>): Promise<Response> {
     const record: RequestRecord = {};
@@ -59,25 +65,26 @@ export function imageRoute(deps: ImageRouteDeps) {
     const scenario = config.rules.scenarioHeader ? c.req.header(HEADER.mockScenario) : undefined;
     if (scenario !== undefined) {
       record.scenario = scenario;
-      return answerScenario(scenario, licenseHeader);
+      return answerScenario(scenario, licenseHeader, address);
     }
 
     const state = new RequestState(
       { clientAddress: address, contentType: c.req.header('content-type'), licenseHeader, body: () => requestBody(c), signal },
       config,
       store,
+      renders,
     );
     try {
       for (const name of config.rules.checkOrder) await CHECKS[name](state);
       const outcome = await processImage(state, deps.random);
       record.creditsRemaining = outcome.reply.creditsRemaining;
       if (outcome.kind === 'transport-fault') {
-        return await transportFault(c, outcome, signal);
+        return await transportFault(c, outcome, signal, record);
       }
       return new Response(outcome.reply.body as Uint8Array<ArrayBuffer>, { status: 200, headers: outcome.reply.headers });
     } catch (error) {
       if (error instanceof ClientGoneError) {
-        record.clientGone = true;
+        record.status = 499;
         return new Response(null, { status: 499 });
       }
       if (!(error instanceof ApiError)) throw error;
@@ -96,11 +103,13 @@ export function imageRoute(deps: ImageRouteDeps) {
     }
   };
 
-  async function answerScenario(value: string, licenseHeader: string | undefined): Promise<Response> {
+  async function answerScenario(value: string, licenseHeader: string | undefined, address: string): Promise<Response> {
     const error = scenarioError(value, config.processing.retryAfterSeconds);
     const license = licenseHeader === undefined ? undefined : await store.getLicense(licenseHeader);
-    const tellsCredits = license && config.rules.creditsRemainingOnErrors && ![400, 401, 403].includes(error.status);
-    const credits = tellsCredits ? (error.status === 402 ? 0 : license.credits) : undefined;
+    // Credits are told only to an address the license allows, so the header cannot be used to read them.
+    const allowed = license !== undefined && ipMatcher(license.allowedIps).has(address);
+    const tellsCredits = allowed && config.rules.creditsRemainingOnErrors && ![400, 401, 403].includes(error.status);
+    const credits = tellsCredits ? (error.status === 402 ? 0 : license!.credits) : undefined;
     return errorResponse(error, config.rules.errorBody, credits);
   }
 
@@ -111,15 +120,17 @@ export function imageRoute(deps: ImageRouteDeps) {
     return (await store.getLicense(state.authenticated.licenseId))?.credits;
   }
 
-  async function transportFault(c: Context<MockEnv>, outcome: ProcessOutcome & { kind: 'transport-fault' }, signal: AbortSignal): Promise<Response> {
+  async function transportFault(c: Context<MockEnv>, outcome: ProcessOutcome & { kind: 'transport-fault' }, signal: AbortSignal, record: RequestRecord): Promise<Response> {
     const outgoing = rawResponse(c);
     if (!outgoing) {
       throw new ApiError('internal_error', `Fault ${outcome.fault.type} needs a real socket; it cannot run under app.request(). Start the mock with startMockServer().`);
     }
     if (outcome.fault.type === 'hang') {
       await waitOrAbort(config.faults.maxHangMs, AbortSignal.any([signal, deps.shutdown])).catch(() => {});
+      record.status = signal.aborted ? 499 : 444;
       resetConnection(outgoing);
     } else if (outcome.fault.type === 'reset') {
+      record.status = 444;
       resetConnection(outgoing);
     } else {
       sendTruncated(outgoing, 200, { ...outcome.reply.headers, [HEADER.mockVersion]: deps.version }, outcome.reply.body);

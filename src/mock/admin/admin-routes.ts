@@ -24,6 +24,16 @@ export function adminRoutes(deps: AdminDeps): Hono {
 
   admin.get('/health', async (c) => c.json({ status: 'ok', version: deps.version, inFlight: await store.inFlight() }));
 
+  admin.use('*', async function refuseOtherOrigins(c, next) {
+    // A web page can POST to a loopback admin API without a preflight; browsers name the page in
+    // Origin. Tools (curl, tests, CI) send no Origin, or the mock's own.
+    const origin = c.req.header('origin');
+    if (origin !== undefined && origin !== new URL(c.req.url).origin) {
+      return adminError(c, 'admin_cross_origin', `The admin API does not take requests from web pages (Origin ${origin}). Call it from a tool or a test, not a browser.`);
+    }
+    return next();
+  });
+
   admin.use('*', async function requireAdminToken(c, next) {
     if (deps.adminToken === undefined) return next();
     const header = c.req.header('authorization') ?? '';
@@ -147,5 +157,5 @@ function noLicense(c: Context, id: string): Response {
 }
 
 function adminError(c: Context, code: ErrorCode, message: string): Response {
-  return c.json({ error: { code, message } }, ERROR_CATALOGUE[code].status as 400 | 401 | 404);
+  return c.json({ error: { code, message } }, ERROR_CATALOGUE[code].status as 400 | 401 | 403 | 404);
 }

@@ -28,7 +28,10 @@ export interface ParsedForm {
   parts: JournalPart[];
 }
 
-const SECRET_FIELDS = new Set<string>([FIELD.apiKey]);
+/** Parts whose content never reaches the journal, whatever their case or kind: not even a hash. */
+function isSecret(name: string): boolean {
+  return name.toLowerCase() === FIELD.apiKey.toLowerCase();
+}
 
 /**
  * Streams a multipart/form-data body (RFC 7578) through busboy. Each bad input becomes an
@@ -115,7 +118,7 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
       }
       fields.set(name, value);
       const part: JournalPart = { name, kind: 'field', size: Buffer.byteLength(value) };
-      if (!SECRET_FIELDS.has(name)) {
+      if (!isSecret(name)) {
         part.value = value.slice(0, 64);
         part.sha256 = sha256(Buffer.from(value));
       }
@@ -129,12 +132,14 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
         return;
       }
       pendingFiles += 1;
+      // Only the image is kept; other file parts are counted and hashed for the journal, then dropped.
+      const keep = name === FIELD.image;
       const chunks: Buffer[] = [];
-      const hash = createHash('sha256');
+      const hash = isSecret(name) ? undefined : createHash('sha256');
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        hash.update(chunk);
+        if (keep) chunks.push(chunk);
+        hash?.update(chunk);
         size += chunk.length;
       });
       stream.on('limit', () => {
@@ -143,10 +148,14 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
       stream.on('end', () => {
         pendingFiles -= 1;
         if (settled) return;
-        const part: JournalPart = { name, kind: 'file', size, contentType: info.mimeType, sha256: hash.digest('hex') };
-        if (info.filename !== undefined) part.filename = info.filename;
+        const part: JournalPart = { name, kind: 'file', size };
+        if (hash) {
+          part.contentType = info.mimeType;
+          part.sha256 = hash.digest('hex');
+          if (info.filename !== undefined) part.filename = info.filename;
+        }
         parts.push(part);
-        if (name === FIELD.image) {
+        if (keep) {
           image = { contentType: info.mimeType, data: Buffer.concat(chunks, size) };
           if (info.filename !== undefined) image.filename = info.filename;
         }

@@ -1,6 +1,6 @@
 import { FIELD } from '../../contract/index.js';
 import type { CheckName } from '../config/index.js';
-import { ApiError } from '../http/api-error.js';
+import { ApiError, ClientGoneError } from '../http/api-error.js';
 import { inspectImage, renderResult } from '../images/render.js';
 import { ipMatcher } from '../net/ip.js';
 import { untilAborted } from './abort.js';
@@ -37,8 +37,10 @@ export const CHECKS: Record<CheckName, Check> = {
   async form(state) {
     const form = await state.form();
     const files = new Set(form.parts.filter((p) => p.kind === 'file').map((p) => p.name));
-    for (const name of [FIELD.licenseId, FIELD.apiKey]) {
+    for (const name of [FIELD.licenseId, FIELD.apiKey, FIELD.includeCroppedImage]) {
       if (files.has(name)) throw new ApiError('invalid_field', `Field "${name}" was sent as a file; send it as a plain text field.`);
+    }
+    for (const name of [FIELD.licenseId, FIELD.apiKey]) {
       if (!form.fields.get(name)?.trim()) throw new ApiError('missing_field', `Field "${name}" is missing or empty. Send ${FIELD.licenseId}, ${FIELD.apiKey} and ${FIELD.image} in the form.`);
     }
     if (!form.image) {
@@ -94,7 +96,11 @@ export const CHECKS: Record<CheckName, Check> = {
     if (admission.reason === 'unknown-license') return; // `auth` answers 401
     if (admission.reason === 'no-credits') throw noCredits(licenseId);
     const retryAfter = String(state.config.processing.retryAfterSeconds);
-    const scope = admission.reason === 'license-busy' ? `license ${licenseId} already has its maximum of images in processing` : 'the server is at its global limit of images in processing';
+    const scope = {
+      'license-busy': `license ${licenseId} already has its maximum of images in processing`,
+      'server-busy': 'the server is at its global limit of images in processing',
+      'credits-reserved': `every credit left on license ${licenseId} is held by an image in processing, and comes back if that image fails`,
+    }[admission.reason];
     throw new ApiError('too_many_requests', `Too many images in processing: ${scope}. Retry after ${retryAfter} s, or send fewer images at once.`, { 'Retry-After': retryAfter });
   },
 
@@ -103,8 +109,15 @@ export const CHECKS: Record<CheckName, Check> = {
     if (!image || image.data.length === 0) return; // `form` answers 400
     const limits = { maxInputPixels: state.config.limits.maxInputPixels, maxSide: state.config.images.maxSide };
     const inspected = await inspectImage(image.data, limits);
-    // Only a full decode catches a truncated file, so the check is the rendering itself.
-    state.rendered = await untilAborted(renderResult(image.data, inspected, limits), state.facts.signal);
+    // Only a full decode catches a truncated file, so the check is the rendering itself. Renders
+    // are bounded: a client that leaves frees its slot at once, but its render keeps its permit
+    // until sharp is done, so upload-and-abort loops cannot pile up decodes.
+    const release = await state.renders.acquire(state.facts.signal).catch(() => {
+      throw new ClientGoneError('client closed the connection while waiting to be processed');
+    });
+    const render = renderResult(image.data, inspected, limits);
+    render.then(release, release);
+    state.rendered = await untilAborted(render, state.facts.signal);
   },
 };
 

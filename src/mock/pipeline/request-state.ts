@@ -6,6 +6,7 @@ import { ApiError } from '../http/api-error.js';
 import type { RenderedImages } from '../images/render.js';
 import type { ArmedFault, LicenseState, MockStore, Ticket } from '../store/index.js';
 import type { Readable } from 'node:stream';
+import type { Semaphore } from '../../shared/semaphore.js';
 
 /** What the HTTP layer knows about a request before its body is read. */
 export interface RequestFacts {
@@ -35,10 +36,14 @@ export class RequestState {
   #form: Promise<ParsedForm> | undefined;
   #parsed: ParsedForm | undefined;
 
-  constructor(facts: RequestFacts, config: MockConfig, store: MockStore) {
+  /** Bounds the sharp renders running at once in this process. */
+  readonly renders: Semaphore;
+
+  constructor(facts: RequestFacts, config: MockConfig, store: MockStore, renders: Semaphore) {
     this.facts = facts;
     this.config = config;
     this.store = store;
+    this.renders = renders;
   }
 
   /** The parsed form; the body is read the first time a check asks for it. */

@@ -9,7 +9,21 @@ describe('MemoryStore', () => {
     const first = await store.admit('L', 10);
     const second = await store.admit('L', 10);
     expect(first.ok).toBe(true);
-    expect(second).toEqual({ ok: false, reason: 'no-credits', credits: 1 });
+    expect(second).toEqual({ ok: false, reason: 'credits-reserved', credits: 1 });
+    if (!first.ok) throw new Error('expected an admission');
+    await store.settle(first.ticket, true);
+    expect(await store.admit('L', 10)).toEqual({ ok: false, reason: 'no-credits', credits: 0 });
+  });
+
+  it('keeps requests in flight across a reset: their slot stays taken and their credit can be spent', async () => {
+    const store = new MemoryStore([license(5, 1)], { maxJournalEntries: 10 });
+    const admitted = await store.admit('L', 10);
+    if (!admitted.ok) throw new Error('expected an admission');
+    await store.reset([license(5, 1)]);
+    expect((await store.getLicense('L'))!.inFlight).toBe(1);
+    expect(await store.admit('L', 10)).toMatchObject({ ok: false, reason: 'license-busy' });
+    expect(await store.settle(admitted.ticket, true)).toEqual({ spent: true, credits: 4 });
+    expect(await store.inFlight()).toBe(0);
   });
 
   it('spends a credit only when settled with spend, and settles once', async () => {

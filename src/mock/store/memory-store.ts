@@ -76,7 +76,8 @@ export class MemoryStore implements MockStore {
   async admit(licenseId: string, globalMaxConcurrent: number): Promise<Admission> {
     const record = this.#licenses.get(licenseId);
     if (!record) return { ok: false, reason: 'unknown-license', credits: 0 };
-    if (record.credits - record.reserved <= 0) return { ok: false, reason: 'no-credits', credits: record.credits };
+    if (record.credits <= 0) return { ok: false, reason: 'no-credits', credits: record.credits };
+    if (record.credits - record.reserved <= 0) return { ok: false, reason: 'credits-reserved', credits: record.credits };
     if (record.inFlight >= record.maxConcurrent) return { ok: false, reason: 'license-busy', credits: record.credits };
     if (this.#tickets.size >= globalMaxConcurrent) return { ok: false, reason: 'server-busy', credits: record.credits };
     record.inFlight += 1;
@@ -160,7 +161,17 @@ export class MemoryStore implements MockStore {
 
   #load(licenses: readonly LicenseConfig[]): void {
     this.#licenses = new Map(licenses.map((license) => [license.licenseId, newRecord(license)]));
-    this.#tickets = new Map();
+    // Requests in processing keep their slot and reserved credit on the license's new record;
+    // those of a license that no longer exists settle as nothing.
+    const carried = new Map<number, LicenseRecord>();
+    for (const [id, old] of this.#tickets) {
+      const record = this.#licenses.get(old.licenseId);
+      if (!record) continue;
+      record.inFlight += 1;
+      record.reserved += 1;
+      carried.set(id, record);
+    }
+    this.#tickets = carried;
   }
 }
 

@@ -14,7 +14,7 @@ export interface Ticket {
 
 export type Admission =
   | { ok: true; ticket: Ticket; credits: number }
-  | { ok: false; reason: 'unknown-license' | 'no-credits' | 'license-busy' | 'server-busy'; credits: number };
+  | { ok: false; reason: 'unknown-license' | 'no-credits' | 'credits-reserved' | 'license-busy' | 'server-busy'; credits: number };
 
 export interface Settlement {
   /** True when a credit was spent; false when the admin took the credits away meanwhile. */
@@ -86,10 +86,14 @@ export interface MockStore {
   updateLicense(licenseId: string, patch: Partial<Omit<LicenseConfig, 'licenseId'>>): Promise<LicenseState | undefined>;
   /** Adds a license, or replaces one of the same id, keeping its in-flight count. */
   putLicense(license: LicenseConfig): Promise<LicenseState>;
-  /** Back to these licenses, dropping journal and faults. Requests in flight settle harmlessly. */
+  /** Back to these licenses, dropping journal and faults. Requests in flight keep their slot and credit. */
   reset(licenses: readonly LicenseConfig[]): Promise<void>;
 
-  /** Atomically: a credit not already reserved, a license slot and a global slot, or why not. */
+  /**
+   * Atomically: a credit not already reserved, a license slot and a global slot, or why not.
+   * `no-credits` means none are left (402); `credits-reserved` that the ones left are all promised
+   * to requests in processing (a 429: they come back if those fail).
+   */
   admit(licenseId: string, globalMaxConcurrent: number): Promise<Admission>;
   /** Releases the ticket's slot and spends (`spend`) or frees its credit. Idempotent. */
   settle(ticket: Ticket, spend: boolean): Promise<Settlement>;

@@ -4,7 +4,7 @@ export class Semaphore {
   readonly #waiting: Array<() => void> = [];
 
   constructor(limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`maxConcurrent is ${limit}; expected a whole number of at least 1.`);
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`The concurrency limit is ${limit}; expected a whole number of at least 1.`);
     this.#free = limit;
   }
 
