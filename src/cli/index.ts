@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 import { runMockCommand } from './mock-command.js';
+import { runProcessCommand } from './process-command.js';
 import { MOCK_VERSION } from '../mock/index.js';
 
 const USAGE = `beia ${MOCK_VERSION}: mock server and tools for the BEIA image API
 
 Usage:
   beia mock [--host 127.0.0.1] [--port 8080] [--config FILE] [--admin-token TOKEN] [--quiet]
+  beia process <files, folders or globs...> --out DIR [--cropped] [--concurrency N] [--endpoint URL] [--force]
   beia --version
   beia help [command]
 
-Run "beia mock --help" for the mock's options and environment variables.`;
+Run "beia <command> --help" for a command's options and environment variables.`;
 
 /** argv -> a command; each command parses its own options and returns an exit code. */
 async function main(argv: string[]): Promise<number> {
@@ -17,6 +19,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'mock':
       return runMockCommand(rest, process.env);
+    case 'process':
+      return runProcessCommand(rest, process.env);
     case '--version':
     case '-v':
       console.log(MOCK_VERSION);
@@ -26,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       if (rest[0] === 'mock') return runMockCommand(['--help'], process.env);
+      if (rest[0] === 'process') return runProcessCommand(['--help'], process.env);
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:

@@ -1,0 +1,264 @@
+import { access, mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BeiaClient, LIVE_ENDPOINT, processBatch, sniffImageFormat, type BatchItem } from '../client/index.js';
+import { BeiaApiError } from '../contract/index.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { expandInputs } from './inputs.js';
+import { failureReason, plainProgress, terminalProgress, type ProgressCounts, type ProgressView } from './progress.js';
+
+const HELP = `beia process: send images to BEIA (or the mock) and save the results
+
+Usage: beia process <files, folders or globs...> --out DIR [options]
+
+Options:
+  --out DIR            where DIR/<name>.png (and DIR/<name>.cropped.png) are written
+  --cropped            also ask for and save the cropped image
+  --concurrency N      images in flight at once (default 2)
+  --endpoint URL       BEIA_ENDPOINT       default ${LIVE_ENDPOINT}
+  --license-id ID      BEIA_LICENSE_ID     required
+  --api-key KEY        BEIA_API_KEY        required (prefer the variable: flags show in ps)
+  --force              process inputs whose output already exists
+  --retries N          retries after a 429, a 5xx or a failure before sending (default 3)
+  --timeout-ms MS      per attempt (default 120000)
+  -h, --help           this help
+
+Outputs are written atomically, so an interrupted run leaves no half image, and a second run
+skips what is done. It stops early on 401, 402 and 403; Ctrl-C finishes the images in flight.
+Exit code: 0 when every input was processed (or already was), 1 otherwise, 2 for bad usage, 130
+when interrupted.`;
+
+export interface ProcessCommandOptions {
+  inputs: string[];
+  out: string;
+  cropped: boolean;
+  concurrency: number;
+  endpoint: string;
+  licenseId: string;
+  apiKey: string;
+  force: boolean;
+  retries: number;
+  timeoutMs: number;
+}
+
+/** Flags, then environment. Throws a message naming what is missing or wrong. */
+export function readProcessOptions(argv: string[], env: NodeJS.ProcessEnv): ProcessCommandOptions | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      cropped: { type: 'boolean' },
+      concurrency: { type: 'string' },
+      endpoint: { type: 'string' },
+      'license-id': { type: 'string' },
+      'api-key': { type: 'string' },
+      force: { type: 'boolean' },
+      retries: { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length === 0) throw new Error('no input: name image files, folders or globs.');
+  if (!values.out) throw new Error('--out DIR is required: the folder for the results.');
+  const licenseId = values['license-id'] ?? env.BEIA_LICENSE_ID;
+  const apiKey = values['api-key'] ?? env.BEIA_API_KEY;
+  if (!licenseId) throw new Error('no license: pass --license-id or set BEIA_LICENSE_ID.');
+  if (!apiKey) throw new Error('no API key: set BEIA_API_KEY (or pass --api-key).');
+  return {
+    inputs: positionals,
+    out: values.out,
+    cropped: values.cropped ?? false,
+    concurrency: count('--concurrency', values.concurrency ?? '2', 1),
+    endpoint: values.endpoint ?? env.BEIA_ENDPOINT ?? LIVE_ENDPOINT,
+    licenseId,
+    apiKey,
+    force: values.force ?? false,
+    retries: count('--retries', values.retries ?? '3', 0),
+    timeoutMs: count('--timeout-ms', values['timeout-ms'] ?? '120000', 1),
+  };
+}
+
+function count(flag: string, text: string, min: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min) throw new Error(`${flag} is "${text}"; expected a whole number of at least ${min}.`);
+  return Number(text);
+}
+
+interface Job extends BatchItem {
+  outputs: { result: string; cropped?: string };
+}
+
+/** `beia process`: expand the inputs, skip what is done, send the rest, write atomically, summarise. */
+export async function runProcessCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  let options: ProcessCommandOptions | 'help';
+  try {
+    options = readProcessOptions(argv, env);
+  } catch (error) {
+    io.stderr.write(`beia process: ${(error as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    io.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+
+  let client: BeiaClient;
+  try {
+    await mkdir(options.out, { recursive: true });
+    client = new BeiaClient({
+      endpoint: options.endpoint,
+      licenseId: options.licenseId,
+      apiKey: options.apiKey,
+      maxConcurrent: options.concurrency,
+      retries: options.retries,
+      timeoutMs: options.timeoutMs,
+    });
+  } catch (error) {
+    io.stderr.write(`beia process: ${(error as Error).message}\n`);
+    return 2;
+  }
+
+  const view: ProgressView = io.stderr.isTTY ? terminalProgress(io.stderr) : plainProgress(io.stdout);
+  const counts: ProgressCounts = { total: 0, done: 0, skipped: 0, failed: 0, inFlight: 0, creditsRemaining: undefined };
+  const failures = new Map<string, number>();
+  const fail = (id: string, code: string, message: string) => {
+    counts.failed += 1;
+    failures.set(code, (failures.get(code) ?? 0) + 1);
+    view.line(`fail  ${id}: ${message}`);
+    view.update(counts);
+  };
+
+  const jobs: Job[] = [];
+  const inputs = await expandInputs(options.inputs);
+  counts.total = inputs.length;
+  for (const input of inputs) {
+    if ('missing' in input) {
+      fail(input.missing, 'missing_input', `${input.reason}.`);
+      continue;
+    }
+    const outputs: Job['outputs'] = { result: join(options.out, `${input.outputName}.png`) };
+    if (options.cropped) outputs.cropped = join(options.out, `${input.outputName}.cropped.png`);
+    if (!options.force && (await allExist(Object.values(outputs)))) {
+      counts.skipped += 1;
+      view.line(`skip  ${input.path}: ${outputs.result} exists (--force to process it again)`);
+      continue;
+    }
+    const format = await sniff(input.path);
+    if (format instanceof Error) {
+      fail(input.path, 'unreadable_input', `${format.message}; not sent.`);
+      continue;
+    }
+    if (!format) {
+      fail(input.path, 'not_an_image', 'not an image (no JPEG, PNG, GIF, WebP, TIFF, BMP or HEIF signature); not sent, nothing spent.');
+      continue;
+    }
+    jobs.push({ id: input.path, input: input.path, outputs });
+  }
+  view.update(counts);
+
+  const interrupt = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) {
+      view.finish();
+      io.stderr.write('beia process: interrupted again, quitting without waiting.\n');
+      process.exit(130);
+    }
+    interrupted = true;
+    view.line(`stop  interrupted: finishing the ${counts.inFlight} image(s) in flight; Ctrl-C again to quit now`);
+    interrupt.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const summary = await processBatch(client, jobs, {
+    concurrency: options.concurrency,
+    includeCroppedImage: options.cropped,
+    signal: interrupt.signal,
+    onResult: async (item, result) => {
+      const { outputs } = item as Job;
+      await writeFileAtomic(outputs.result, result.result);
+      if (outputs.cropped) {
+        if (!result.cropped) throw Object.assign(new Error(`the answer had no cropped image; ${outputs.result} was written`), { code: 'no_cropped_image' });
+        await writeFileAtomic(outputs.cropped, result.cropped);
+      }
+    },
+    onEvent: (event) => {
+      if (event.type === 'start') counts.inFlight += 1;
+      if (event.type === 'done') {
+        counts.inFlight -= 1;
+        counts.done += 1;
+        counts.creditsRemaining = lowest(counts.creditsRemaining, event.result.creditsRemaining);
+        const credits = event.result.creditsRemaining === undefined ? '' : ` (credits ${event.result.creditsRemaining})`;
+        view.line(`ok    ${event.item.id} -> ${(event.item as Job).outputs.result}${credits}`);
+      }
+      if (event.type === 'failed') {
+        counts.inFlight -= 1;
+        if (event.error instanceof BeiaApiError) counts.creditsRemaining = lowest(counts.creditsRemaining, event.error.creditsRemaining);
+        const { code, message } = failureReason(event.error);
+        fail(event.item.id, code, message);
+        return;
+      }
+      if (event.type === 'stopping' && event.reason instanceof BeiaApiError) {
+        view.line(`stop  ${event.reason.status}: every further image would fail the same way; not starting the rest`);
+      }
+      view.update(counts);
+    },
+  });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  view.finish();
+
+  const notStarted = summary.notStarted.length;
+  const byReason = [...failures].map(([code, n]) => `${code} ${n}`).join(', ');
+  const credits = counts.creditsRemaining ?? summary.creditsRemaining;
+  io.stdout.write(
+    [
+      `processed ${counts.done}`,
+      `skipped ${counts.skipped} (already done)`,
+      `failed ${counts.failed}${notStarted ? ` + not started ${notStarted}` : ''}${byReason ? ` (${byReason})` : ''}`,
+      `credits left ${credits ?? 'unknown'}`,
+    ].join(', ') + '\n',
+  );
+  if (interrupted) return 130;
+  return counts.failed === 0 && notStarted === 0 ? 0 : 1;
+}
+
+/** Answers finish out of order: the lowest count seen is the latest. */
+function lowest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
+}
+
+async function allExist(paths: string[]): Promise<boolean> {
+  for (const path of paths) {
+    try {
+      await access(path);
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The image format of a file from its first bytes; an Error when it cannot be read. */
+async function sniff(path: string): Promise<string | undefined | Error> {
+  try {
+    const file = await open(path, 'r');
+    try {
+      const head = Buffer.alloc(32);
+      const { bytesRead } = await file.read(head, 0, 32, 0);
+      return sniffImageFormat(head.subarray(0, bytesRead));
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    return new Error(`cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}

@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI } from './helpers/cli.js';
+import { decode, jpeg, png } from './helpers/images.js';
+import { startTestMock } from './helpers/server.js';
+
+const SECRET = 'SECRET-KEY-7781';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `beia process` with the mock's credentials; `onLine` sees stdout lines as they come. */
+function beiaProcess(args: string[], env: NodeJS.ProcessEnv, onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'process', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      stdout += text;
+      for (const line of text.split('\n').filter(Boolean)) onLine?.(line, child);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function folderOfImages(count: { jpeg: number; png: number; text?: boolean }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'beia-in-'));
+  for (let i = 0; i < count.jpeg; i++) await writeFile(join(dir, `photo${i}.jpg`), await jpeg(50 + i, 40));
+  for (let i = 0; i < count.png; i++) await writeFile(join(dir, `pic${i}.png`), await png(30, 30 + i));
+  if (count.text) await writeFile(join(dir, 'notes.txt'), 'not an image\n');
+  return dir;
+}
+
+async function envFor(configOverrides: unknown = {}) {
+  const mock = await startTestMock(configOverrides);
+  return { mock, env: { BEIA_ENDPOINT: mock.endpoint, BEIA_LICENSE_ID: '1234', BEIA_API_KEY: '5678' } };
+}
+
+describe('beia process', () => {
+  it('a folder of JPEGs, PNGs and a text file: an output per image, a clear line for the text file, exit 1', async () => {
+    const { mock, env } = await envFor();
+    const input = await folderOfImages({ jpeg: 3, png: 2, text: true });
+    const out = join(await mkdtemp(join(tmpdir(), 'beia-out-')), 'results');
+    const run = await beiaProcess([input, '--out', out, '--cropped'], env);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`fail  ${join(input, 'notes.txt')}: not an image`);
+    expect(run.stdout).toContain('processed 5, skipped 0 (already done), failed 1 (not_an_image 1), credits left 95');
+    const files = (await readdir(out)).sort();
+    expect(files).toEqual(['photo0.cropped.png', 'photo0.png', 'photo1.cropped.png', 'photo1.png', 'photo2.cropped.png', 'photo2.png', 'pic0.cropped.png', 'pic0.png', 'pic1.cropped.png', 'pic1.png']);
+    expect(await decode(await import('node:fs/promises').then((fs) => fs.readFile(join(out, 'photo1.png'))))).toEqual({ format: 'png', width: 51, height: 40 });
+    expect((await mock.store.listJournal()).length).toBe(5);
+  });
+
+  it('exits 0 when every input was processed, and a second run skips them all without a request', async () => {
+    const { mock, env } = await envFor();
+    const input = await folderOfImages({ jpeg: 2, png: 1 });
+    const out = await mkdtemp(join(tmpdir(), 'beia-out-'));
+    expect((await beiaProcess([input, '--out', out], env)).code).toBe(0);
+    const again = await beiaProcess([input, '--out', out], env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('processed 0, skipped 3 (already done), failed 0');
+    expect((await mock.store.listJournal()).length).toBe(3);
+    expect((await beiaProcess([input, '--out', out, '--force'], env)).stdout).toContain('processed 3, skipped 0');
+  });
+
+  it('resumes after an interrupted run: Ctrl-C finishes the image in flight, exits 130, leaves no half file', async () => {
+    const { mock, env } = await envFor({ processing: { delayMs: 300 } });
+    const input = await folderOfImages({ jpeg: 6, png: 0 });
+    const out = await mkdtemp(join(tmpdir(), 'beia-out-'));
+    let signalled = false;
+    const first = await beiaProcess([input, '--out', out, '--concurrency', '1'], env, (line, child) => {
+      if (line.startsWith('ok ') && !signalled) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    expect(first.code).toBe(130);
+    expect(first.stdout).toContain('stop  interrupted: finishing the 1 image(s) in flight');
+    const afterFirst = await readdir(out);
+    expect(afterFirst.every((name) => name.endsWith('.png') && !name.startsWith('.'))).toBe(true);
+    expect(afterFirst.length).toBe(2);
+    const second = await beiaProcess([input, '--out', out, '--concurrency', '2'], env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('processed 4, skipped 2 (already done), failed 0');
+    expect((await mock.store.listJournal()).filter((e) => e.status === 200)).toHaveLength(6);
+  });
+
+  it('stops early on 402: the rest is not started, exit 1, credits left 0', async () => {
+    const { env } = await envFor({ licenses: [{ licenseId: '1234', apiKey: '5678', credits: 2 }] });
+    const input = await folderOfImages({ jpeg: 6, png: 0 });
+    const run = await beiaProcess([input, '--out', await mkdtemp(join(tmpdir(), 'beia-out-')), '--concurrency', '1'], env);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('stop  402: every further image would fail the same way; not starting the rest');
+    expect(run.stdout).toMatch(/processed 2, skipped 0 \(already done\), failed 1 \+ not started 3 \(no_credits 1\), credits left 0/);
+  });
+
+  it('never prints the API key, even when it is wrong', async () => {
+    const { env } = await envFor();
+    const input = await folderOfImages({ jpeg: 1, png: 0 });
+    const run = await beiaProcess([input, '--out', await mkdtemp(join(tmpdir(), 'beia-out-'))], { ...env, BEIA_API_KEY: SECRET });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('invalid_license');
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+  });
+
+  it('takes globs, reports inputs that name nothing, and keeps same-named inputs apart', async () => {
+    const { env } = await envFor();
+    const dir = await mkdtemp(join(tmpdir(), 'beia-in-'));
+    await mkdir(join(dir, 'sub'));
+    await writeFile(join(dir, 'a.jpg'), await jpeg());
+    await writeFile(join(dir, 'a.png'), await png());
+    await writeFile(join(dir, 'sub', 'b.jpg'), await jpeg(20, 20));
+    const out = await mkdtemp(join(tmpdir(), 'beia-out-'));
+    const run = await beiaProcess([join(dir, '*.*'), join(dir, '**/b.jpg'), join(dir, 'missing.jpg'), '--out', out], env);
+    expect(run.stdout).toContain(`fail  ${join(dir, 'missing.jpg')}: no such file or folder.`);
+    expect((await readdir(out)).sort()).toEqual(['a.jpg.png', 'a.png.png', 'b.png']);
+    expect(run.code).toBe(1);
+  });
+
+  it('refuses to start without credentials or --out, with exit 2', async () => {
+    const noKey = await beiaProcess(['x.jpg', '--out', 'o'], { BEIA_LICENSE_ID: '1', BEIA_API_KEY: '' });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('no API key: set BEIA_API_KEY');
+    const noOut = await beiaProcess(['x.jpg'], { BEIA_LICENSE_ID: '1', BEIA_API_KEY: 'k' });
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toContain('--out DIR is required');
+  });
+});
