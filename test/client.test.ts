@@ -12,14 +12,17 @@ import {
   BeiaError,
   BeiaNetworkError,
   BeiaTimeoutError,
+  InputChangedError,
   InvalidLicenseError,
   IpNotAllowedError,
   NoCreditsError,
   ServerError,
   TooManyRequestsError,
   UnsupportedFileError,
+  imageSource,
   processBatch,
 } from '../src/client/index.js';
+import { formBody } from '../src/client/form-body.js';
 import { decode, jpeg, png } from './helpers/images.js';
 import { eventually, startTestMock } from './helpers/server.js';
 import { REPO } from './helpers/cli.js';
@@ -180,6 +183,65 @@ describe('retries', () => {
   });
 });
 
+describe('retry limits', () => {
+  it('stopRetrying ends a pending retry with the last answer, without another attempt', async () => {
+    const mock = await startTestMock();
+    const stop = new AbortController();
+    const client = clientFor(mock.endpoint, { dispatcher: scenario('429'), retries: 5, onRetry: () => setTimeout(() => stop.abort(), 50) });
+    const error = await client.process(image, { stopRetrying: stop.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TooManyRequestsError);
+    expect(await mock.store.listJournal()).toHaveLength(1);
+  });
+
+  it('a Retry-After longer than retryMaxDelayMs is not waited out: the 429 is thrown at once', async () => {
+    const mock = await startTestMock({ processing: { retryAfterSeconds: 3600 } });
+    const started = Date.now();
+    const error = await clientFor(mock.endpoint, { dispatcher: scenario('429'), retries: 3 }).process(image).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 429, retryAfterMs: 3_600_000 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await mock.store.listJournal()).toHaveLength(1);
+  });
+
+  it("an abort during the backoff, or while waiting for the client's own slot, rejects with its reason", async () => {
+    const mock = await startTestMock();
+    const during = new AbortController();
+    const client = clientFor(mock.endpoint, { dispatcher: scenario('500'), retries: 5, retryBaseDelayMs: 5_000, onRetry: () => during.abort(new Error('stop now')) });
+    await expect(client.process(image, { signal: during.signal })).rejects.toThrow('stop now');
+
+    await mock.store.armFault({ type: 'latency', latencyMs: 1_000, count: 1 });
+    const single = clientFor(mock.endpoint, { maxConcurrent: 1 });
+    const first = single.process(image);
+    const waiting = new AbortController();
+    const second = single.process(image, { signal: waiting.signal });
+    waiting.abort(new Error('gave up waiting'));
+    await expect(second).rejects.toThrow('gave up waiting');
+    expect((await first).attempts).toBe(1);
+  });
+
+  it('a file that changes size between the start of the upload and its sending is an InputChangedError', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'beia-client-'));
+    const path = join(dir, 'growing.jpg');
+    await writeFile(path, image);
+    const source = await imageSource(path);
+    await writeFile(path, Buffer.concat([image, image]));
+    const body = formBody({ licenseId: '1', apiKey: 'k', includeCroppedImage: false }, source);
+    const drain = async () => {
+      for await (const chunk of body.stream(() => {})) void chunk;
+    };
+    const error = await drain().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputChangedError);
+    expect((error as Error).message).toContain(`it was ${image.length} bytes when the upload began`);
+  });
+
+  it('never shows a password from the endpoint URL in an error', async () => {
+    const mock = await startTestMock();
+    const port = mock.port;
+    await mock.close();
+    const error = await clientFor(`http://user:hunter2@127.0.0.1:${port}/beia-api/v1/image`, { retries: 0 }).process(image).catch((e: unknown) => e);
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+});
+
 describe('abort and timeout', () => {
   it('abort through signal rejects with its reason and frees the server slot', async () => {
     const mock = await startTestMock();
@@ -235,7 +297,7 @@ describe('BeiaError instanceof across two copies of the package', () => {
   it('holds for an error made by another copy of the module', async () => {
     // A second copy of the built contract, as a second install of the package would have.
     const dir = await mkdtemp(join(tmpdir(), 'beia-copy-'));
-    for (const file of ['api-errors.js', 'error-catalogue.js']) await copyFile(join(REPO, 'dist/contract', file), join(dir, file));
+    for (const file of ['api-errors.js', 'api-errors.js.map', 'error-catalogue.js', 'error-catalogue.js.map']) await copyFile(join(REPO, 'dist/contract', file), join(dir, file));
     const copy = (await import(/* @vite-ignore */ pathToFileURL(join(dir, 'api-errors.js')).href)) as typeof import('../src/contract/api-errors.js');
     expect(copy.NoCreditsError).not.toBe(NoCreditsError);
     const foreign = copy.errorFromAnswer({ status: 402, headers: {}, body: '' });

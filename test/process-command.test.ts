@@ -53,7 +53,7 @@ describe('beia process', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`fail  ${join(input, 'notes.txt')}: not an image`);
     expect(run.stdout).toContain('processed 5, skipped 0 (already done), failed 1 (not_an_image 1), credits left 95');
-    const files = (await readdir(out)).sort();
+    const files = (await readdir(out)).filter((name) => !name.startsWith('.')).sort();
     expect(files).toEqual(['photo0.cropped.png', 'photo0.png', 'photo1.cropped.png', 'photo1.png', 'photo2.cropped.png', 'photo2.png', 'pic0.cropped.png', 'pic0.png', 'pic1.cropped.png', 'pic1.png']);
     expect(await decode(await import('node:fs/promises').then((fs) => fs.readFile(join(out, 'photo1.png'))))).toEqual({ format: 'png', width: 51, height: 40 });
     expect((await mock.store.listJournal()).length).toBe(5);
@@ -85,8 +85,10 @@ describe('beia process', () => {
     expect(first.code).toBe(130);
     expect(first.stdout).toContain('stop  interrupted: finishing the 1 image(s) in flight');
     const afterFirst = await readdir(out);
-    expect(afterFirst.every((name) => name.endsWith('.png') && !name.startsWith('.'))).toBe(true);
-    expect(afterFirst.length).toBe(2);
+    // The results and the manifest of what they came from; no temporary file.
+    expect(afterFirst.filter((name) => name !== '.beia-process.json').every((name) => name.endsWith('.png') && !name.startsWith('.'))).toBe(true);
+    expect(afterFirst.filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect(afterFirst.filter((name) => name.endsWith('.png')).length).toBe(2);
     const second = await beiaProcess([input, '--out', out, '--concurrency', '2'], env);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('processed 4, skipped 2 (already done), failed 0');
@@ -111,18 +113,60 @@ describe('beia process', () => {
     expect(run.stdout + run.stderr).not.toContain(SECRET);
   });
 
-  it('takes globs, reports inputs that name nothing, and keeps same-named inputs apart', async () => {
+  it('takes globs and names with brackets, and reports inputs that name nothing', async () => {
     const { env } = await envFor();
     const dir = await mkdtemp(join(tmpdir(), 'beia-in-'));
     await mkdir(join(dir, 'sub'));
     await writeFile(join(dir, 'a.jpg'), await jpeg());
-    await writeFile(join(dir, 'a.png'), await png());
+    await writeFile(join(dir, 'photo[1].jpg'), await jpeg(22, 22));
     await writeFile(join(dir, 'sub', 'b.jpg'), await jpeg(20, 20));
     const out = await mkdtemp(join(tmpdir(), 'beia-out-'));
-    const run = await beiaProcess([join(dir, '*.*'), join(dir, '**/b.jpg'), join(dir, 'missing.jpg'), '--out', out], env);
+    const run = await beiaProcess([join(dir, 'a.*'), join(dir, 'photo[1].jpg'), join(dir, '**/b.jpg'), join(dir, 'missing.jpg'), '--out', out], env);
     expect(run.stdout).toContain(`fail  ${join(dir, 'missing.jpg')}: no such file or folder.`);
-    expect((await readdir(out)).sort()).toEqual(['a.jpg.png', 'a.png.png', 'b.png']);
+    expect((await readdir(out)).filter((n) => !n.startsWith('.')).sort()).toEqual(['a.png', 'b.png', 'photo[1].png']);
     expect(run.code).toBe(1);
+  });
+
+  it('never lets two inputs write the same output: same names in two folders, or x.cropped.jpg beside x.jpg', async () => {
+    const { mock, env } = await envFor();
+    const root = await mkdtemp(join(tmpdir(), 'beia-in-'));
+    await mkdir(join(root, 'a'));
+    await mkdir(join(root, 'b'));
+    await writeFile(join(root, 'a', 'same.jpg'), await jpeg(10, 10));
+    await writeFile(join(root, 'b', 'same.jpg'), await jpeg(12, 12));
+    await writeFile(join(root, 'a', 'x.jpg'), await jpeg(14, 14));
+    await writeFile(join(root, 'a', 'x.cropped.jpg'), await jpeg(16, 16));
+    const out = await mkdtemp(join(tmpdir(), 'beia-out-'));
+    const run = await beiaProcess([join(root, 'a'), join(root, 'b'), '--out', out, '--cropped'], env);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`fail  ${join(root, 'b', 'same.jpg')}: its output ${join(out, 'same.png')} is also ${join(root, 'a', 'same.jpg')}'s; not sent.`);
+    expect(run.stdout).toMatch(/fail  .*x\.(cropped\.)?jpg: its output .*x\.cropped\.png is also/);
+    expect((await mock.store.listJournal()).length).toBe(2);
+  });
+
+  it('with --out inside the input folder: results are never taken for inputs, inputs never overwritten', async () => {
+    const { mock, env } = await envFor();
+    const dir = await folderOfImages({ jpeg: 1, png: 1 });
+    const first = await beiaProcess([dir, '--out', dir], env);
+    expect(first.stdout).toContain(`fail  ${join(dir, 'pic0.png')}: its output ${join(dir, 'pic0.png')} is an input`);
+    const again = await beiaProcess([dir, '--out', dir], env);
+    expect(again.stdout).toContain('processed 0, skipped 1 (already done), failed 1 (output_clash 1)');
+    expect(again.stdout).not.toContain('pic0.cropped');
+    expect((await mock.store.listJournal()).length).toBe(1);
+  });
+
+  it('does not skip an output that another file made: it says so and sends nothing', async () => {
+    const { mock, env } = await envFor();
+    const one = await mkdtemp(join(tmpdir(), 'beia-in-'));
+    const two = await mkdtemp(join(tmpdir(), 'beia-in-'));
+    await writeFile(join(one, 'p.jpg'), await jpeg(10, 10));
+    await writeFile(join(two, 'p.jpg'), await jpeg(30, 30));
+    const out = await mkdtemp(join(tmpdir(), 'beia-out-'));
+    expect((await beiaProcess([one, '--out', out], env)).code).toBe(0);
+    const other = await beiaProcess([two, '--out', out], env);
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain(`${join(out, 'p.png')} exists and was made from ${join(one, 'p.jpg')}; not sent. Use --force`);
+    expect((await mock.store.listJournal()).length).toBe(1);
   });
 
   it('refuses to start without credentials or --out, with exit 2', async () => {

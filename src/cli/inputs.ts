@@ -8,28 +8,28 @@ const GLOB = /[*?[]/;
 
 /**
  * Expands files, folders (their files, not recursive, no dotfiles) and globs (`*`, `?`, `[...]`,
- * `**` for any depth, for shells that did not expand them) into files, each once, in order.
- * Each gets an output name: its base name without extension, or with it when two inputs share a
- * base name (`a.jpg` and `a.png` become `a.jpg` and `a.png`, not both `a`).
+ * `**` for any depth, for shells that did not expand them) into files, each once, in order. An
+ * argument that names an existing file is that file, even when its name has brackets. Files for
+ * which `isResult` is true (the outputs of earlier runs) are left out, so results are never taken
+ * for inputs.
+ * Each gets an output name that depends on nothing else: its base name without extension.
  */
-export async function expandInputs(args: readonly string[]): Promise<Input[]> {
-  const found: Array<{ path: string } | { missing: string; reason: string }> = [];
+export async function expandInputs(args: readonly string[], isResult: (absolutePath: string) => boolean = () => false): Promise<Input[]> {
+  const found: Input[] = [];
   const seen = new Set<string>();
   const add = (path: string) => {
     const absolute = resolve(path);
-    if (seen.has(absolute)) return;
+    if (seen.has(absolute) || isResult(absolute)) return;
     seen.add(absolute);
-    found.push({ path });
+    found.push({ path, outputName: stem(path) });
   };
   for (const arg of args) {
-    if (GLOB.test(arg)) {
+    const info = await stat(arg).catch(() => undefined);
+    if (!info && GLOB.test(arg)) {
       const matches = await globFiles(arg);
       if (matches.length === 0) found.push({ missing: arg, reason: 'the pattern matches no file' });
       matches.forEach(add);
-      continue;
-    }
-    const info = await stat(arg).catch(() => undefined);
-    if (!info) found.push({ missing: arg, reason: 'no such file or folder' });
+    } else if (!info) found.push({ missing: arg, reason: 'no such file or folder' });
     else if (info.isDirectory()) {
       const entries = await readdir(arg, { withFileTypes: true });
       const files = entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => join(arg, e.name)).sort();
@@ -37,10 +37,7 @@ export async function expandInputs(args: readonly string[]): Promise<Input[]> {
       files.forEach(add);
     } else add(arg);
   }
-
-  const stems = new Map<string, number>();
-  for (const entry of found) if ('path' in entry) stems.set(stem(entry.path), (stems.get(stem(entry.path)) ?? 0) + 1);
-  return found.map((entry) => ('path' in entry ? { path: entry.path, outputName: stems.get(stem(entry.path))! > 1 ? basename(entry.path) : stem(entry.path) } : entry));
+  return found;
 }
 
 function stem(path: string): string {

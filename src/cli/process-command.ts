@@ -1,10 +1,10 @@
-import { access, mkdir, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { BeiaClient, LIVE_ENDPOINT, processBatch, sniffImageFormat, type BatchItem } from '../client/index.js';
+import { BeiaClient, LIVE_ENDPOINT, processBatch } from '../client/index.js';
 import { BeiaApiError } from '../contract/index.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { expandInputs } from './inputs.js';
+import { Manifest, planJobs, type Job } from './process-plan.js';
 import { failureReason, plainProgress, terminalProgress, type ProgressCounts, type ProgressView } from './progress.js';
 
 const HELP = `beia process: send images to BEIA (or the mock) and save the results
@@ -86,10 +86,6 @@ function count(flag: string, text: string, min: number): number {
   return Number(text);
 }
 
-interface Job extends BatchItem {
-  outputs: { result: string; cropped?: string };
-}
-
 /** `beia process`: expand the inputs, skip what is done, send the rest, write atomically, summarise. */
 export async function runProcessCommand(
   argv: string[],
@@ -134,31 +130,17 @@ export async function runProcessCommand(
     view.update(counts);
   };
 
+  const manifest = await Manifest.load(options.out);
+  const inputs = await expandInputs(options.inputs, (path) => manifest.get(path) !== undefined);
+  const decisions = await planJobs(inputs, options, manifest);
+  counts.total = decisions.length;
   const jobs: Job[] = [];
-  const inputs = await expandInputs(options.inputs);
-  counts.total = inputs.length;
-  for (const input of inputs) {
-    if ('missing' in input) {
-      fail(input.missing, 'missing_input', `${input.reason}.`);
-      continue;
-    }
-    const outputs: Job['outputs'] = { result: join(options.out, `${input.outputName}.png`) };
-    if (options.cropped) outputs.cropped = join(options.out, `${input.outputName}.cropped.png`);
-    if (!options.force && (await allExist(Object.values(outputs)))) {
+  for (const decision of decisions) {
+    if (decision.kind === 'fail') fail(decision.id, decision.code, decision.reason);
+    else if (decision.kind === 'skip') {
       counts.skipped += 1;
-      view.line(`skip  ${input.path}: ${outputs.result} exists (--force to process it again)`);
-      continue;
-    }
-    const format = await sniff(input.path);
-    if (format instanceof Error) {
-      fail(input.path, 'unreadable_input', `${format.message}; not sent.`);
-      continue;
-    }
-    if (!format) {
-      fail(input.path, 'not_an_image', 'not an image (no JPEG, PNG, GIF, WebP, TIFF, BMP or HEIF signature); not sent, nothing spent.');
-      continue;
-    }
-    jobs.push({ id: input.path, input: input.path, outputs });
+      view.line(`skip  ${decision.id}: ${decision.reason}`);
+    } else jobs.push(decision.job);
   }
   view.update(counts);
 
@@ -182,12 +164,13 @@ export async function runProcessCommand(
     includeCroppedImage: options.cropped,
     signal: interrupt.signal,
     onResult: async (item, result) => {
-      const { outputs } = item as Job;
-      await writeFileAtomic(outputs.result, result.result);
-      if (outputs.cropped) {
-        if (!result.cropped) throw Object.assign(new Error(`the answer had no cropped image; ${outputs.result} was written`), { code: 'no_cropped_image' });
-        await writeFileAtomic(outputs.cropped, result.cropped);
+      const job = item as Job;
+      await writeFileAtomic(job.outputs.result, result.result);
+      if (job.outputs.cropped) {
+        if (!result.cropped) throw Object.assign(new Error(`the answer had no cropped image; ${job.outputs.result} was written`), { code: 'no_cropped_image' });
+        await writeFileAtomic(job.outputs.cropped, result.cropped);
       }
+      await manifest.record(job);
     },
     onEvent: (event) => {
       if (event.type === 'start') counts.inFlight += 1;
@@ -236,29 +219,3 @@ function lowest(a: number | undefined, b: number | undefined): number | undefine
   return b === undefined ? a : Math.min(a, b);
 }
 
-async function allExist(paths: string[]): Promise<boolean> {
-  for (const path of paths) {
-    try {
-      await access(path);
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** The image format of a file from its first bytes; an Error when it cannot be read. */
-async function sniff(path: string): Promise<string | undefined | Error> {
-  try {
-    const file = await open(path, 'r');
-    try {
-      const head = Buffer.alloc(32);
-      const { bytesRead } = await file.read(head, 0, 32, 0);
-      return sniffImageFormat(head.subarray(0, bytesRead));
-    } finally {
-      await file.close();
-    }
-  } catch (error) {
-    return new Error(`cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-}

@@ -56,9 +56,11 @@ export async function processBatch(client: BeiaClient, items: readonly BatchItem
   const summary: BatchSummary = { processed: [], failed: [], notStarted: [], creditsRemaining: undefined };
   const emit = options.onEvent ?? (() => {});
   let next = 0;
+  const stopped = new AbortController();
   const stop = (reason: unknown) => {
     if (summary.stoppedBy !== undefined) return;
     summary.stoppedBy = reason;
+    stopped.abort(reason);
     emit({ type: 'stopping', reason });
   };
   const onAbort = () => stop(options.signal?.reason ?? new Error('aborted'));
@@ -70,7 +72,8 @@ export async function processBatch(client: BeiaClient, items: readonly BatchItem
       const item = items[next++]!;
       emit({ type: 'start', item });
       try {
-        const result = await client.process(item.input, { includeCroppedImage: options.includeCroppedImage === true });
+        // Stopping (Ctrl-C, a 402...) ends pending retries too, but never an attempt being sent.
+        const result = await client.process(item.input, { includeCroppedImage: options.includeCroppedImage === true, stopRetrying: stopped.signal });
         if (result.creditsRemaining !== undefined) {
           summary.creditsRemaining = Math.min(summary.creditsRemaining ?? Infinity, result.creditsRemaining);
         }

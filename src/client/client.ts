@@ -10,7 +10,7 @@ import {
   parseCredits,
   readImageBundle,
 } from '../contract/index.js';
-import { BeiaNetworkError, BeiaTimeoutError } from './errors.js';
+import { BeiaNetworkError, BeiaTimeoutError, InputChangedError } from './errors.js';
 import { formBody } from './form-body.js';
 import { imageSource, type ImageInput } from './image-source.js';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
@@ -50,6 +50,12 @@ export interface ProcessOptions {
   signal?: AbortSignal;
   /** The filename sent with the image; the file's own name, or "image", by default. */
   filename?: string;
+  /**
+   * When this aborts, no further attempt is made: a pending retry gives up with the last error,
+   * but an attempt already being sent is left to finish, so nothing paid for is lost. Batches use
+   * it for Ctrl-C.
+   */
+  stopRetrying?: AbortSignal;
 }
 
 export interface ProcessResult {
@@ -131,9 +137,9 @@ export class BeiaClient {
    * ```
    */
   async process(image: ImageInput, options: ProcessOptions = {}): Promise<ProcessResult> {
-    const { signal } = options;
+    const { signal, stopRetrying } = options;
     signal?.throwIfAborted();
-    const source = await imageSource(image, options.filename);
+    const source = await imageSource(image, options.filename, signal);
     const body = formBody({ licenseId: this.#licenseId, apiKey: this.#apiKey, includeCroppedImage: options.includeCroppedImage === true }, source);
     const release = await this.#slots.acquire(signal);
     try {
@@ -142,11 +148,16 @@ export class BeiaClient {
           const outcome = await this.#attempt(body, signal);
           return { ...outcome, attempts: attempt };
         } catch (error) {
-          if (signal?.aborted || attempt > this.#retry.retries || !isRetryable(error)) throw error;
+          if (signal?.aborted || stopRetrying?.aborted || attempt > this.#retry.retries || !isRetryable(error)) throw error;
           const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
           const delayMs = retryDelayMs(attempt, this.#retry, retryAfterMs, this.#random);
+          if (delayMs === undefined) throw error;
           this.#onRetry?.({ attempt, delayMs, error });
-          await sleep(delayMs, undefined, signal ? { signal } : {}).catch(() => signal?.throwIfAborted());
+          const waits = [signal, stopRetrying].filter((s): s is AbortSignal => s !== undefined);
+          await sleep(delayMs, undefined, waits.length ? { signal: AbortSignal.any(waits) } : {}).catch(() => {
+            signal?.throwIfAborted();
+            throw error; // told to stop retrying: the last answer stands
+          });
         }
       }
     } finally {
@@ -179,7 +190,9 @@ export class BeiaClient {
     try {
       bytes = response.statusCode === 200 ? new Uint8Array(await response.body.arrayBuffer()) : await readLimited(response.body, MAX_ERROR_BODY);
     } catch (error) {
-      throw this.#transportError(error, signal, timeout, true);
+      // An error answer's status is what matters; a body cut short does not turn a 429 into a network error.
+      if (response.statusCode !== 200 && !signal?.aborted && !timeout.aborted) bytes = new Uint8Array();
+      else throw this.#transportError(error, signal, timeout, true);
     }
     const headerText = (name: string) => {
       const value = response.headers[name];
@@ -205,9 +218,27 @@ export class BeiaClient {
 
   #transportError(error: unknown, signal: AbortSignal | undefined, timeout: AbortSignal, sent: boolean): unknown {
     if (signal?.aborted) return signal.reason;
-    if (timeout.aborted) return new BeiaTimeoutError(this.endpoint, this.#timeoutMs, sent);
-    return new BeiaNetworkError(this.endpoint, sent, error);
+    const changed = findCause(error, InputChangedError);
+    if (changed) return changed;
+    if (timeout.aborted) return new BeiaTimeoutError(this.#shownEndpoint, this.#timeoutMs, sent);
+    return new BeiaNetworkError(this.#shownEndpoint, sent, error);
   }
+
+  /** The endpoint as messages show it: without a user or password in the URL. */
+  get #shownEndpoint(): string {
+    const url = new URL(this.endpoint);
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  }
+}
+
+/** `error` or one of its causes, when it is of `type`. */
+function findCause<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    if (current instanceof type) return current;
+  }
+  return undefined;
 }
 
 async function readLimited(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, limit: number): Promise<Uint8Array> {

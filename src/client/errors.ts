@@ -4,6 +4,11 @@ import { BeiaError } from '../contract/index.js';
  * The request failed on the network: refused, reset, or closed before an answer. `requestSent`
  * tells whether the whole request had gone out: if it had, BEIA may have processed (and charged)
  * it, so the client did not retry.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof BeiaNetworkError && error.requestSent) await checkCreditsBeforeResending();
+ * ```
  */
 export class BeiaNetworkError extends BeiaError {
   static override readonly kind = 'BeiaNetworkError';
@@ -23,7 +28,14 @@ export class BeiaNetworkError extends BeiaError {
   }
 }
 
-/** No answer within `timeoutMs`. Like {@link BeiaNetworkError}, `requestSent` says whether it may have been charged. */
+/**
+ * No answer within `timeoutMs`. Like {@link BeiaNetworkError}, `requestSent` says whether it may have been charged.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof BeiaTimeoutError) console.error(`no answer in ${error.timeoutMs} ms`);
+ * ```
+ */
 export class BeiaTimeoutError extends BeiaError {
   static override readonly kind = 'BeiaTimeoutError';
   override readonly name = 'BeiaTimeoutError';
@@ -37,6 +49,15 @@ export class BeiaTimeoutError extends BeiaError {
     );
     this.requestSent = requestSent;
     this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The image file changed size while it was being sent: the request was cut short, nothing was charged. */
+export class InputChangedError extends BeiaError {
+  static override readonly kind = 'InputChangedError';
+  override readonly name = 'InputChangedError';
+  constructor(filename: string, expected: number, sent: number) {
+    super('input_changed', `Failed to send ${filename}: it was ${expected} bytes when the upload began, and ${sent} bytes were read. Nothing was charged; send it again once the file is complete.`);
   }
 }
 

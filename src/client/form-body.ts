@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { FIELD } from '../contract/index.js';
+import { InputChangedError } from './errors.js';
 import type { ImageSource } from './image-source.js';
 
 /** A multipart/form-data body of known length that can be streamed again for each attempt. */
@@ -29,7 +30,14 @@ export function formBody(fields: { licenseId: string; apiKey: string; includeCro
     length: before.length + image.size + after.length,
     async *stream(onSent) {
       yield before;
-      for await (const chunk of image.open()) yield chunk;
+      let read = 0;
+      for await (const chunk of image.open()) {
+        read += chunk.byteLength;
+        // Never send more than announced; a short or long file is a local failure, not a charge.
+        if (read > image.size) throw new InputChangedError(image.filename, image.size, read);
+        yield chunk;
+      }
+      if (read !== image.size) throw new InputChangedError(image.filename, image.size, read);
       yield after;
       onSent();
     },

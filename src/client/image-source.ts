@@ -31,7 +31,7 @@ export interface ImageSource {
  * source.filename; // '001.jpg'
  * ```
  */
-export async function imageSource(input: ImageInput, filename?: string): Promise<ImageSource> {
+export async function imageSource(input: ImageInput, filename?: string, signal?: AbortSignal): Promise<ImageSource> {
   if (typeof input === 'string' || input instanceof URL) {
     const path = input instanceof URL ? fileURLToPath(input) : input;
     let size: number;
@@ -60,9 +60,31 @@ export async function imageSource(input: ImageInput, filename?: string): Promise
     };
   }
   const chunks: Uint8Array[] = [];
-  for await (const chunk of input as AsyncIterable<Uint8Array | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  for await (const chunk of abortable(input as AsyncIterable<Uint8Array | string>, signal)) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   const streamPath = (input as { path?: unknown }).path;
   return bytesSource(Buffer.concat(chunks), filename ?? (typeof streamPath === 'string' ? basename(streamPath) : 'image'));
+}
+
+/** Iterates `source`, giving up with the signal's reason as soon as it aborts, even mid-wait. */
+async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncIterable<T> {
+  if (!signal) {
+    yield* source;
+    return;
+  }
+  signal.throwIfAborted();
+  const iterator = source[Symbol.asyncIterator]();
+  const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  aborted.catch(() => {});
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    void iterator.return?.();
+    (source as { destroy?: () => void }).destroy?.();
+  }
 }
 
 function bytesSource(bytes: Uint8Array, filename: string): ImageSource {
@@ -95,6 +117,12 @@ const SIGNATURES: Array<[string, (b: Uint8Array) => boolean]> = [
 /**
  * The image format the first bytes announce, or undefined: used to skip files that are
  * certainly not images (a README in a folder of photos) without spending a request on them.
+ *
+ * @example
+ * ```ts
+ * sniffImageFormat(Buffer.from([0xff, 0xd8, 0xff, 0xe0])); // 'jpeg'
+ * sniffImageFormat(Buffer.from('hello'));                   // undefined
+ * ```
  */
 export function sniffImageFormat(head: Uint8Array): string | undefined {
   return SIGNATURES.find(([, test]) => test(head))?.[0];

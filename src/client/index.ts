@@ -1,6 +1,6 @@
 export { BeiaClient } from './client.js';
 export type { BeiaClientOptions, ProcessOptions, ProcessResult, RetryInfo } from './client.js';
-export { BeiaNetworkError, BeiaTimeoutError } from './errors.js';
+export { BeiaNetworkError, BeiaTimeoutError, InputChangedError } from './errors.js';
 export { processBatch } from './batch.js';
 export type { BatchItem, BatchEvent, BatchOptions, BatchSummary } from './batch.js';
 export { imageSource, sniffImageFormat } from './image-source.js';

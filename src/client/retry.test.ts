@@ -7,6 +7,8 @@ describe('isRetryable: never risks paying twice', () => {
   it('retries 429 and 5xx, never 400, 401, 402, 403 or 415', () => {
     expect(isRetryable(new TooManyRequestsError({ status: 429 }))).toBe(true);
     expect(isRetryable(new ServerError({ status: 500 }))).toBe(true);
+    expect(isRetryable(new ServerError({ status: 502 }))).toBe(false);
+    expect(isRetryable(new ServerError({ status: 504 }))).toBe(false);
     expect(isRetryable(new NoCreditsError({ status: 402 }))).toBe(false);
     expect(isRetryable(new BadRequestError({ status: 400 }))).toBe(false);
   });
@@ -29,7 +31,11 @@ describe('retryDelayMs', () => {
   });
 
   it("never waits less than the server's Retry-After", () => {
-    expect(retryDelayMs(1, policy, 2000, () => 0)).toBe(2000);
-    expect(retryDelayMs(1, policy, 2000, () => 0.999)).toBe(2025);
+    expect(retryDelayMs(1, policy, 800, () => 0)).toBe(800);
+    expect(retryDelayMs(1, policy, 800, () => 0.999)).toBe(825);
+  });
+
+  it('does not wait out a Retry-After longer than maxDelayMs: the error is thrown instead', () => {
+    expect(retryDelayMs(1, policy, 3_600_000, () => 0)).toBeUndefined();
   });
 });

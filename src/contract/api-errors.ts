@@ -1,4 +1,4 @@
-import { DOCUMENTED_STATUS_CODES, isErrorCode, type ErrorCode } from './error-catalogue.js';
+import { DOCUMENTED_STATUS_CODES, type ErrorCode } from './error-catalogue.js';
 
 // Shared by every copy of beia-kit loaded in a process, so `instanceof` works across copies.
 const KINDS = Symbol.for('beia-kit.error-kinds');
@@ -19,6 +19,7 @@ type Branded = { [KINDS]?: readonly string[] };
 export class BeiaError extends Error {
   /** The kind this class stands for; each subclass sets its own. */
   static readonly kind: string = 'BeiaError';
+  override readonly name: string = 'BeiaError';
   /** A stable machine-readable code; messages may change, codes do not. */
   readonly code: string;
 
@@ -39,7 +40,10 @@ export class BeiaError extends Error {
 /** What the server said besides the status: the numbers a caller may act on. */
 export interface ApiErrorDetails {
   status: number;
+  /** The catalogue's code for the status. */
   code?: string;
+  /** The code the server's own body gave, when it had one: the live API's format is unknown. */
+  serverCode?: string;
   /** `Credits-Remaining`, when the answer had it. */
   creditsRemaining?: number;
   /** `Retry-After`, in milliseconds, when the answer had it. */
@@ -63,6 +67,7 @@ export class BeiaApiError extends BeiaError {
   readonly creditsRemaining: number | undefined;
   readonly retryAfterMs: number | undefined;
   readonly serverMessage: string | undefined;
+  readonly serverCode: string | undefined;
 
   constructor(details: ApiErrorDetails, advice: string) {
     const code = details.code ?? 'unexpected_status';
@@ -72,10 +77,18 @@ export class BeiaApiError extends BeiaError {
     this.creditsRemaining = details.creditsRemaining;
     this.retryAfterMs = details.retryAfterMs;
     this.serverMessage = details.serverMessage;
+    this.serverCode = details.serverCode;
   }
 }
 
-/** 400: a field is missing or invalid, or the `License-Id` header does not match. */
+/**
+ * 400: a field is missing or invalid, or the `License-Id` header does not match.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof BadRequestError) console.error(error.serverMessage ?? error.message);
+ * ```
+ */
 export class BadRequestError extends BeiaApiError {
   static override readonly kind = 'BadRequestError';
   override readonly name = 'BadRequestError';
@@ -84,7 +97,14 @@ export class BadRequestError extends BeiaApiError {
   }
 }
 
-/** 401: the license is unknown or the API key is wrong. */
+/**
+ * 401: the license is unknown or the API key is wrong.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof InvalidLicenseError) throw new Error('Check BEIA_LICENSE_ID and BEIA_API_KEY', { cause: error });
+ * ```
+ */
 export class InvalidLicenseError extends BeiaApiError {
   static override readonly kind = 'InvalidLicenseError';
   override readonly name = 'InvalidLicenseError';
@@ -93,7 +113,14 @@ export class InvalidLicenseError extends BeiaApiError {
   }
 }
 
-/** 402: the license has no credits left. Never retried. */
+/**
+ * 402: the license has no credits left. Never retried.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof NoCreditsError) alertBilling(error.creditsRemaining); // 0
+ * ```
+ */
 export class NoCreditsError extends BeiaApiError {
   static override readonly kind = 'NoCreditsError';
   override readonly name = 'NoCreditsError';
@@ -102,7 +129,14 @@ export class NoCreditsError extends BeiaApiError {
   }
 }
 
-/** 403: the request came from an address not registered for the license. */
+/**
+ * 403: the request came from an address not registered for the license.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof IpNotAllowedError) console.error('Send from the registered static IP');
+ * ```
+ */
 export class IpNotAllowedError extends BeiaApiError {
   static override readonly kind = 'IpNotAllowedError';
   override readonly name = 'IpNotAllowedError';
@@ -111,7 +145,14 @@ export class IpNotAllowedError extends BeiaApiError {
   }
 }
 
-/** 415: the file is not an image BEIA can read. */
+/**
+ * 415: the file is not an image BEIA can read.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof UnsupportedFileError) skip(file); // nothing was spent
+ * ```
+ */
 export class UnsupportedFileError extends BeiaApiError {
   static override readonly kind = 'UnsupportedFileError';
   override readonly name = 'UnsupportedFileError';
@@ -120,7 +161,14 @@ export class UnsupportedFileError extends BeiaApiError {
   }
 }
 
-/** 429: too many images in processing for now; retry after `retryAfterMs`. */
+/**
+ * 429: too many images in processing for now; retry after `retryAfterMs`.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof TooManyRequestsError) await sleep(error.retryAfterMs ?? 1000);
+ * ```
+ */
 export class TooManyRequestsError extends BeiaApiError {
   static override readonly kind = 'TooManyRequestsError';
   override readonly name = 'TooManyRequestsError';
@@ -129,7 +177,14 @@ export class TooManyRequestsError extends BeiaApiError {
   }
 }
 
-/** 500 (or any 5xx): the server failed. */
+/**
+ * 500 (or any 5xx): the server failed.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof ServerError) console.error(`BEIA failed: ${error.status}`);
+ * ```
+ */
 export class ServerError extends BeiaApiError {
   static override readonly kind = 'ServerError';
   override readonly name = 'ServerError';
@@ -138,7 +193,14 @@ export class ServerError extends BeiaApiError {
   }
 }
 
-/** Any other status: not in the vendor's table. */
+/**
+ * Any other status: not in the vendor's table.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof UnexpectedStatusError) console.error(`Is ${endpoint} the BEIA API? It answered ${error.status}`);
+ * ```
+ */
 export class UnexpectedStatusError extends BeiaApiError {
   static override readonly kind = 'UnexpectedStatusError';
   override readonly name = 'UnexpectedStatusError';
@@ -182,10 +244,12 @@ export function errorFromAnswer(answer: ErrorAnswer): BeiaApiError {
   };
   const details: ApiErrorDetails = { status: answer.status };
   const envelope = readEnvelope(answer.body);
+  // The class and `code` follow the status (D7): a code in the body is kept aside as `serverCode`,
+  // since the live API's body format is unknown and must not change what the error means.
   const catalogueCode: ErrorCode | undefined = (DOCUMENTED_STATUS_CODES as Record<number, ErrorCode>)[answer.status];
-  const code = envelope?.code && isErrorCode(envelope.code) ? envelope.code : (envelope?.code ?? catalogueCode);
-  if (code) details.code = code;
+  if (catalogueCode) details.code = catalogueCode;
   else if (answer.status >= 500) details.code = 'internal_error';
+  if (envelope?.code) details.serverCode = envelope.code;
   const credits = parseCredits(header('credits-remaining'));
   if (credits !== undefined) details.creditsRemaining = credits;
   const retryAfter = parseRetryAfter(header('retry-after'));
@@ -196,17 +260,34 @@ export function errorFromAnswer(answer: ErrorAnswer): BeiaApiError {
   return new Type(details);
 }
 
-/** `Credits-Remaining` as a whole number, or undefined when absent or not a number. */
+/**
+ * `Credits-Remaining` as a whole number, or undefined when absent or not a number.
+ *
+ * @example
+ * ```ts
+ * parseCredits(response.headers.get('credits-remaining')); // 99
+ * ```
+ */
 export function parseCredits(value: string | null | undefined): number | undefined {
   if (value === undefined || value === null || !/^\s*\d+\s*$/.test(value)) return undefined;
   return Number(value);
 }
 
-/** `Retry-After` (RFC 9110 section 10.2.3): delay-seconds or an HTTP date, in milliseconds from `now`. */
+/**
+ * `Retry-After` (RFC 9110 section 10.2.3): delay-seconds or an HTTP date, in milliseconds from `now`.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfter('2'); // 2000
+ * parseRetryAfter('1.5'); // undefined: neither seconds nor a date
+ * ```
+ */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Only an HTTP-date (IMF-fixdate, or the obsolete forms, all in GMT); "1.5" is not one.
+  if (!/^[A-Za-z]{3},? .* GMT$/.test(trimmed) && !/^[A-Za-z]{3} [A-Za-z]{3} .* \d{4}$/.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
@@ -232,7 +313,14 @@ function plainText(body: string): string | undefined {
   return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }
 
-/** A 200 whose body could not be read as the contract says (D4, D5). */
+/**
+ * A 200 whose body could not be read as the contract says (D4, D5).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof UnreadableResponseError) console.error(error.message); // says what it saw
+ * ```
+ */
 export class UnreadableResponseError extends BeiaError {
   static override readonly kind = 'UnreadableResponseError';
   override readonly name = 'UnreadableResponseError';

@@ -27,6 +27,12 @@ export interface ImageBundle {
 /**
  * Splits a multipart/mixed body (RFC 2046) into parts. Throws {@link UnreadableResponseError}
  * naming what it saw when the body is not multipart/mixed.
+ *
+ * @example
+ * ```ts
+ * const parts = decodeMultipartMixed(body, response.headers['content-type']);
+ * parts.map((p) => p.name); // ['result', 'cropped', 'credits']
+ * ```
  */
 export function decodeMultipartMixed(body: Uint8Array, contentType: string): ReceivedPart[] {
   const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
