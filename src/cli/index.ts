@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { runConformanceCommand } from './conformance-command.js';
 import { runMockCommand } from './mock-command.js';
 import { runProcessCommand } from './process-command.js';
 import { MOCK_VERSION } from '../mock/index.js';
@@ -8,6 +9,8 @@ const USAGE = `beia ${MOCK_VERSION}: mock server and tools for the BEIA image AP
 Usage:
   beia mock [--host 127.0.0.1] [--port 8080] [--config FILE] [--admin-token TOKEN] [--quiet]
   beia process <files, folders or globs...> --out DIR [--cropped] [--concurrency N] [--endpoint URL] [--force]
+  beia conformance --target URL|mock [--dry-run] [--budget N] [--only ...] [--reporter json=FILE] [--record FILE]
+  beia conformance --compare OLD.json NEW.json
   beia --version
   beia help [command]
 
@@ -21,6 +24,8 @@ async function main(argv: string[]): Promise<number> {
       return runMockCommand(rest, process.env);
     case 'process':
       return runProcessCommand(rest, process.env);
+    case 'conformance':
+      return runConformanceCommand(rest, process.env);
     case '--version':
     case '-v':
       console.log(MOCK_VERSION);
@@ -31,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
       if (rest[0] === 'mock') return runMockCommand(['--help'], process.env);
       if (rest[0] === 'process') return runProcessCommand(['--help'], process.env);
+      if (rest[0] === 'conformance') return runConformanceCommand(['--help'], process.env);
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:

@@ -9,6 +9,7 @@ import {
   type MockConfig,
   type RunningMockServer,
 } from '../mock/index.js';
+import { applyProfile, readObservations } from '../conformance/index.js';
 
 const HELP = `beia mock: a local server that behaves like the BEIA image API
 
@@ -18,6 +19,7 @@ Options (each has an environment variable; the flag wins):
   --host HOST          address to listen on        BEIA_MOCK_HOST         default 127.0.0.1
   --port PORT          port, 0 for any free one    BEIA_MOCK_PORT         default 8080
   --config FILE        JSON config (README)        BEIA_MOCK_CONFIG       default: one license 1234 / 5678
+  --profile FILE       behave as observed (beia conformance --record FILE)   BEIA_MOCK_PROFILE
   --admin-token TOKEN  token for /__admin          BEIA_MOCK_ADMIN_TOKEN  required beyond loopback
   --quiet              no request log lines        BEIA_MOCK_QUIET=1
   -h, --help           this help
@@ -29,6 +31,7 @@ export interface MockCommandOptions {
   host: string;
   port: number;
   configFile?: string;
+  profileFile?: string;
   adminToken?: string;
   quiet: boolean;
 }
@@ -41,6 +44,7 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
       host: { type: 'string' },
       port: { type: 'string' },
       config: { type: 'string' },
+      profile: { type: 'string' },
       'admin-token': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -61,6 +65,8 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
   };
   const configFile = values.config ?? env.BEIA_MOCK_CONFIG;
   if (configFile) options.configFile = configFile;
+  const profileFile = values.profile ?? env.BEIA_MOCK_PROFILE;
+  if (profileFile) options.profileFile = profileFile;
   const adminToken = values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN;
   if (adminToken) options.adminToken = adminToken;
   return options;
@@ -84,6 +90,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
   let mock: RunningMockServer;
   try {
     config = options.configFile ? await loadConfigFile(options.configFile) : DEFAULT_CONFIG;
+    if (options.profileFile) config = applyProfile(config, (await readObservations(options.profileFile)).observations);
     mock = await startMockServer({
       host: options.host,
       port: options.port,
@@ -122,7 +129,7 @@ function banner(mock: RunningMockServer, options: MockCommandOptions): string {
     `beia mock ${MOCK_VERSION} listening`,
     `  endpoint  ${mock.endpoint}`,
     `  admin     ${mock.url}/__admin (${options.adminToken ? 'token required' : 'open: loopback only'}), health at ${mock.url}/__admin/health`,
-    `  config    ${options.configFile ?? 'embedded default'}`,
+    `  config    ${options.configFile ?? 'embedded default'}${options.profileFile ? `, as observed in ${options.profileFile}` : ''}`,
     ...mock.config.licenses.map(
       (l) => `  license   licenseId ${l.licenseId}  apiKey ${l.apiKey}  credits ${l.credits}  from ${l.allowedIps.join(', ')}  ${l.maxConcurrent} at a time`,
     ),

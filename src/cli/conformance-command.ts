@@ -1,0 +1,205 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  ALL_CASES,
+  OverBudgetError,
+  caseCost,
+  compareObservations,
+  consoleLine,
+  consoleReport,
+  jsonReport,
+  junitReport,
+  openTarget,
+  planRun,
+  readObservations,
+  runConformance,
+  summarize,
+  writeObservations,
+  type RunReport,
+} from '../conformance/index.js';
+
+const HELP = `beia conformance: check that a target keeps the BEIA contract
+
+Usage:
+  beia conformance --target URL|mock [options]
+  beia conformance --compare OLD.json NEW.json
+
+Target and credentials:
+  --target URL|mock              the image endpoint, or "mock" for an in-process beia mock
+  --license-id ID                BEIA_LICENSE_ID (required for a URL)
+  --api-key KEY                  BEIA_API_KEY (required for a URL; never printed)
+  --zero-credit-license ID:KEY   a license without credits, for the 402 cases
+  --unlisted-source-address IP   a local address not on the license's allowlist, for the 403 cases
+  --admin                        the URL is a beia mock: use its admin API (--admin-token T)
+
+Cost control:
+  --dry-run                      print the plan and the most credits it can spend; send nothing
+  --budget N                     refuse a plan above N credits; stop if credits fall faster than planned
+  --only A,B   --skip A,B        by case id, rule (D7, M3), kind, or tag: free, paid, load,
+                                 zero-credit-license, unlisted-source-address, admin-api
+
+Reports:
+  --reporter console|json|junit[=FILE]   several allowed; console on stdout by default
+  --record FILE                  write what the target did for each unknown (for --compare, beia mock --profile)
+
+Exit code: 0 nothing failed or errored, 1 a case failed, 2 the suite could not run.`;
+
+interface ReporterChoice {
+  kind: 'console' | 'json' | 'junit';
+  file?: string;
+}
+
+export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let values: ReturnType<typeof parse>['values'];
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parse(argv));
+  } catch (error) {
+    console.error(`beia conformance: ${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (values.compare) return compare(values.compare, positionals);
+  if (positionals.length > 0) {
+    console.error(`beia conformance: unexpected argument "${positionals[0]}".\n\n${HELP}`);
+    return 2;
+  }
+
+  let reporters: ReporterChoice[];
+  let budget: number | undefined;
+  let zeroCreditLicense: { licenseId: string; apiKey: string } | undefined;
+  try {
+    reporters = (values.reporter ?? ['console']).map(readReporter);
+    if (values.budget !== undefined) {
+      if (!/^\d+$/.test(values.budget)) throw new Error(`--budget is "${values.budget}"; expected a whole number of credits.`);
+      budget = Number(values.budget);
+    }
+    if (values['zero-credit-license']) {
+      const [licenseId, ...key] = values['zero-credit-license'].split(':');
+      if (!licenseId || key.length === 0 || !key.join(':')) throw new Error('--zero-credit-license takes ID:KEY.');
+      zeroCreditLicense = { licenseId, apiKey: key.join(':') };
+    }
+    if (!values.target) throw new Error('--target is required: the image endpoint URL, or "mock".');
+  } catch (error) {
+    console.error(`beia conformance: ${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+
+  let opened: Awaited<ReturnType<typeof openTarget>>;
+  try {
+    const licenseId = values['license-id'] ?? env.BEIA_LICENSE_ID;
+    const apiKey = values['api-key'] ?? env.BEIA_API_KEY;
+    opened = await openTarget({
+      target: values.target,
+      ...(licenseId ? { licenseId } : {}),
+      ...(apiKey ? { apiKey } : {}),
+      ...(zeroCreditLicense ? { zeroCreditLicense } : {}),
+      ...(values['unlisted-source-address'] ? { unlistedSourceAddress: values['unlisted-source-address'] } : {}),
+      ...(values.admin ? { admin: true } : {}),
+      ...(values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN ? { adminToken: values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN } : {}),
+    });
+  } catch (error) {
+    console.error(`beia conformance: ${(error as Error).message}`);
+    return 2;
+  }
+
+  const selection = { only: list(values.only), skip: list(values.skip) };
+  try {
+    if (values['dry-run']) {
+      const plan = planRun(ALL_CASES, opened.target, selection);
+      for (const { case: c, skipReason } of plan.cases) {
+        console.log(`${skipReason ? 'skip' : 'run '}  ${c.id.padEnd(28)} ${c.rule.padEnd(7)} ${String(caseCost(c)).padStart(2)} credit(s)${c.tags.shares?.length ? ` (shares ${c.tags.shares.join(', ')})` : ''}${skipReason ? `  ${skipReason}` : ''}`);
+      }
+      console.log(`\nplan: ${plan.cases.filter((p) => !p.skipReason).length} cases, at most ${plan.maxCredits} credits (shared paid answers counted once)`);
+      return budget !== undefined && plan.maxCredits > budget ? 2 : 0;
+    }
+    const live = reporters.some((r) => r.kind === 'console' && !r.file);
+    const report = await runConformance(opened.target, ALL_CASES, {
+      ...selection,
+      ...(budget !== undefined ? { budget } : {}),
+      ...(live ? { onOutcome: (o) => console.log(consoleLine(o)) } : {}),
+    });
+    await writeReports(report, reporters, live);
+    if (values.record) await writeObservations(values.record, report.target.endpoint, report.observations);
+    const summary = summarize(report.outcomes);
+    if (report.stopped) return 2;
+    if (summary.failed > 0) return 1;
+    if (summary.errored > 0) return 2;
+    return 0;
+  } catch (error) {
+    console.error(`beia conformance: ${(error as Error).message}`);
+    return error instanceof OverBudgetError ? 2 : 2;
+  } finally {
+    await opened.close();
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      target: { type: 'string' },
+      'license-id': { type: 'string' },
+      'api-key': { type: 'string' },
+      'zero-credit-license': { type: 'string' },
+      'unlisted-source-address': { type: 'string' },
+      admin: { type: 'boolean' },
+      'admin-token': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      budget: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      skip: { type: 'string', multiple: true },
+      reporter: { type: 'string', multiple: true },
+      record: { type: 'string' },
+      compare: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function list(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+function readReporter(text: string): ReporterChoice {
+  const [kind, file] = text.split('=', 2) as [string, string | undefined];
+  if (kind !== 'console' && kind !== 'json' && kind !== 'junit') throw new Error(`--reporter is "${text}"; expected console, json or junit, each optionally =FILE.`);
+  return file ? { kind, file } : { kind };
+}
+
+async function writeReports(report: RunReport, reporters: ReporterChoice[], liveConsole: boolean): Promise<void> {
+  for (const reporter of reporters) {
+    const text = reporter.kind === 'json' ? jsonReport(report) : reporter.kind === 'junit' ? junitReport(report) : consoleReport(report);
+    if (reporter.file) await writeFile(reporter.file, text);
+    else if (reporter.kind === 'console' && liveConsole) {
+      // The lines were printed as the cases ended; the summary closes them.
+      console.log(text.slice(text.indexOf('\n\n') + 1));
+    } else process.stdout.write(text);
+  }
+}
+
+async function compare(oldFile: string, positionals: string[]): Promise<number> {
+  const newFile = positionals[0];
+  if (!newFile || positionals.length > 1) {
+    console.error('beia conformance: --compare takes two files: --compare OLD.json NEW.json');
+    return 2;
+  }
+  try {
+    const [before, after] = await Promise.all([readObservations(oldFile), readObservations(newFile)]);
+    const drift = compareObservations(before.observations, after.observations);
+    console.log(`observations ${oldFile} (${before.recordedAt}) -> ${newFile} (${after.recordedAt})`);
+    for (const { key, before: was, after: now } of drift) {
+      console.log(`  ${key}: ${was === undefined ? '(not observed)' : JSON.stringify(was)} -> ${now === undefined ? '(not observed)' : JSON.stringify(now)}`);
+    }
+    console.log(drift.length === 0 ? 'no drift' : `${drift.length} change(s)`);
+    return drift.length === 0 ? 0 : 1;
+  } catch (error) {
+    console.error(`beia conformance: ${(error as Error).message}`);
+    return 2;
+  }
+}

@@ -1,0 +1,243 @@
+import { decodeMultipartMixed, readImageBundle, HEADER, parseCredits } from '../../contract/index.js';
+import { describeResponse, type CaseContext } from '../context.js';
+import { decodeImage } from '../samples.js';
+import type { CaseResult, ConformanceCase } from '../types.js';
+
+const FREE = { credits: 0, needs: [] };
+
+/** A 4xx the rule expects, from a request that should not be charged. */
+function expectStatus(ctx: CaseContext, status: number, res: { status: number }, described: string): CaseResult {
+  return ctx.verdict(res.status === status, `${status}`, described);
+}
+
+/** The documented rules (CONTRACT.md D1 to D9): asserted strictly against any target. */
+export const DOCUMENTED_CASES: ConformanceCase[] = [
+  {
+    id: 'D1-post-multipart',
+    title: 'POST of a multipart/form-data body to /beia-api/v1/image is answered 200',
+    rule: 'D1',
+    kind: 'documented',
+    tags: { credits: 0, shares: ['png'], needs: [] },
+    async run(ctx) {
+      const res = await ctx.paid('png');
+      return ctx.verdict(res.status === 200, '200', describeResponse(res));
+    },
+  },
+  {
+    id: 'D2-missing-license-id',
+    title: 'a form without licenseId is a 400',
+    rule: 'D2',
+    kind: 'documented',
+    tags: FREE,
+    async run(ctx) {
+      const req = ctx.vendor();
+      req.parts = req.parts!.filter((p) => p.name !== 'licenseId');
+      const res = await ctx.send(req);
+      return expectStatus(ctx, 400, res, describeResponse(res));
+    },
+  },
+  {
+    id: 'D2-missing-api-key',
+    title: 'a form without apiKey is a 400',
+    rule: 'D2',
+    kind: 'documented',
+    tags: FREE,
+    async run(ctx) {
+      const req = ctx.vendor();
+      req.parts = req.parts!.filter((p) => p.name !== 'apiKey');
+      const res = await ctx.send(req);
+      return expectStatus(ctx, 400, res, describeResponse(res));
+    },
+  },
+  {
+    id: 'D2-missing-image',
+    title: 'a form without image is a 400',
+    rule: 'D2',
+    kind: 'documented',
+    tags: FREE,
+    async run(ctx) {
+      const req = ctx.vendor();
+      req.parts = req.parts!.filter((p) => p.name !== 'image');
+      const res = await ctx.send(req);
+      return expectStatus(ctx, 400, res, describeResponse(res));
+    },
+  },
+  {
+    id: 'D2-cropped-default-false',
+    title: 'without includeCroppedImage the answer is a single PNG (default false)',
+    rule: 'D2',
+    kind: 'documented',
+    tags: { credits: 0, shares: ['png'], needs: [] },
+    async run(ctx) {
+      const res = await ctx.paid('png');
+      const type = res.headers['content-type'] ?? '';
+      return ctx.verdict(res.status === 200 && !/^multipart\//i.test(type), 'a 200 that is not multipart', describeResponse(res));
+    },
+  },
+  {
+    id: 'D3-license-header-mismatch',
+    title: 'a License-Id header that differs from the form is a 400',
+    rule: 'D3',
+    kind: 'documented',
+    tags: FREE,
+    async run(ctx) {
+      const req = ctx.vendor();
+      req.headers = { ...req.headers, [HEADER.licenseId]: `${ctx.target.credentials.licenseId}-other` };
+      const res = await ctx.send(req);
+      return expectStatus(ctx, 400, res, describeResponse(res));
+    },
+  },
+  {
+    id: 'D4-png-answer',
+    title: 'the answer is one PNG, Content-Type image/png, that decodes in full',
+    rule: 'D4',
+    kind: 'documented',
+    tags: { credits: 0, shares: ['png'], needs: [] },
+    async run(ctx) {
+      const res = await ctx.paid('png');
+      if (res.status !== 200) return ctx.verdict(false, 'a 200', describeResponse(res));
+      const type = res.headers['content-type'] ?? '';
+      if (!/^image\/png\b/i.test(type)) return ctx.verdict(false, 'Content-Type image/png', `Content-Type ${type || '(none)'}`);
+      const decoded = await decodeImage(res.body);
+      if (decoded instanceof Error) return ctx.verdict(false, 'a PNG that decodes in full', `${res.body.length} bytes that do not decode: ${decoded.message.split('\n')[0]}`);
+      return ctx.verdict(decoded.format === 'png', 'a PNG', `a ${decoded.format} of ${decoded.width}x${decoded.height}`);
+    },
+  },
+  {
+    id: 'D5-mixed-answer',
+    title: 'with includeCroppedImage=true the answer is multipart/mixed with a result and a cropped PNG',
+    rule: 'D5',
+    kind: 'documented',
+    tags: { credits: 0, shares: ['mixed'], needs: [] },
+    async run(ctx) {
+      const res = await ctx.paid('mixed');
+      if (res.status !== 200) return ctx.verdict(false, 'a 200', describeResponse(res));
+      const type = res.headers['content-type'] ?? '';
+      if (!/^multipart\/mixed\s*;.*boundary=/i.test(type)) return ctx.verdict(false, 'Content-Type multipart/mixed; boundary=...', `Content-Type ${type || '(none)'}`);
+      let bundle;
+      try {
+        bundle = readImageBundle(decodeMultipartMixed(res.body, type));
+      } catch (error) {
+        return ctx.verdict(false, 'parts result and cropped', (error as Error).message);
+      }
+      if (!bundle.cropped) return ctx.verdict(false, 'a cropped part', 'only a result part');
+      for (const [name, bytes] of [['result', bundle.result], ['cropped', bundle.cropped]] as const) {
+        const decoded = await decodeImage(bytes);
+        if (decoded instanceof Error || decoded.format !== 'png') {
+          return ctx.verdict(false, `the ${name} part a PNG that decodes`, decoded instanceof Error ? decoded.message.split('\n')[0]! : decoded.format);
+        }
+      }
+      return ctx.verdict(true, '', `result and cropped PNGs, parts found by ${bundle.labelledBy}, credits part ${bundle.credits ?? '(none)'}`);
+    },
+  },
+  {
+    id: 'D6-credits-remaining-on-200',
+    title: 'a 200 carries Credits-Remaining, a whole number',
+    rule: 'D6',
+    kind: 'documented',
+    tags: { credits: 0, shares: ['png'], needs: [] },
+    async run(ctx) {
+      const res = await ctx.paid('png');
+      const credits = parseCredits(res.headers[HEADER.creditsRemaining]);
+      return ctx.verdict(res.status === 200 && credits !== undefined, 'Credits-Remaining: <whole number>', describeResponse(res, ['Credits-Remaining']));
+    },
+  },
+  {
+    id: 'D6-credits-decrease',
+    title: 'Credits-Remaining is the credits left after the request: one less for each 200',
+    rule: 'D6',
+    kind: 'documented',
+    tags: { credits: 0, shares: ['png', 'mixed'], needs: [] },
+    async run(ctx) {
+      const first = await ctx.paid('png');
+      const second = await ctx.paid('mixed');
+      const a = parseCredits(first.headers[HEADER.creditsRemaining]);
+      const b = parseCredits(second.headers[HEADER.creditsRemaining]);
+      if (first.status !== 200 || second.status !== 200) return { status: 'skip', message: 'needs two 200 answers' };
+      return ctx.verdict(a !== undefined && b !== undefined && b === a - 1, `${a === undefined ? 'N' : a} then ${a === undefined ? 'N-1' : a - 1}`, `${a ?? '(absent)'} then ${b ?? '(absent)'}`);
+    },
+  },
+  {
+    id: 'D7-401-wrong-key',
+    title: 'a wrong apiKey is a 401',
+    rule: 'D7',
+    kind: 'documented',
+    tags: FREE,
+    async run(ctx) {
+      const res = await ctx.send(ctx.vendor({ apiKey: `${ctx.target.credentials.apiKey}-wrong` }));
+      return expectStatus(ctx, 401, res, describeResponse(res));
+    },
+  },
+  {
+    id: 'D7-402-no-credits',
+    title: 'a license without credits is a 402',
+    rule: 'D7',
+    kind: 'documented',
+    tags: { credits: 0, needs: ['zero-credit-license'] },
+    async run(ctx) {
+      const { licenseId, apiKey } = ctx.target.zeroCreditLicense!;
+      const res = await ctx.send(ctx.vendor({ licenseId, apiKey }));
+      return expectStatus(ctx, 402, res, describeResponse(res, ['Credits-Remaining']));
+    },
+  },
+  {
+    id: 'D8-403-unlisted-address',
+    title: 'a request from an address not on the allowlist is a 403',
+    rule: 'D7, D8',
+    kind: 'documented',
+    tags: { credits: 0, needs: ['unlisted-source-address'] },
+    async run(ctx) {
+      const res = await ctx.send(ctx.vendor({ localAddress: ctx.target.unlistedSourceAddress! }));
+      return expectStatus(ctx, 403, res, describeResponse(res));
+    },
+  },
+  {
+    id: 'D7-415-not-an-image',
+    title: 'a file that is not an image is a 415',
+    rule: 'D7',
+    kind: 'documented',
+    tags: { credits: 1, needs: [] },
+    async run(ctx) {
+      const res = await ctx.send(ctx.vendor({ image: ctx.samples.text }));
+      return expectStatus(ctx, 415, res, describeResponse(res));
+    },
+  },
+  {
+    id: 'D7-415-truncated-image',
+    title: 'a truncated JPEG (its header intact) is a 415',
+    rule: 'D7',
+    kind: 'documented',
+    tags: { credits: 1, needs: [] },
+    async run(ctx) {
+      const res = await ctx.send(ctx.vendor({ image: ctx.samples.truncatedJpeg }));
+      return expectStatus(ctx, 415, res, describeResponse(res));
+    },
+  },
+  {
+    id: 'D7-500-internal-error',
+    title: 'an internal error is a 500 (a fault armed through the admin API)',
+    rule: 'D7',
+    kind: 'documented',
+    tags: { credits: 0, needs: ['admin-api'] },
+    async run(ctx) {
+      await ctx.target.admin!.armFault({ type: 'error', count: 1, licenseId: ctx.target.credentials.licenseId });
+      try {
+        const res = await ctx.send(ctx.vendor());
+        return expectStatus(ctx, 500, res, describeResponse(res));
+      } finally {
+        await ctx.target.admin!.clearFaults();
+      }
+    },
+  },
+  {
+    id: 'D9-vendor-sample-request',
+    title: "the vendor's curl request (octet-stream image with a filename, licenseId in header and form) is accepted",
+    rule: 'D9',
+    kind: 'documented',
+    tags: { credits: 0, shares: ['png'], needs: [] },
+    async run(ctx) {
+      const res = await ctx.paid('png');
+      return ctx.verdict(res.status === 200, '200', describeResponse(res));
+    },
+  },
+];

@@ -1,0 +1,126 @@
+import { HEADER, parseCredits } from '../contract/index.js';
+import type { AdminApi } from './admin.js';
+import type { Samples } from './samples.js';
+import type { CaseResult, ConformanceCase, Need } from './types.js';
+import { vendorRequest, type FormPart, type Wire, type WireRequest, type WireResponse } from './wire.js';
+
+export interface Credentials {
+  licenseId: string;
+  apiKey: string;
+}
+
+/** What the suite runs against, and what the caller gave it. */
+export interface Target {
+  endpoint: string;
+  /** `mock`: the in-process beia mock, whose own defaults (M1 to M10) are asserted. `url`: anything else. */
+  kind: 'mock' | 'url';
+  credentials: Credentials;
+  zeroCreditLicense?: Credentials;
+  unlistedSourceAddress?: string;
+  admin?: AdminApi;
+}
+
+/** State shared by the cases of one run: paid answers made once, observations, credits seen. */
+export class RunState {
+  readonly observations: Record<string, unknown> = {};
+  readonly #paid = new Map<string, Promise<WireResponse>>();
+  /** Every Credits-Remaining seen, in order, for the budget guard. */
+  readonly creditsSeen: number[] = [];
+
+  constructor(
+    readonly target: Target,
+    readonly wire: Wire,
+    readonly samples: Samples,
+  ) {}
+
+  async send(req: WireRequest): Promise<WireResponse> {
+    const res = await this.wire.send(req);
+    // Only the run's own license counts for the budget: a zero-credit license's 0 is not a fall.
+    const credits = parseCredits(res.headers[HEADER.creditsRemaining]);
+    if (credits !== undefined && req.headers?.[HEADER.licenseId] === this.target.credentials.licenseId) this.creditsSeen.push(credits);
+    return res;
+  }
+
+  /** The one paid answer of each kind, made the first time a case asks: its cost is shared. */
+  paid(kind: 'png' | 'mixed'): Promise<WireResponse> {
+    let answer = this.#paid.get(kind);
+    if (!answer) {
+      const { licenseId, apiKey } = this.target.credentials;
+      const extra: FormPart[] = kind === 'mixed' ? [{ name: 'includeCroppedImage', value: 'true' }] : [];
+      answer = this.send(vendorRequest(licenseId, apiKey, this.samples.jpeg, extra));
+      this.#paid.set(kind, answer);
+    }
+    return answer;
+  }
+}
+
+/** What one case sees: the run's state, and verdicts bound to the case's rule and kind. */
+export class CaseContext {
+  constructor(
+    readonly run: RunState,
+    readonly self: ConformanceCase,
+  ) {}
+
+  get target(): Target {
+    return this.run.target;
+  }
+
+  get samples(): Samples {
+    return this.run.samples;
+  }
+
+  get isMock(): boolean {
+    return this.run.target.kind === 'mock';
+  }
+
+  send(req: WireRequest): Promise<WireResponse> {
+    return this.run.send(req);
+  }
+
+  /** The vendor's request with this run's license and the sample JPEG, changed as a case needs. */
+  vendor(change: { image?: Uint8Array; apiKey?: string; licenseId?: string; extra?: FormPart[]; localAddress?: string } = {}): WireRequest {
+    const { licenseId, apiKey } = this.run.target.credentials;
+    const req = vendorRequest(change.licenseId ?? licenseId, change.apiKey ?? apiKey, change.image ?? this.samples.jpeg, change.extra ?? []);
+    if (change.localAddress) req.localAddress = change.localAddress;
+    return req;
+  }
+
+  paid(kind: 'png' | 'mixed'): Promise<WireResponse> {
+    return this.run.paid(kind);
+  }
+
+  /** The run license's last Credits-Remaining seen, if any. */
+  lastCredits(): number | undefined {
+    return this.run.creditsSeen.at(-1);
+  }
+
+  need(need: Need): boolean {
+    if (need === 'admin-api') return this.run.target.admin !== undefined;
+    if (need === 'zero-credit-license') return this.run.target.zeroCreditLicense !== undefined;
+    return this.run.target.unlistedSourceAddress !== undefined;
+  }
+
+  /** Records what the target did, for `--record` and `beia mock --profile`. */
+  observe(key: string, value: unknown): void {
+    this.run.observations[key] = value;
+  }
+
+  /**
+   * The verdict on a check, by the case's kind: a documented rule passes or fails anywhere; a
+   * mock default passes or fails against the mock and is only observed elsewhere; an unknown is
+   * always observed. `got` says what came back, in words.
+   */
+  verdict(ok: boolean, expected: string, got: string): CaseResult {
+    const { kind, rule } = this.self;
+    if (kind === 'unknown' || (kind === 'mock-default' && !this.isMock)) return { status: 'observed', message: got };
+    if (ok) return { status: 'pass', message: got };
+    return { status: 'fail', message: `${rule}: expected ${expected}; got ${got}` };
+  }
+}
+
+/** A response in a few words, for messages: status, a header or two, and the start of the body. */
+export function describeResponse(res: WireResponse, headers: string[] = []): string {
+  const shown = headers.map((name) => `${name}: ${res.headers[name.toLowerCase()] ?? '(absent)'}`);
+  const type = res.headers['content-type'] ?? '(no content type)';
+  return [`${res.status}`, type, ...shown].join(', ');
+}

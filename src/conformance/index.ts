@@ -1,0 +1,13 @@
+export { ALL_CASES, DOCUMENTED_CASES, MOCK_DEFAULT_CASES, UNKNOWN_CASES } from './cases/index.js';
+export { runConformance, OverBudgetError } from './runner.js';
+export type { RunOptions, RunReport } from './runner.js';
+export { planRun, caseCost, caseTags } from './plan.js';
+export type { Plan, PlanOptions, PlannedCase } from './plan.js';
+export { openTarget } from './target.js';
+export type { OpenTarget, TargetOptions } from './target.js';
+export { consoleLine, consoleReport, jsonReport, junitReport, summarize } from './reporters/index.js';
+export type { Summary } from './reporters/index.js';
+export { applyProfile, compareObservations, readObservations, writeObservations } from './observations.js';
+export type { Drift, ObservationFile } from './observations.js';
+export type { CaseOutcome, CaseStatus, ConformanceCase, Need, RuleKind } from './types.js';
+export type { Credentials, Target } from './context.js';

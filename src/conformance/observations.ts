@@ -1,0 +1,128 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { CHECK_NAMES, validateConfig, type CheckName, type MockConfig } from '../mock/index.js';
+
+/** What a run saw of the unknowns, as `--record` writes it. */
+export interface ObservationFile {
+  version: 1;
+  target: string;
+  recordedAt: string;
+  observations: Record<string, unknown>;
+}
+
+export async function writeObservations(file: string, target: string, observations: Record<string, unknown>): Promise<void> {
+  const content: ObservationFile = { version: 1, target, recordedAt: new Date().toISOString(), observations };
+  await writeFile(file, `${JSON.stringify(content, null, 2)}\n`);
+}
+
+export async function readObservations(file: string): Promise<ObservationFile> {
+  let parsed: Partial<ObservationFile>;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<ObservationFile>;
+  } catch (error) {
+    throw new Error(`Failed to read observations ${file}: ${(error as Error).message}. Write one with beia conformance --record ${file}.`);
+  }
+  if (parsed.version !== 1 || typeof parsed.observations !== 'object' || parsed.observations === null) {
+    throw new Error(`Failed to read observations ${file}: it is not a file written by beia conformance --record (no "version": 1 and "observations").`);
+  }
+  return parsed as ObservationFile;
+}
+
+export interface Drift {
+  key: string;
+  before: unknown;
+  after: unknown;
+}
+
+/**
+ * What changed between two observation files: each key whose value differs, appeared or vanished.
+ *
+ * @example
+ * ```ts
+ * compareObservations(lastRelease.observations, today.observations); // [{ key: 'errorBody', before: 'json-envelope', after: 'text' }]
+ * ```
+ */
+export function compareObservations(before: Record<string, unknown>, after: Record<string, unknown>): Drift[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys.filter((key) => !same(key, before[key], after[key])).map((key) => ({ key, before: before[key], after: after[key] }));
+}
+
+/** Timings vary from run to run: a latency is drift only when it doubles or halves, and by 100 ms or more. */
+function same(key: string, a: unknown, b: unknown): boolean {
+  if (key === 'latencyMs' && typeof a === 'number' && typeof b === 'number') {
+    const ratio = Math.max(a, b) / Math.max(1, Math.min(a, b));
+    return ratio < 2 || Math.abs(a - b) < 100;
+  }
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Which check answered when two failed at once, from the M1 observations. */
+const ORDER_PAIRS: Record<string, { first: CheckName; second: CheckName; firstStatus: number; secondStatus: number }> = {
+  'order.form-vs-auth': { first: 'form', second: 'auth', firstStatus: 400, secondStatus: 401 },
+  'order.auth-vs-image': { first: 'auth', second: 'image', firstStatus: 401, secondStatus: 415 },
+  'order.auth-vs-credits': { first: 'auth', second: 'credits', firstStatus: 401, secondStatus: 402 },
+  'order.ip-allowlist-vs-content-type': { first: 'ip-allowlist', second: 'content-type', firstStatus: 403, secondStatus: 400 },
+};
+
+/**
+ * The mock's config changed to behave as observed (`beia mock --profile FILE`): check order,
+ * Credits-Remaining on errors, part labels and the credits part, error bodies, the License-Id
+ * header, booleans, processing time and the concurrency limit. What was not observed keeps its value.
+ */
+export function applyProfile(config: MockConfig, observations: Record<string, unknown>): MockConfig {
+  const rules = { ...config.rules };
+  const processing = { ...config.processing };
+  let licenses = config.licenses;
+
+  const credits = observations['creditsRemaining.onErrors'] as Record<string, boolean> | undefined;
+  if (credits && typeof credits['415'] === 'boolean') rules.creditsRemainingOnErrors = credits['415'];
+
+  const parts = observations.parts as { names?: unknown[]; contentIds?: unknown[]; creditsFormat?: string } | undefined;
+  if (parts) {
+    const named = parts.names?.some((n) => n !== null) ?? false;
+    const ided = parts.contentIds?.some((n) => n !== null) ?? false;
+    if (named || ided) rules.partLabels = named && ided ? 'both' : named ? 'content-disposition' : 'content-id';
+    if (parts.creditsFormat === 'text' || parts.creditsFormat === 'json') rules.creditsPartFormat = parts.creditsFormat;
+  }
+
+  const body = observations.errorBody;
+  if (body === 'json-envelope' || body === 'json') rules.errorBody = 'json';
+  else if (body === 'text' || body === 'none') rules.errorBody = body;
+
+  const missingHeader = observations['licenseHeader.missing'];
+  if (typeof missingHeader === 'number') rules.requireLicenseHeader = missingHeader !== 200;
+
+  const maybe = observations['booleans.maybe'];
+  if (maybe === 400) rules.strictBooleans = true;
+  else if (maybe === 'false') rules.strictBooleans = false;
+
+  const latency = observations.latencyMs;
+  if (typeof latency === 'number' && latency >= 0) processing.delayMs = Math.round(latency);
+
+  const concurrency = observations.concurrency as { succeeded?: number; refused429?: number } | undefined;
+  if (concurrency?.refused429 && concurrency.succeeded !== undefined) {
+    licenses = licenses.map((license) => ({ ...license, maxConcurrent: concurrency.succeeded! }));
+  }
+
+  const constraints: Array<[CheckName, CheckName]> = [];
+  for (const [key, pair] of Object.entries(ORDER_PAIRS)) {
+    const status = observations[key];
+    if (status === pair.firstStatus) constraints.push([pair.first, pair.second]);
+    else if (status === pair.secondStatus) constraints.push([pair.second, pair.first]);
+  }
+  rules.checkOrder = orderWith(config.rules.checkOrder, constraints);
+
+  return validateConfig({ ...config, rules, processing, licenses });
+}
+
+/** The given order, changed as little as needed so that each [a, b] has a before b. */
+function orderWith(order: readonly CheckName[], constraints: Array<[CheckName, CheckName]>): CheckName[] {
+  const result: CheckName[] = [];
+  const remaining = [...order];
+  while (remaining.length > 0) {
+    // The first in the old order that nothing still waiting must precede.
+    const next = remaining.find((candidate) => !constraints.some(([a, b]) => b === candidate && remaining.includes(a))) ?? remaining[0]!;
+    result.push(next);
+    remaining.splice(remaining.indexOf(next), 1);
+  }
+  return result.length === CHECK_NAMES.length ? result : [...order];
+}

@@ -1,0 +1,97 @@
+import { CaseContext, RunState, type Target } from './context.js';
+import { planRun, type Plan, type PlanOptions } from './plan.js';
+import { makeSamples } from './samples.js';
+import type { CaseOutcome, ConformanceCase } from './types.js';
+import { Wire } from './wire.js';
+
+export interface RunOptions extends PlanOptions {
+  /** Refuse a plan that may spend more, and stop when credits fall faster than planned. */
+  budget?: number;
+  onOutcome?: (outcome: CaseOutcome) => void;
+}
+
+export interface RunReport {
+  target: { endpoint: string; kind: Target['kind'] };
+  plan: { maxCredits: number };
+  outcomes: CaseOutcome[];
+  observations: Record<string, unknown>;
+  /** Why the run stopped before its end, when it did. */
+  stopped?: string;
+}
+
+/** The plan is over the budget: nothing was sent. */
+export class OverBudgetError extends Error {
+  override readonly name = 'OverBudgetError';
+}
+
+/**
+ * Runs the planned cases one by one against the target. A case that throws is an `error` (the
+ * suite or the network broke, not the target). With a budget, the run stops as soon as the
+ * license's Credits-Remaining has fallen by more than the cases run so far may spend.
+ */
+export async function runConformance(target: Target, cases: readonly ConformanceCase[], options: RunOptions = {}): Promise<RunReport> {
+  const plan: Plan = planRun(cases, target, options);
+  if (options.budget !== undefined && plan.maxCredits > options.budget) {
+    throw new OverBudgetError(`The plan may spend ${plan.maxCredits} credits, over the budget of ${options.budget}. Raise --budget, or leave cases out with --skip paid (or --only free).`);
+  }
+  const wire = new Wire(target.endpoint);
+  const state = new RunState(target, wire, await makeSamples());
+  const report: RunReport = { target: { endpoint: redactUrl(target.endpoint), kind: target.kind }, plan: { maxCredits: plan.maxCredits }, outcomes: [], observations: state.observations };
+  const secrets = [target.credentials.apiKey, target.zeroCreditLicense?.apiKey].filter((s): s is string => Boolean(s));
+  const used = new Set<string>();
+  let allowed = 0;
+
+  try {
+    for (const planned of plan.cases) {
+      const c = planned.case;
+      const base = { id: c.id, title: c.title, rule: c.rule, kind: c.kind };
+      let outcome: CaseOutcome;
+      if (report.stopped || planned.skipReason) {
+        outcome = { ...base, status: 'skip', message: report.stopped ? `not run: ${report.stopped}` : planned.skipReason!, durationMs: 0 };
+      } else {
+        allowed += c.tags.credits + (c.tags.shares ?? []).filter((s) => !used.has(s)).length;
+        (c.tags.shares ?? []).forEach((s) => used.add(s));
+        const started = performance.now();
+        try {
+          const result = (await c.run(new CaseContext(state, c))) ?? { status: 'pass' as const, message: '' };
+          outcome = { ...base, ...result, durationMs: Math.round(performance.now() - started) };
+        } catch (error) {
+          outcome = { ...base, status: 'error', message: `the suite could not run the case: ${(error as Error).message}`, durationMs: Math.round(performance.now() - started) };
+        }
+        const spent = spentCredits(state.creditsSeen);
+        if (options.budget !== undefined && spent > allowed) {
+          report.stopped = `Credits-Remaining fell by ${spent}, more than the ${allowed} planned so far; stopped to protect the budget`;
+        }
+      }
+      outcome.message = redact(outcome.message, secrets);
+      report.outcomes.push(outcome);
+      options.onOutcome?.(outcome);
+    }
+  } finally {
+    await wire.close();
+  }
+  for (const [key, value] of Object.entries(state.observations)) state.observations[key] = JSON.parse(redact(JSON.stringify(value), secrets));
+  return report;
+}
+
+/** How far the license's credits fell over the run: first seen minus lowest seen. */
+function spentCredits(seen: readonly number[]): number {
+  if (seen.length === 0) return 0;
+  return seen[0]! - Math.min(...seen);
+}
+
+function redact(text: string, secrets: string[]): string {
+  return secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+}
+
+/** An endpoint as reports show it: no user or password. */
+export function redactUrl(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return endpoint;
+  }
+}

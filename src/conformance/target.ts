@@ -1,0 +1,59 @@
+import { DEFAULT_CONFIG, startMockServer, type RunningMockServer } from '../mock/index.js';
+import { AdminApi } from './admin.js';
+import type { Credentials, Target } from './context.js';
+
+export interface TargetOptions {
+  /** `mock` for an in-process beia mock, or the image endpoint's URL. */
+  target: string;
+  licenseId?: string;
+  apiKey?: string;
+  zeroCreditLicense?: Credentials;
+  unlistedSourceAddress?: string;
+  /** The URL target is a beia mock whose admin API (at its origin, /__admin) the suite may use. */
+  admin?: boolean;
+  adminToken?: string;
+}
+
+export interface OpenTarget {
+  target: Target;
+  close(): Promise<void>;
+}
+
+/**
+ * The target of a run. `mock` starts a beia mock in this process on a free loopback port, with
+ * everything the cases need: its admin API, a license without credits, and 127.0.0.2 as an
+ * address that is not on the allowlist.
+ */
+export async function openTarget(options: TargetOptions): Promise<OpenTarget> {
+  if (options.target === 'mock') return openMock(options);
+  let url: URL;
+  try {
+    url = new URL(options.target);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    throw new Error(`--target is "${options.target}"; expected "mock" or the image endpoint's URL, e.g. https://aws.beiatechnology.com/beia-api/v1/image.`);
+  }
+  if (!options.licenseId || !options.apiKey) throw new Error('A URL target needs credentials: --license-id and --api-key (or BEIA_LICENSE_ID and BEIA_API_KEY).');
+  const target: Target = { endpoint: url.toString(), kind: 'url', credentials: { licenseId: options.licenseId, apiKey: options.apiKey } };
+  if (options.zeroCreditLicense) target.zeroCreditLicense = options.zeroCreditLicense;
+  if (options.unlistedSourceAddress) target.unlistedSourceAddress = options.unlistedSourceAddress;
+  if (options.admin) target.admin = new AdminApi(url.origin, options.adminToken);
+  return { target, close: async () => {} };
+}
+
+async function openMock(options: TargetOptions): Promise<OpenTarget> {
+  const mock: RunningMockServer = await startMockServer({ port: 0, config: DEFAULT_CONFIG });
+  const admin = new AdminApi(mock.url);
+  const license = DEFAULT_CONFIG.licenses[0]!;
+  const zero: Credentials = { licenseId: 'conformance-zero-credits', apiKey: 'conformance-zero-key' };
+  await admin.putLicense(zero.licenseId, { apiKey: zero.apiKey, credits: 0, allowedIps: license.allowedIps });
+  const target: Target = {
+    endpoint: mock.endpoint,
+    kind: 'mock',
+    credentials: { licenseId: options.licenseId ?? license.licenseId, apiKey: options.apiKey ?? license.apiKey },
+    zeroCreditLicense: options.zeroCreditLicense ?? zero,
+    unlistedSourceAddress: options.unlistedSourceAddress ?? '127.0.0.2',
+    admin,
+  };
+  return { target, close: () => mock.close() };
+}

@@ -1,0 +1,145 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, startCliMock } from '../helpers/cli.js';
+import { deviantServer } from '../helpers/deviant-proxy.js';
+import { startTestMock } from '../helpers/server.js';
+
+const SECRET = 'conformance-secret-key';
+
+async function dir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'beia-conformance-'));
+}
+
+async function configFile(config: unknown): Promise<string> {
+  const file = join(await dir(), 'mock.json');
+  await writeFile(file, JSON.stringify(config));
+  return file;
+}
+
+const LICENSES = [
+  { licenseId: 'L1', apiKey: SECRET, credits: 50, allowedIps: ['127.0.0.1', '::1'] },
+  { licenseId: 'zero', apiKey: 'zero-key', credits: 0, allowedIps: ['127.0.0.1', '::1'] },
+];
+const CREDENTIALS = ['--license-id', 'L1', '--api-key', SECRET];
+
+describe('beia conformance against beia mock on a port', () => {
+  it('passes or observes every case it can run, writes JSON and JUnit, and never prints the key', async () => {
+    const mock = await startCliMock(['--quiet', '--config', await configFile({ licenses: LICENSES })]);
+    const out = await dir();
+    const run = await runCli([
+      'conformance',
+      '--target', mock.endpoint,
+      ...CREDENTIALS,
+      '--zero-credit-license', 'zero:zero-key',
+      '--unlisted-source-address', '127.0.0.2',
+      '--admin',
+      '--reporter', 'console',
+      '--reporter', `json=${join(out, 'report.json')}`,
+      '--reporter', `junit=${join(out, 'report.xml')}`,
+      '--record', join(out, 'observed.json'),
+    ]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as { summary: Record<string, number>; cases: Array<{ id: string; rule: string; status: string; message: string }> };
+    expect(report.summary).toMatchObject({ failed: 0, errored: 0, skipped: 0 });
+    expect(report.summary.passed).toBeGreaterThan(15);
+    expect(report.cases.every((c) => c.id && c.rule && c.status && typeof c.message === 'string')).toBe(true);
+    const junit = await readFile(join(out, 'report.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuites name="beia conformance" tests="\d+" failures="0" errors="0"/);
+    const everything = run.stdout + run.stderr + JSON.stringify(report) + junit + (await readFile(join(out, 'observed.json'), 'utf8'));
+    expect(everything).not.toContain(SECRET);
+    expect(everything).not.toContain('zero-key');
+    expect(run.stdout).toMatch(/\d+ passed, 0 failed, 0 errored, 0 skipped, \d+ observed/);
+    await mock.stop();
+  });
+
+  it('--dry-run prints the plan and its most credits, and sends nothing', async () => {
+    const mock = await startTestMock({ licenses: LICENSES });
+    const run = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, '--dry-run']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/plan: \d+ cases, at most \d+ credits/);
+    expect(run.stdout).toContain('skip  D7-402-no-credits');
+    expect(run.stdout).toContain('give --zero-credit-license ID:KEY');
+    expect(await mock.store.listJournal()).toEqual([]);
+  });
+
+  it('--budget refuses a plan above it before sending anything; --only free spends nothing', async () => {
+    const mock = await startTestMock({ licenses: LICENSES });
+    const refused = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, '--budget', '3']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/The plan may spend \d+ credits, over the budget of 3/);
+    expect(await mock.store.listJournal()).toEqual([]);
+    const free = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, '--only', 'free', '--budget', '0']);
+    expect(free.code).toBe(0);
+    expect(free.stdout).toContain('plan: at most 0 credits');
+    expect((await mock.store.getLicense('L1'))!.credits).toBe(50);
+  });
+
+  it('--budget stops the run when Credits-Remaining falls faster than planned', async () => {
+    const mock = await startTestMock({ licenses: LICENSES });
+    // A target that charges ten credits per image: its Credits-Remaining falls ten at a time.
+    let extra = 0;
+    const endpoint = await deviantServer(mock.endpoint, {
+      answer: (a) => {
+        if (a.status === 200) extra += 9;
+        const credits = a.headers['credits-remaining'];
+        return credits === undefined ? a : { ...a, headers: { ...a.headers, 'credits-remaining': String(Number(credits) - extra) } };
+      },
+    });
+    const run = await runCli(['conformance', '--target', endpoint, ...CREDENTIALS, '--budget', '40']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(/stopped: Credits-Remaining fell by \d+, more than the \d+ planned so far/);
+    expect(run.stdout).toContain('not run: Credits-Remaining fell');
+  });
+
+  it('exits 1 when a documented rule is broken, 2 when the target cannot be reached', async () => {
+    const mock = await startTestMock({ licenses: LICENSES });
+    const broken = await deviantServer(mock.endpoint, { answer: (a) => (a.status === 415 ? { ...a, status: 500 } : a) });
+    const failed = await runCli(['conformance', '--target', broken, ...CREDENTIALS, '--only', 'D7-415-not-an-image']);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain('FAIL  D7-415-not-an-image');
+    expect(failed.stdout).toContain('D7: expected 415; got 500');
+    const port = mock.port;
+    await mock.close();
+    const unreachable = await runCli(['conformance', '--target', `http://127.0.0.1:${port}/beia-api/v1/image`, ...CREDENTIALS, '--only', 'free']);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stdout).toContain('ERROR');
+  });
+
+  it('refuses bad usage with exit 2', async () => {
+    expect((await runCli(['conformance'])).code).toBe(2);
+    expect((await runCli(['conformance', '--target', 'ftp://x'])).stderr).toContain('expected "mock" or the image endpoint');
+    expect((await runCli(['conformance', '--target', 'mock', '--only', 'nothing-like-this'])).stderr).toContain('--only/--skip name no case: nothing-like-this');
+    expect((await runCli(['conformance', '--target', 'mock', '--reporter', 'html'])).code).toBe(2);
+  });
+});
+
+describe('observations: --record, --compare and beia mock --profile', () => {
+  it('records what a target decided, makes a mock behave the same, and finds no drift between them', async () => {
+    const out = await dir();
+    // A "live" API that decides differently where the vendor page is silent.
+    const live = await startCliMock(['--quiet', '--config', await configFile({ licenses: LICENSES, rules: { errorBody: 'text', partLabels: 'content-id', creditsRemainingOnErrors: false, checkOrder: ['ip-allowlist', 'content-type', 'form', 'license-header', 'credits', 'auth', 'image', 'slot'] } })]);
+    const record = (target: string, file: string) =>
+      runCli(['conformance', '--target', target, ...CREDENTIALS, '--zero-credit-license', 'zero:zero-key', '--skip', 'load', '--reporter', `json=${join(out, 'r.json')}`, '--record', file]);
+    expect((await record(live.endpoint, join(out, 'live.json'))).code).toBe(0);
+    await live.stop();
+
+    const aligned = await startCliMock(['--quiet', '--config', await configFile({ licenses: LICENSES }), '--profile', join(out, 'live.json')]);
+    expect(aligned.stderr()).toContain(`as observed in ${join(out, 'live.json')}`);
+    expect((await record(aligned.endpoint, join(out, 'aligned.json'))).code).toBe(0);
+    await aligned.stop();
+
+    const same = await runCli(['conformance', '--compare', join(out, 'live.json'), join(out, 'aligned.json')]);
+    expect(same.stdout).toContain('no drift');
+    expect(same.code).toBe(0);
+
+    const defaults = await startCliMock(['--quiet', '--config', await configFile({ licenses: LICENSES })]);
+    await record(defaults.endpoint, join(out, 'defaults.json'));
+    await defaults.stop();
+    const drift = await runCli(['conformance', '--compare', join(out, 'live.json'), join(out, 'defaults.json')]);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain('errorBody: "text" -> "json-envelope"');
+    expect(drift.stdout).toContain('order.auth-vs-credits: 402 -> 401');
+  });
+});

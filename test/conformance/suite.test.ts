@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { decodeMultipartMixed, readImageBundle } from '../../src/contract/index.js';
+import { ALL_CASES, openTarget, runConformance, type RunReport, type Target } from '../../src/conformance/index.js';
+import { deviantServer, type Answer } from '../helpers/deviant-proxy.js';
+import { startTestMock } from '../helpers/server.js';
+
+const ZERO = { licenseId: 'zero', apiKey: 'zero-key' };
+
+/** A beia mock on a port, reached as a URL (so the mock's own defaults are only observed). */
+async function mockAtUrl(configOverrides: Record<string, unknown> = {}) {
+  const mock = await startTestMock({
+    licenses: [
+      { licenseId: '1234', apiKey: '5678', allowedIps: ['127.0.0.1', '::1'] },
+      { licenseId: ZERO.licenseId, apiKey: ZERO.apiKey, credits: 0, allowedIps: ['127.0.0.1', '::1'] },
+    ],
+    // The deviant servers forward from 127.0.0.1 and name the client in X-Forwarded-For.
+    network: { trustedProxies: ['127.0.0.1'] },
+    ...configOverrides,
+  });
+  return mock;
+}
+
+function urlTarget(endpoint: string): Target {
+  return { endpoint, kind: 'url', credentials: { licenseId: '1234', apiKey: '5678' }, zeroCreditLicense: ZERO, unlistedSourceAddress: '127.0.0.2' };
+}
+
+const ids = (report: RunReport, status: string) => report.outcomes.filter((o) => o.status === status).map((o) => o.id).sort();
+
+describe('against the faithful mock', () => {
+  it('in-process (--target mock): every case passes, or is observed when it is an unknown', async () => {
+    const { target, close } = await openTarget({ target: 'mock' });
+    try {
+      const report = await runConformance(target, ALL_CASES);
+      expect(ids(report, 'fail')).toEqual([]);
+      expect(ids(report, 'error')).toEqual([]);
+      expect(ids(report, 'skip')).toEqual([]);
+      expect(ids(report, 'observed')).toEqual(ALL_CASES.filter((c) => c.kind === 'unknown').map((c) => c.id).sort());
+      expect(report.outcomes).toHaveLength(ALL_CASES.length);
+    } finally {
+      await close();
+    }
+  });
+
+  it('at a URL: documented rules pass, the mock defaults are observed, not asserted', async () => {
+    const mock = await mockAtUrl();
+    const report = await runConformance(urlTarget(mock.endpoint), ALL_CASES);
+    expect(ids(report, 'fail')).toEqual([]);
+    expect(ids(report, 'error')).toEqual([]);
+    expect(ids(report, 'pass')).toEqual(ALL_CASES.filter((c) => c.kind === 'documented' && !c.tags.needs.includes('admin-api')).map((c) => c.id).sort());
+    expect(ids(report, 'skip')).toEqual(['D7-500-internal-error', 'M7-concurrency-limit']);
+  });
+});
+
+/** Runs the suite against a mock behind a server that breaks one rule; returns the failed ids. */
+async function failuresWith(answer: (a: Answer, req: { body: Buffer; resend: (b: Buffer) => Promise<Answer> }) => Promise<Answer> | Answer): Promise<string[]> {
+  const mock = await mockAtUrl();
+  const endpoint = await deviantServer(mock.endpoint, { answer });
+  const report = await runConformance(urlTarget(endpoint), ALL_CASES);
+  expect(ids(report, 'error')).toEqual([]);
+  return ids(report, 'fail');
+}
+
+describe('against servers that break one documented rule: exactly the cases of that rule fail', () => {
+  it('no Credits-Remaining at all (D6)', async () => {
+    expect(
+      await failuresWith((a) => {
+        delete a.headers['credits-remaining'];
+        return a;
+      }),
+    ).toEqual(['D6-credits-decrease', 'D6-credits-remaining-on-200']);
+  });
+
+  it('a 500 for a file that is not an image (D7)', async () => {
+    expect(await failuresWith((a) => (a.status === 415 ? { ...a, status: 500 } : a))).toEqual(['D7-415-not-an-image', 'D7-415-truncated-image']);
+  });
+
+  it('includeCroppedImage ignored: a single PNG instead of multipart/mixed (D5)', async () => {
+    expect(
+      await failuresWith((a) => {
+        const type = a.headers['content-type'] ?? '';
+        if (a.status !== 200 || !type.startsWith('multipart/mixed')) return a;
+        const { result } = readImageBundle(decodeMultipartMixed(a.body, type));
+        return { ...a, headers: { ...a.headers, 'content-type': 'image/png' }, body: Buffer.from(result) };
+      }),
+    ).toEqual(['D5-mixed-answer']);
+  });
+
+  it('a truncated PNG (D4): the header is fine, only a full decode notices', async () => {
+    expect(await failuresWith((a) => (a.headers['content-type'] === 'image/png' ? { ...a, body: a.body.subarray(0, Math.floor(a.body.length / 2)) } : a))).toEqual(['D4-png-answer']);
+  });
+
+  it('a wrong key accepted (D7)', async () => {
+    const keys: Record<string, string> = { '1234': '5678', [ZERO.licenseId]: ZERO.apiKey };
+    expect(
+      await failuresWith(async (a, req) => {
+        if (a.status !== 401) return a;
+        const text = req.body.toString('latin1');
+        const licenseId = /name="licenseId"\r\n\r\n([^\r]*)/.exec(text)?.[1];
+        const key = licenseId === undefined ? undefined : keys[licenseId];
+        if (!key) return a;
+        return req.resend(Buffer.from(text.replace(/(name="apiKey"\r\n\r\n)[^\r]*/, `$1${key}`), 'latin1'));
+      }),
+    ).toEqual(['D7-401-wrong-key']);
+  });
+});
+
+describe('against a server that keeps every documented rule but decides the rest differently', () => {
+  it('nothing fails: plain-text errors, parts by Content-ID, credits as JSON, no Credits-Remaining on errors, another check order', async () => {
+    const mock = await mockAtUrl({
+      rules: {
+        errorBody: 'text',
+        partLabels: 'content-id',
+        creditsPartFormat: 'json',
+        creditsRemainingOnErrors: false,
+        strictBooleans: false,
+        requireLicenseHeader: false,
+        checkOrder: ['ip-allowlist', 'content-type', 'form', 'license-header', 'credits', 'auth', 'image', 'slot'],
+      },
+      processing: { delayMs: 30 },
+    });
+    const report = await runConformance(urlTarget(mock.endpoint), ALL_CASES);
+    expect(ids(report, 'fail')).toEqual([]);
+    expect(ids(report, 'error')).toEqual([]);
+    expect(report.observations).toMatchObject({ errorBody: 'text', parts: { labelledBy: 'content-id', creditsFormat: 'json' }, 'licenseHeader.missing': 200, 'order.auth-vs-credits': 402 });
+  });
+});
+
+describe('credentials never appear in a report', () => {
+  it('not in messages nor observations, even when the target echoes them', async () => {
+    const mock = await mockAtUrl();
+    // A target that puts the license's key in its error bodies.
+    const leak = (a: Answer) => (a.status >= 400 ? { ...a, headers: { ...a.headers, 'content-type': 'text/plain' }, body: Buffer.from('the key of 1234 is 5678, zero-key for zero') } : a);
+    const endpoint = await deviantServer(mock.endpoint, { answer: leak });
+    const report = await runConformance(urlTarget(endpoint), ALL_CASES, { only: ['M9-error-body'] });
+    const text = JSON.stringify(report);
+    expect(text).toContain('the key of 1234 is ***, *** for zero');
+    expect(text).not.toContain('5678');
+    expect(text).not.toContain('zero-key');
+  });
+});
