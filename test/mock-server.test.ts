@@ -83,8 +83,8 @@ describe('credits under a race (M2)', () => {
 
 describe('admin changes while images are in processing', () => {
   it('a reset keeps the requests in flight: they finish with a 200 and spend from the reset credits', async () => {
-    const mock = await startTestMock({ licenses: [{ licenseId: '1234', apiKey: '5678', maxConcurrent: 1 }] });
-    await mock.store.armFault({ type: 'latency', latencyMs: 400, count: 1 });
+    // A processing time from the config, not a fault: the reset clears faults, not the config.
+    const mock = await startTestMock({ licenses: [{ licenseId: '1234', apiKey: '5678', maxConcurrent: 1 }], processing: { delayMs: 500 } });
     await mock.store.updateLicense('1234', { credits: 7 });
     const slow = sendImage(mock.endpoint, image);
     await eventually(async () => (await mock.store.inFlight()) === 1);

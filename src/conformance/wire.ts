@@ -87,7 +87,8 @@ export function vendorRequest(licenseId: string, apiKey: string, image: Uint8Arr
   };
 }
 
-function formData(parts: FormPart[], boundary: string): Buffer {
+/** A multipart/form-data body (RFC 7578) of these parts, in order. */
+export function formData(parts: FormPart[], boundary: string): Buffer {
   const chunks: Buffer[] = [];
   for (const part of parts) {
     if ('value' in part) {

@@ -1,4 +1,4 @@
-import { Buffer } from 'node:buffer';
+import { formData } from '../../src/conformance/wire.js';
 
 export interface ImageFormFields {
   licenseId?: string;
@@ -23,20 +23,9 @@ export type RawPart = { name: string; value: string } | { name: string; filename
 
 /** A multipart/form-data body built by hand, for what FormData cannot express or to cut it short. */
 export function rawForm(parts: RawPart[], boundary = 'test-boundary-7d1f'): { body: Buffer; contentType: string } {
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    if ('value' in part) {
-      chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\n\r\n${part.value}\r\n`));
-    } else {
-      chunks.push(
-        Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"; filename="${part.filename}"\r\nContent-Type: ${part.contentType ?? 'application/octet-stream'}\r\n\r\n`,
-        ),
-        Buffer.from(part.data),
-        Buffer.from('\r\n'),
-      );
-    }
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+  const body = formData(
+    parts.map((part) => ('value' in part ? part : { ...part, contentType: part.contentType ?? 'application/octet-stream' })),
+    boundary,
+  );
+  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }

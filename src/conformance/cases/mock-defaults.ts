@@ -1,7 +1,6 @@
-import { crc32 } from 'node:zlib';
 import { HEADER, decodeMultipartMixed, parseCredits, readImageBundle } from '../../contract/index.js';
 import { describeResponse, type CaseContext } from '../context.js';
-import { decodeImage } from '../samples.js';
+import { decodeImage, pngBomb } from '../samples.js';
 import type { ConformanceCase } from '../types.js';
 import type { WireRequest, WireResponse } from '../wire.js';
 
@@ -226,25 +225,3 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     },
   },
 ];
-
-/** A PNG header that claims a huge image and carries almost no data. */
-function pngBomb(): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(100_000, 0);
-  ihdr.writeUInt32BE(100_000, 4);
-  ihdr.writeUInt8(8, 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
