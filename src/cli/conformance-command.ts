@@ -90,8 +90,10 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
 
   let opened: Awaited<ReturnType<typeof openTarget>>;
   try {
-    const licenseId = values['license-id'] ?? env.BEIA_LICENSE_ID;
-    const apiKey = values['api-key'] ?? env.BEIA_API_KEY;
+    // The in-process mock has its own license: live credentials in the environment are not for it.
+    const isMock = values.target === 'mock';
+    const licenseId = values['license-id'] ?? (isMock ? undefined : env.BEIA_LICENSE_ID);
+    const apiKey = values['api-key'] ?? (isMock ? undefined : env.BEIA_API_KEY);
     opened = await openTarget({
       target: values.target,
       ...(licenseId ? { licenseId } : {}),

@@ -24,8 +24,14 @@ export interface Target {
 export class RunState {
   readonly observations: Record<string, unknown> = {};
   readonly #paid = new Map<string, Promise<WireResponse>>();
-  /** Every Credits-Remaining seen, in order, for the budget guard. */
+  /**
+   * The run license's Credits-Remaining of every 200, in order: what the budget guard and the
+   * credit cases read. Errors are left out: the page says every answer carries the header, so a
+   * target may well send 0 on a 401, which says nothing about the credits spent.
+   */
   readonly creditsSeen: number[] = [];
+  /** The paid answers in the order they were sent. */
+  readonly paidOrder: Array<'png' | 'mixed'> = [];
 
   constructor(
     readonly target: Target,
@@ -37,7 +43,7 @@ export class RunState {
     const res = await this.wire.send(req);
     // Only the run's own license counts for the budget: a zero-credit license's 0 is not a fall.
     const credits = parseCredits(res.headers[HEADER.creditsRemaining]);
-    if (credits !== undefined && req.headers?.[HEADER.licenseId] === this.target.credentials.licenseId) this.creditsSeen.push(credits);
+    if (res.status === 200 && credits !== undefined && req.headers?.[HEADER.licenseId] === this.target.credentials.licenseId) this.creditsSeen.push(credits);
     return res;
   }
 
@@ -49,6 +55,7 @@ export class RunState {
       const extra: FormPart[] = kind === 'mixed' ? [{ name: 'includeCroppedImage', value: 'true' }] : [];
       answer = this.send(vendorRequest(licenseId, apiKey, this.samples.jpeg, extra));
       this.#paid.set(kind, answer);
+      this.paidOrder.push(kind);
     }
     return answer;
   }
@@ -89,7 +96,7 @@ export class CaseContext {
     return this.run.paid(kind);
   }
 
-  /** The run license's last Credits-Remaining seen, if any. */
+  /** The run license's last Credits-Remaining seen on a 200, if any. */
   lastCredits(): number | undefined {
     return this.run.creditsSeen.at(-1);
   }
@@ -110,6 +117,11 @@ export class CaseContext {
    * mock default passes or fails against the mock and is only observed elsewhere; an unknown is
    * always observed. `got` says what came back, in words.
    */
+  /** What came back is neither a pass nor a broken rule: recorded as seen. */
+  observed(got: string): CaseResult {
+    return { status: 'observed', message: got };
+  }
+
   verdict(ok: boolean, expected: string, got: string): CaseResult {
     const { kind, rule } = this.self;
     if (kind === 'unknown' || (kind === 'mock-default' && !this.isMock)) return { status: 'observed', message: got };

@@ -98,7 +98,8 @@ export function applyProfile(config: MockConfig, observations: Record<string, un
   const latency = observations.latencyMs;
   if (typeof latency === 'number' && latency >= 0) processing.delayMs = Math.round(latency);
 
-  const concurrency = observations.concurrency as { succeeded?: number; refused429?: number } | undefined;
+  // M7 (slowed down through the admin API) is exact; a burst against a live API is a bound.
+  const concurrency = (observations.concurrency ?? observations['concurrency.burst']) as { succeeded?: number; refused429?: number } | undefined;
   if (concurrency?.refused429 && concurrency.succeeded !== undefined) {
     licenses = licenses.map((license) => ({ ...license, maxConcurrent: concurrency.succeeded! }));
   }
@@ -114,15 +115,23 @@ export function applyProfile(config: MockConfig, observations: Record<string, un
   return validateConfig({ ...config, rules, processing, licenses });
 }
 
-/** The given order, changed as little as needed so that each [a, b] has a before b. */
-function orderWith(order: readonly CheckName[], constraints: Array<[CheckName, CheckName]>): CheckName[] {
-  const result: CheckName[] = [];
-  const remaining = [...order];
-  while (remaining.length > 0) {
-    // The first in the old order that nothing still waiting must precede.
-    const next = remaining.find((candidate) => !constraints.some(([a, b]) => b === candidate && remaining.includes(a))) ?? remaining[0]!;
-    result.push(next);
-    remaining.splice(remaining.indexOf(next), 1);
+/**
+ * The given order, changed as little as needed so that each [a, b] has a before b: a check that
+ * must come earlier moves to just before the one it must precede; nothing else moves. `slot`
+ * (which also refuses a license without credits) stays with `credits`. Constraints that contradict
+ * each other leave the order as far as it got, after a bounded number of moves.
+ */
+export function orderWith(order: readonly CheckName[], constraints: Array<[CheckName, CheckName]>): CheckName[] {
+  const result = [...order];
+  const expanded = constraints.flatMap(([a, b]): Array<[CheckName, CheckName]> =>
+    b === 'credits' ? [[a, 'credits'], [a, 'slot']] : a === 'credits' ? [['credits', b], ['slot', b]] : [[a, b]],
+  );
+  for (let moves = 0; moves < CHECK_NAMES.length * expanded.length + 1; moves++) {
+    const broken = expanded.find(([a, b]) => result.indexOf(a) > result.indexOf(b));
+    if (!broken) break;
+    const [a, b] = broken;
+    result.splice(result.indexOf(a), 1);
+    result.splice(result.indexOf(b), 0, a);
   }
-  return result.length === CHECK_NAMES.length ? result : [...order];
+  return result;
 }

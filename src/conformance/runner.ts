@@ -70,18 +70,29 @@ export async function runConformance(target: Target, cases: readonly Conformance
   } finally {
     await wire.close();
   }
-  for (const [key, value] of Object.entries(state.observations)) state.observations[key] = JSON.parse(redact(JSON.stringify(value), secrets));
+  for (const [key, value] of Object.entries(state.observations)) state.observations[key] = redactDeep(value, secrets);
   return report;
 }
 
-/** How far the license's credits fell over the run: first seen minus lowest seen. */
+/**
+ * How far the license's credits fell over the run, from the 200s: the first one had already spent
+ * its credit, so the start is its value plus one.
+ */
 function spentCredits(seen: readonly number[]): number {
   if (seen.length === 0) return 0;
-  return seen[0]! - Math.min(...seen);
+  return seen[0]! + 1 - Math.min(...seen);
 }
 
 function redact(text: string, secrets: string[]): string {
   return secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+}
+
+/** Every string inside a value, redacted; the shape is kept. */
+function redactDeep(value: unknown, secrets: string[]): unknown {
+  if (typeof value === 'string') return redact(value, secrets);
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, secrets));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k, secrets), redactDeep(v, secrets)]));
+  return value;
 }
 
 /** An endpoint as reports show it: no user or password. */

@@ -82,6 +82,8 @@ describe('beia conformance against beia mock on a port', () => {
     let extra = 0;
     const endpoint = await deviantServer(mock.endpoint, {
       answer: (a) => {
+        // And a 0 on every error, as a target may send: it must not hide the fall.
+        if (a.status >= 400) return { ...a, headers: { ...a.headers, 'credits-remaining': '0' } };
         if (a.status === 200) extra += 9;
         const credits = a.headers['credits-remaining'];
         return credits === undefined ? a : { ...a, headers: { ...a.headers, 'credits-remaining': String(Number(credits) - extra) } };
@@ -105,6 +107,12 @@ describe('beia conformance against beia mock on a port', () => {
     const unreachable = await runCli(['conformance', '--target', `http://127.0.0.1:${port}/beia-api/v1/image`, ...CREDENTIALS, '--only', 'free']);
     expect(unreachable.code).toBe(2);
     expect(unreachable.stdout).toContain('ERROR');
+  });
+
+  it('--target mock ignores live credentials exported in the environment', async () => {
+    const run = await runCli(['conformance', '--target', 'mock', '--only', 'D7-401-wrong-key,D1-post-multipart'], { BEIA_LICENSE_ID: 'live-license', BEIA_API_KEY: 'live-key' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('2 passed, 0 failed');
   });
 
   it('refuses bad usage with exit 2', async () => {

@@ -71,7 +71,7 @@ describe('against servers that break one documented rule: exactly the cases of t
   });
 
   it('a 500 for a file that is not an image (D7)', async () => {
-    expect(await failuresWith((a) => (a.status === 415 ? { ...a, status: 500 } : a))).toEqual(['D7-415-not-an-image', 'D7-415-truncated-image']);
+    expect(await failuresWith((a) => (a.status === 415 ? { ...a, status: 500 } : a))).toEqual(['D7-415-not-an-image']);
   });
 
   it('includeCroppedImage ignored: a single PNG instead of multipart/mixed (D5)', async () => {
@@ -122,6 +122,18 @@ describe('against a server that keeps every documented rule but decides the rest
     expect(ids(report, 'fail')).toEqual([]);
     expect(ids(report, 'error')).toEqual([]);
     expect(report.observations).toMatchObject({ errorBody: 'text', parts: { labelledBy: 'content-id', creditsFormat: 'json' }, 'licenseHeader.missing': 200, 'order.auth-vs-credits': 402 });
+  });
+});
+
+describe('against a server that checks the key first and says Credits-Remaining: 0 on every error', () => {
+  it('nothing fails: another check order is a choice, and the header on errors is not read as credits', async () => {
+    const mock = await mockAtUrl({ rules: { checkOrder: ['ip-allowlist', 'content-type', 'auth', 'form', 'license-header', 'credits', 'slot', 'image'] } });
+    const endpoint = await deviantServer(mock.endpoint, { answer: (a) => (a.status >= 400 ? { ...a, headers: { ...a.headers, 'credits-remaining': '0' } } : a) });
+    const report = await runConformance(urlTarget(endpoint), ALL_CASES, { budget: 40 });
+    expect(ids(report, 'fail')).toEqual([]);
+    expect(ids(report, 'error')).toEqual([]);
+    expect(report.stopped).toBeUndefined();
+    expect(report.outcomes.find((o) => o.id === 'D2-missing-api-key')).toMatchObject({ status: 'observed', message: expect.stringContaining('refused with 401 rather than 400') });
   });
 });
 

@@ -2,12 +2,26 @@ import { decodeMultipartMixed, readImageBundle, HEADER, parseCredits } from '../
 import { describeResponse, type CaseContext } from '../context.js';
 import { decodeImage } from '../samples.js';
 import type { CaseResult, ConformanceCase } from '../types.js';
+import type { WireRequest, WireResponse } from '../wire.js';
 
 const FREE = { credits: 0, needs: [] };
 
 /** A 4xx the rule expects, from a request that should not be charged. */
 function expectStatus(ctx: CaseContext, status: number, res: { status: number }, described: string): CaseResult {
   return ctx.verdict(res.status === status, `${status}`, described);
+}
+
+/**
+ * A request missing or contradicting a parameter (D2, D3, D7): the page says 400. Another 4xx is
+ * still a refusal, only decided by another check first (a gateway that looks the license up, a
+ * key checked before the fields): the order of checks is the target's choice, so it is observed.
+ * An answer that is not a refusal breaks the rule.
+ */
+function expectRefusal(ctx: CaseContext, res: WireResponse): CaseResult {
+  const described = describeResponse(res);
+  if (res.status === 400) return ctx.verdict(true, '400', described);
+  if (res.status > 400 && res.status < 500) return ctx.observed(`refused with ${res.status} rather than 400 (another check answered first): ${described}`);
+  return ctx.verdict(false, '400', described);
 }
 
 /** The documented rules (CONTRACT.md D1 to D9): asserted strictly against any target. */
@@ -25,20 +39,23 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
   },
   {
     id: 'D2-missing-license-id',
-    title: 'a form without licenseId is a 400',
+    title: 'a form without licenseId is refused (400)',
     rule: 'D2',
     kind: 'documented',
-    tags: FREE,
+    // The page lists licenseId under "Header / Form": a target may take it from the header alone and charge.
+    tags: { credits: 1, needs: [] },
     async run(ctx) {
       const req = ctx.vendor();
       req.parts = req.parts!.filter((p) => p.name !== 'licenseId');
       const res = await ctx.send(req);
-      return expectStatus(ctx, 400, res, describeResponse(res));
+      ctx.observe('licenseId.headerOnly', res.status);
+      if (res.status === 200) return ctx.observed(`accepted with the License-Id header alone: ${describeResponse(res)}`);
+      return expectRefusal(ctx, res);
     },
   },
   {
     id: 'D2-missing-api-key',
-    title: 'a form without apiKey is a 400',
+    title: 'a form without apiKey is refused (400)',
     rule: 'D2',
     kind: 'documented',
     tags: FREE,
@@ -46,12 +63,12 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
       const req = ctx.vendor();
       req.parts = req.parts!.filter((p) => p.name !== 'apiKey');
       const res = await ctx.send(req);
-      return expectStatus(ctx, 400, res, describeResponse(res));
+      return expectRefusal(ctx, res);
     },
   },
   {
     id: 'D2-missing-image',
-    title: 'a form without image is a 400',
+    title: 'a form without image is refused (400)',
     rule: 'D2',
     kind: 'documented',
     tags: FREE,
@@ -59,7 +76,7 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
       const req = ctx.vendor();
       req.parts = req.parts!.filter((p) => p.name !== 'image');
       const res = await ctx.send(req);
-      return expectStatus(ctx, 400, res, describeResponse(res));
+      return expectRefusal(ctx, res);
     },
   },
   {
@@ -76,7 +93,7 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
   },
   {
     id: 'D3-license-header-mismatch',
-    title: 'a License-Id header that differs from the form is a 400',
+    title: 'a License-Id header that differs from the form is refused (400)',
     rule: 'D3',
     kind: 'documented',
     tags: FREE,
@@ -84,7 +101,7 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
       const req = ctx.vendor();
       req.headers = { ...req.headers, [HEADER.licenseId]: `${ctx.target.credentials.licenseId}-other` };
       const res = await ctx.send(req);
-      return expectStatus(ctx, 400, res, describeResponse(res));
+      return expectRefusal(ctx, res);
     },
   },
   {
@@ -144,17 +161,19 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
   },
   {
     id: 'D6-credits-decrease',
-    title: 'Credits-Remaining is the credits left after the request: one less for each 200',
+    title: 'Credits-Remaining is the credits left after the request: lower after each 200',
     rule: 'D6',
     kind: 'documented',
     tags: { credits: 0, shares: ['png', 'mixed'], needs: [] },
     async run(ctx) {
-      const first = await ctx.paid('png');
-      const second = await ctx.paid('mixed');
-      const a = parseCredits(first.headers[HEADER.creditsRemaining]);
-      const b = parseCredits(second.headers[HEADER.creditsRemaining]);
-      if (first.status !== 200 || second.status !== 200) return { status: 'skip', message: 'needs two 200 answers' };
-      return ctx.verdict(a !== undefined && b !== undefined && b === a - 1, `${a === undefined ? 'N' : a} then ${a === undefined ? 'N-1' : a - 1}`, `${a ?? '(absent)'} then ${b ?? '(absent)'}`);
+      await ctx.paid('png');
+      await ctx.paid('mixed');
+      // In the order they were sent; how much each image costs is not documented, only that it costs.
+      const [earlier, later] = await Promise.all(ctx.run.paidOrder.map((kind) => ctx.paid(kind)));
+      if (earlier!.status !== 200 || later!.status !== 200) return { status: 'skip', message: 'needs two 200 answers' };
+      const a = parseCredits(earlier!.headers[HEADER.creditsRemaining]);
+      const b = parseCredits(later!.headers[HEADER.creditsRemaining]);
+      return ctx.verdict(a !== undefined && b !== undefined && b < a, `a value below ${a ?? 'the first'} after the second image`, `${a ?? '(absent)'} then ${b ?? '(absent)'}`);
     },
   },
   {
@@ -203,17 +222,6 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
     },
   },
   {
-    id: 'D7-415-truncated-image',
-    title: 'a truncated JPEG (its header intact) is a 415',
-    rule: 'D7',
-    kind: 'documented',
-    tags: { credits: 1, needs: [] },
-    async run(ctx) {
-      const res = await ctx.send(ctx.vendor({ image: ctx.samples.truncatedJpeg }));
-      return expectStatus(ctx, 415, res, describeResponse(res));
-    },
-  },
-  {
     id: 'D7-500-internal-error',
     title: 'an internal error is a 500 (a fault armed through the admin API)',
     rule: 'D7',
@@ -231,13 +239,27 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
   },
   {
     id: 'D9-vendor-sample-request',
-    title: "the vendor's curl request (octet-stream image with a filename, licenseId in header and form) is accepted",
+    title: "the vendor's C# sample request (quoted boundary, text/plain fields, an image part without a type named ./001.jpg) is accepted",
     rule: 'D9',
     kind: 'documented',
-    tags: { credits: 0, shares: ['png'], needs: [] },
+    // The curl shape is the shared PNG request (D1); the C# one differs the most from it.
+    tags: { credits: 1, needs: [] },
     async run(ctx) {
-      const res = await ctx.paid('png');
+      const res = await ctx.send(csharpRequest(ctx.target.credentials.licenseId, ctx.target.credentials.apiKey, ctx.samples.jpeg));
       return ctx.verdict(res.status === 200, '200', describeResponse(res));
     },
   },
 ];
+
+/** What .NET's MultipartFormDataContent sends for the vendor's C# sample (D9): tokens unquoted, a filename with "/" quoted. */
+function csharpRequest(licenseId: string, apiKey: string, image: Uint8Array): WireRequest {
+  const boundary = 'a1b2c3d4-0000-4000-8000-csharpsample';
+  const text = (name: string, value: string) => `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: form-data; name=${name}\r\n\r\n${value}\r\n`;
+  const body = Buffer.concat([
+    Buffer.from(text('apiKey', apiKey) + text('licenseId', licenseId)),
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=image; filename="./001.jpg"; filename*=utf-8''.%2F001.jpg\r\n\r\n`),
+    Buffer.from(image),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { headers: { [HEADER.licenseId]: licenseId, 'content-type': `multipart/form-data; boundary="${boundary}"` }, body };
+}

@@ -60,6 +60,19 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
   ),
   precedence('M1-unknown-license', 'an unknown license from an allowed address: 401', ['license', 'allowlist'], 401, (ctx) => ctx.vendor({ licenseId: `${ctx.target.credentials.licenseId}-unknown` })),
   {
+    id: 'M1-truncated-image',
+    title: 'a truncated JPEG (its header intact) does not fully decode: a 415, not a 200',
+    rule: 'M1',
+    kind: 'mock-default',
+    // A lenient decoder fills the missing rows and answers 200, keeping every documented rule: a choice, observed.
+    tags: { credits: 1, needs: [] },
+    async run(ctx) {
+      const res = await ctx.send(ctx.vendor({ image: ctx.samples.truncatedJpeg }));
+      ctx.observe('decode.truncatedJpeg', res.status);
+      return ctx.verdict(res.status === 415, '415', describeResponse(res));
+    },
+  },
+  {
     id: 'M2-no-charge-for-415',
     title: 'a 415 spends no credit: its Credits-Remaining equals the last one seen before it',
     rule: 'M2',
@@ -114,8 +127,14 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
       const res = await ctx.paid('mixed');
       const type = res.headers['content-type'] ?? '';
       if (res.status !== 200 || !/^multipart\//i.test(type)) return { status: ctx.isMock ? 'fail' : 'observed', message: `no multipart answer: ${describeResponse(res)}` };
-      const parts = decodeMultipartMixed(res.body, type);
-      const bundle = readImageBundle(parts);
+      let parts;
+      let bundle;
+      try {
+        parts = decodeMultipartMixed(res.body, type);
+        bundle = readImageBundle(parts);
+      } catch (error) {
+        return ctx.verdict(false, 'a readable multipart/mixed answer', (error as Error).message);
+      }
       const creditsPart = parts.find((p) => (p.name ?? p.contentId?.split('@')[0]) === 'credits') ?? parts.find((p) => !/^image\//i.test(p.contentType ?? ''));
       const creditsText = creditsPart ? Buffer.from(creditsPart.bytes).toString('utf8').trim() : undefined;
       const labels = {

@@ -8,6 +8,21 @@ import type { ConformanceCase } from '../types.js';
  */
 export const UNKNOWN_CASES: ConformanceCase[] = [
   {
+    id: 'U-concurrency-burst',
+    title: 'four images at once: how many are answered, how many refused with 429 (and its Retry-After)',
+    rule: 'D7?',
+    kind: 'unknown',
+    tags: { credits: 4, needs: [], load: true },
+    async run(ctx) {
+      const answers = await Promise.all([1, 2, 3, 4].map(() => ctx.send(ctx.vendor())));
+      const succeeded = answers.filter((a) => a.status === 200).length;
+      const busy = answers.filter((a) => a.status === 429);
+      const seen = { parallel: 4, succeeded, refused429: busy.length, retryAfter: busy[0]?.headers[HEADER.retryAfter] ?? null, statuses: answers.map((a) => a.status) };
+      ctx.observe('concurrency.burst', seen);
+      return ctx.verdict(true, '', `${succeeded} answered, ${busy.length} refused with 429${busy.length ? ` (Retry-After ${seen.retryAfter ?? 'absent'})` : ''}`);
+    },
+  },
+  {
     id: 'U-license-header-optional',
     title: 'is a request without the License-Id header refused? (the table says required, the Python sample "recommended")',
     rule: 'D3?',

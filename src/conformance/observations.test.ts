@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { CHECK_NAMES, DEFAULT_CONFIG } from '../mock/index.js';
+import { applyProfile, compareObservations, orderWith } from './observations.js';
+
+describe('orderWith', () => {
+  it('moves only what an observation puts earlier, just before the check it beat', () => {
+    expect(orderWith([...CHECK_NAMES], [['image', 'auth']])).toEqual(['ip-allowlist', 'content-type', 'form', 'license-header', 'image', 'auth', 'credits', 'slot']);
+  });
+
+  it('keeps slot with credits, since the slot check also refuses a license without credits', () => {
+    expect(orderWith([...CHECK_NAMES], [['credits', 'auth']])).toEqual(['ip-allowlist', 'content-type', 'form', 'license-header', 'credits', 'slot', 'auth', 'image']);
+    expect(orderWith([...CHECK_NAMES], [['image', 'auth'], ['auth', 'credits']]).indexOf('slot')).toBeGreaterThan(orderWith([...CHECK_NAMES], [['image', 'auth'], ['auth', 'credits']]).indexOf('auth'));
+  });
+
+  it('stops on contradicting observations instead of looping', () => {
+    expect(orderWith([...CHECK_NAMES], [['image', 'auth'], ['auth', 'image']])).toHaveLength(CHECK_NAMES.length);
+  });
+});
+
+describe('applyProfile', () => {
+  it('maps each observation to its setting and leaves the rest alone', () => {
+    const config = applyProfile(DEFAULT_CONFIG, {
+      errorBody: 'text',
+      parts: { names: [null, null, null], contentIds: ['result', 'cropped', 'credits'], creditsFormat: 'json' },
+      'creditsRemaining.onErrors': { 400: false, 401: false, 415: false },
+      'licenseHeader.missing': 200,
+      'booleans.maybe': 'false',
+      latencyMs: 850,
+      'concurrency.burst': { succeeded: 3, refused429: 1 },
+      'order.auth-vs-image': 415,
+    });
+    expect(config.rules).toMatchObject({ errorBody: 'text', partLabels: 'content-id', creditsPartFormat: 'json', creditsRemainingOnErrors: false, requireLicenseHeader: false, strictBooleans: false });
+    expect(config.processing.delayMs).toBe(850);
+    expect(config.licenses[0]!.maxConcurrent).toBe(3);
+    expect(config.rules.checkOrder.indexOf('image')).toBeLessThan(config.rules.checkOrder.indexOf('auth'));
+    expect(config.limits).toEqual(DEFAULT_CONFIG.limits);
+  });
+});
+
+describe('compareObservations', () => {
+  it('reports changed, added and removed keys, and timings only when they double', () => {
+    expect(compareObservations({ a: 1, latencyMs: 100, gone: true }, { a: 2, latencyMs: 180, added: 'x' })).toEqual([
+      { key: 'a', before: 1, after: 2 },
+      { key: 'added', before: undefined, after: 'x' },
+      { key: 'gone', before: true, after: undefined },
+    ]);
+    expect(compareObservations({ latencyMs: 100 }, { latencyMs: 400 })).toHaveLength(1);
+  });
+});
