@@ -7,7 +7,7 @@ import { MOCK_VERSION } from '../mock/index.js';
 const USAGE = `beia ${MOCK_VERSION}: mock server and tools for the BEIA image API
 
 Usage:
-  beia mock [--host 127.0.0.1] [--port 8080] [--config FILE] [--admin-token TOKEN] [--quiet]
+  beia mock [--host 127.0.0.1] [--port 8080] [--config FILE] [--profile FILE] [--admin-token TOKEN] [--quiet]
   beia process <files, folders or globs...> --out DIR [--cropped] [--concurrency N] [--endpoint URL] [--force]
   beia conformance --target URL|mock [--dry-run] [--budget N] [--only ...] [--reporter json=FILE] [--record FILE]
   beia conformance --compare OLD.json NEW.json
