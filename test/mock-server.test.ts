@@ -161,6 +161,22 @@ describe('bad input on the wire: a clear 4xx, nothing spent, the server keeps se
     expect(JSON.parse(res.body.toString()).error.code).toBe('image_too_large');
   });
 
+  it('uploads beyond limits.maxConcurrentUploads are a 429 at once; the place frees when the upload ends', async () => {
+    const mock = await startTestMock({ limits: { maxConcurrentUploads: 1 } });
+    const socket = connect(mock.port, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const refused = await sendImage(mock.endpoint, image);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(JSON.parse(refused.body.toString()).error.message).toContain('limits.maxConcurrentUploads');
+    socket.destroy();
+    await eventually(async () => (await mock.store.listJournal()).some((e) => e.status === 499));
+    expect((await sendImage(mock.endpoint, image)).status).toBe(200);
+  });
+
   it('a slow sender: 408 after limits.requestTimeoutMs, and the next request is served', async () => {
     const mock = await startTestMock({ limits: { requestTimeoutMs: 500 } });
     const socket = connect(mock.port, '127.0.0.1');

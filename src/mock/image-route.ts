@@ -52,6 +52,7 @@ export function imageRoute(deps: ImageRouteDeps) {
   const { config, store } = deps;
   const trustedProxies = ipMatcher(config.network.trustedProxies);
   const renders = new Semaphore(Math.max(2, availableParallelism()));
+  const uploads = { active: 0 };
 
   return async function handleImageRequest(c: Context<MockEnv>): Promise<Response> {
     const record: RequestRecord = {};
@@ -73,6 +74,7 @@ export function imageRoute(deps: ImageRouteDeps) {
       config,
       store,
       renders,
+      uploads,
     );
     try {
       for (const name of config.rules.checkOrder) await CHECKS[name](state);

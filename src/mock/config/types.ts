@@ -50,6 +50,8 @@ export interface MockConfig {
     maxInputPixels: number;
     /** Time allowed to receive the whole request; a slower sender gets a 408. */
     requestTimeoutMs: number;
+    /** Uploads read at once (each buffered up to maxUploadBytes); one more is a 429. */
+    maxConcurrentUploads: number;
   };
   images: {
     /** The result keeps the input's size, scaled down to fit this many pixels per side (M6). */
@@ -106,6 +108,7 @@ export const DEFAULT_CONFIG: MockConfig = {
     maxParts: 8,
     maxInputPixels: 50_000_000,
     requestTimeoutMs: 60_000,
+    maxConcurrentUploads: 32,
   },
   images: { maxSide: 2048 },
   network: { trustedProxies: [] },

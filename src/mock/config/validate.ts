@@ -55,6 +55,7 @@ export function validateConfig(input: unknown, path = 'config'): MockConfig {
       maxParts: readInt(limits.maxParts, at('limits', 'maxParts'), 3, 1000),
       maxInputPixels: readInt(limits.maxInputPixels, at('limits', 'maxInputPixels'), 1, 2 ** 32),
       requestTimeoutMs: readInt(limits.requestTimeoutMs, at('limits', 'requestTimeoutMs'), 100, DAY_MS),
+      maxConcurrentUploads: readInt(limits.maxConcurrentUploads, at('limits', 'maxConcurrentUploads'), 1, 100_000),
     },
     images: {
       maxSide: readInt(images.maxSide, at('images', 'maxSide'), 16, 16_384),

@@ -38,12 +38,15 @@ export class RequestState {
 
   /** Bounds the sharp renders running at once in this process. */
   readonly renders: Semaphore;
+  /** Uploads being read now in this process: each may hold up to maxUploadBytes in memory. */
+  readonly uploads: { active: number };
 
-  constructor(facts: RequestFacts, config: MockConfig, store: MockStore, renders: Semaphore) {
+  constructor(facts: RequestFacts, config: MockConfig, store: MockStore, renders: Semaphore, uploads: { active: number }) {
     this.facts = facts;
     this.config = config;
     this.store = store;
     this.renders = renders;
+    this.uploads = uploads;
   }
 
   /** The parsed form; the body is read the first time a check asks for it. */
@@ -57,11 +60,21 @@ export class RequestState {
           `Content-Type is "${contentType || '(none)'}"; expected multipart/form-data with a boundary. Send the fields as a multipart form (curl -F, requests files=, form-data).`,
         ),
       );
+    } else if (this.uploads.active >= this.config.limits.maxConcurrentUploads) {
+      const retryAfter = String(this.config.processing.retryAfterSeconds);
+      this.#form = Promise.reject(
+        new ApiError('too_many_requests', `The mock is already receiving ${this.uploads.active} uploads, its limit (limits.maxConcurrentUploads). Retry after ${retryAfter} s.`, { 'Retry-After': retryAfter }),
+      );
     } else {
-      this.#form = parseForm(this.facts.body(), contentType, this.config.limits, this.facts.signal).then((form) => {
-        this.#parsed = form;
-        return form;
-      });
+      this.uploads.active += 1;
+      this.#form = parseForm(this.facts.body(), contentType, this.config.limits, this.facts.signal)
+        .then((form) => {
+          this.#parsed = form;
+          return form;
+        })
+        .finally(() => {
+          this.uploads.active -= 1;
+        });
     }
     return this.#form;
   }
