@@ -155,6 +155,20 @@ describe('beia process', () => {
     expect((await mock.store.listJournal()).length).toBe(1);
   });
 
+  it('an identical file under another name does not take over the output another input made', async () => {
+    const { mock, env } = await envFor();
+    const dir = await mkdtemp(join(tmpdir(), 'beia-in-'));
+    const bytes = await jpeg(18, 18);
+    await writeFile(join(dir, 'x.cropped.jpg'), bytes);
+    await writeFile(join(dir, 'x.jpg'), bytes);
+    const out = await mkdtemp(join(tmpdir(), 'beia-out-'));
+    expect((await beiaProcess([join(dir, 'x.cropped.jpg'), '--out', out, '--cropped'], env)).code).toBe(0);
+    const second = await beiaProcess([join(dir, 'x.jpg'), '--out', out, '--cropped'], env);
+    expect(second.code).toBe(1);
+    expect(second.stdout).toContain(`${join(out, 'x.cropped.png')} exists and was made from ${join(dir, 'x.cropped.jpg')}; not sent.`);
+    expect((await mock.store.listJournal()).length).toBe(1);
+  });
+
   it('does not skip an output that another file made: it says so and sends nothing', async () => {
     const { mock, env } = await envFor();
     const one = await mkdtemp(join(tmpdir(), 'beia-in-'));

@@ -19,7 +19,7 @@ Options:
   --license-id ID      BEIA_LICENSE_ID     required
   --api-key KEY        BEIA_API_KEY        required (prefer the variable: flags show in ps)
   --force              process inputs whose output already exists
-  --retries N          retries after a 429, a 5xx or a failure before sending (default 3)
+  --retries N          retries after a 429, a 500 or a failure before sending (default 3)
   --timeout-ms MS      per attempt (default 120000)
   -h, --help           this help
 

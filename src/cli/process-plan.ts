@@ -109,13 +109,14 @@ export async function planJobs(inputs: readonly Input[], options: { out: string;
     const sha256 = await hashFile(input.path);
     const existing = await existingOutputs(paths);
     if (existing.length > 0 && !options.force) {
-      const foreign = existing.map((p) => ({ p, entry: manifest.get(p) })).find(({ entry }) => entry !== undefined && entry.sha256 !== sha256);
+      const self = resolve(input.path);
+      const foreign = existing.map((p) => ({ p, entry: manifest.get(p) })).find(({ entry }) => entry !== undefined && (entry.input !== self || entry.sha256 !== sha256));
       if (foreign) {
         decisions.push({
           kind: 'fail',
           id,
           code: 'output_exists',
-          reason: `${foreign.p} exists and was made from ${foreign.entry!.input === resolve(input.path) ? 'an earlier version of this file' : foreign.entry!.input}; not sent. Use --force to replace it, or another --out.`,
+          reason: `${foreign.p} exists and was made from ${foreign.entry!.input === self ? 'an earlier version of this file' : foreign.entry!.input}; not sent. Use --force to replace it, or another --out.`,
         });
         continue;
       }

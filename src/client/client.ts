@@ -14,7 +14,7 @@ import { BeiaNetworkError, BeiaTimeoutError, InputChangedError } from './errors.
 import { formBody } from './form-body.js';
 import { imageSource, type ImageInput } from './image-source.js';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
-import { Semaphore } from '../shared/semaphore.js';
+import { Semaphore } from '../shared/index.js';
 
 export interface BeiaClientOptions {
   /** The image endpoint; the live one from the vendor page by default. */
@@ -23,7 +23,7 @@ export interface BeiaClientOptions {
   apiKey: string;
   /** Per attempt, from sending to the last byte of the answer. Default 120 000. */
   timeoutMs?: number;
-  /** Retries after a 429, a 5xx, or a failure before the request was sent. Default 3. */
+  /** Retries after a 429, a 500, or a failure before the request was sent. Default 3. */
   retries?: number;
   /** Backoff: first ceiling and largest ceiling, in ms. Defaults 500 and 30 000. */
   retryBaseDelayMs?: number;

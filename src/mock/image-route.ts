@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Context } from 'hono';
-import { Semaphore } from '../shared/semaphore.js';
+import { Semaphore } from '../shared/index.js';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { HEADER } from '../contract/index.js';
 import type { MockConfig } from './config/index.js';

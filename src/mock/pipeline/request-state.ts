@@ -6,7 +6,7 @@ import { ApiError } from '../http/api-error.js';
 import type { RenderedImages } from '../images/render.js';
 import type { ArmedFault, LicenseState, MockStore, Ticket } from '../store/index.js';
 import type { Readable } from 'node:stream';
-import type { Semaphore } from '../../shared/semaphore.js';
+import type { Semaphore } from '../../shared/index.js';
 
 /** What the HTTP layer knows about a request before its body is read. */
 export interface RequestFacts {
