@@ -12,9 +12,9 @@ import {
 } from '../contract/index.js';
 import { BeiaNetworkError, BeiaTimeoutError, InputChangedError } from './errors.js';
 import { formBody } from './form-body.js';
-import { imageSource, type ImageInput } from './image-source.js';
+import { imageSource, sniffImageFormat, type ImageInput } from './image-source.js';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
-import { Semaphore } from '../shared/index.js';
+import { redactUrl, Semaphore } from '../shared/index.js';
 
 export interface BeiaClientOptions {
   /** The image endpoint; the live one from the vendor page by default. */
@@ -210,7 +210,7 @@ export class BeiaClient {
       if (bundle.cropped) result.cropped = bundle.cropped;
       return result;
     }
-    if (/^image\/png\b/i.test(contentType) || isPng(bytes)) return { result: bytes, creditsRemaining: creditsHeader };
+    if (/^image\/png\b/i.test(contentType) || sniffImageFormat(bytes) === 'png') return { result: bytes, creditsRemaining: creditsHeader };
     throw new UnreadableResponseError(
       `Failed to read the answer: a 200 with Content-Type "${contentType || '(none)'}" and ${bytes.length} bytes that are not a PNG. Check that the endpoint is the BEIA image API.`,
     );
@@ -220,16 +220,8 @@ export class BeiaClient {
     if (signal?.aborted) return signal.reason;
     const changed = findCause(error, InputChangedError);
     if (changed) return changed;
-    if (timeout.aborted) return new BeiaTimeoutError(this.#shownEndpoint, this.#timeoutMs, sent);
-    return new BeiaNetworkError(this.#shownEndpoint, sent, error);
-  }
-
-  /** The endpoint as messages show it: without a user or password in the URL. */
-  get #shownEndpoint(): string {
-    const url = new URL(this.endpoint);
-    url.username = '';
-    url.password = '';
-    return url.toString();
+    if (timeout.aborted) return new BeiaTimeoutError(redactUrl(this.endpoint), this.#timeoutMs, sent);
+    return new BeiaNetworkError(redactUrl(this.endpoint), sent, error);
   }
 }
 
@@ -253,10 +245,6 @@ async function readLimited(body: AsyncIterable<Uint8Array> & { destroy?: () => v
     }
   }
   return Buffer.concat(chunks).subarray(0, limit);
-}
-
-function isPng(bytes: Uint8Array): boolean {
-  return bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
 }
 
 function positive(name: string, value: number): number {

@@ -17,8 +17,6 @@ export interface ImageSource {
   size: number;
   /** A fresh stream of the bytes, for one attempt. */
   open(): AsyncIterable<Uint8Array>;
-  /** The first bytes, to recognise the format before sending. */
-  head(): Promise<Uint8Array>;
 }
 
 /**
@@ -46,7 +44,6 @@ export async function imageSource(input: ImageInput, filename?: string, signal?:
       filename: filename ?? basename(path),
       size,
       open: () => createReadStream(path),
-      head: () => readHead(createReadStream(path, { start: 0, end: 31 })),
     };
   }
   if (input instanceof Uint8Array) return bytesSource(input, filename ?? 'image');
@@ -56,7 +53,6 @@ export async function imageSource(input: ImageInput, filename?: string, signal?:
       filename: name,
       size: input.size,
       open: () => Readable.fromWeb(input.stream() as import('node:stream/web').ReadableStream<Uint8Array>),
-      head: async () => new Uint8Array(await input.slice(0, 32).arrayBuffer()),
     };
   }
   const chunks: Uint8Array[] = [];
@@ -94,14 +90,7 @@ function bytesSource(bytes: Uint8Array, filename: string): ImageSource {
     open: async function* () {
       yield bytes;
     },
-    head: async () => bytes.subarray(0, 32),
   };
-}
-
-async function readHead(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return Buffer.concat(chunks);
 }
 
 const SIGNATURES: Array<[string, (b: Uint8Array) => boolean]> = [

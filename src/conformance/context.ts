@@ -1,7 +1,7 @@
 import { HEADER, parseCredits } from '../contract/index.js';
 import type { AdminApi } from './admin.js';
 import type { Samples } from './samples.js';
-import type { CaseResult, ConformanceCase, Need } from './types.js';
+import type { CaseResult, ConformanceCase } from './types.js';
 import { vendorRequest, type FormPart, type Wire, type WireRequest, type WireResponse } from './wire.js';
 
 export interface Credentials {
@@ -99,12 +99,6 @@ export class CaseContext {
   /** The run license's last Credits-Remaining seen on a 200, if any. */
   lastCredits(): number | undefined {
     return this.run.creditsSeen.at(-1);
-  }
-
-  need(need: Need): boolean {
-    if (need === 'admin-api') return this.run.target.admin !== undefined;
-    if (need === 'zero-credit-license') return this.run.target.zeroCreditLicense !== undefined;
-    return this.run.target.unlistedSourceAddress !== undefined;
   }
 
   /** Records what the target did, for `--record` and `beia mock --profile`. */

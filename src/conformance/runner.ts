@@ -1,3 +1,4 @@
+import { redactUrl } from '../shared/index.js';
 import { CaseContext, RunState, type Target } from './context.js';
 import { planRun, type Plan, type PlanOptions } from './plan.js';
 import { makeSamples } from './samples.js';
@@ -95,14 +96,3 @@ function redactDeep(value: unknown, secrets: string[]): unknown {
   return value;
 }
 
-/** An endpoint as reports show it: no user or password. */
-export function redactUrl(endpoint: string): string {
-  try {
-    const url = new URL(endpoint);
-    url.username = '';
-    url.password = '';
-    return url.toString();
-  } catch {
-    return endpoint;
-  }
-}

@@ -48,8 +48,3 @@ export interface CaseOutcome {
   message: string;
   durationMs: number;
 }
-
-/** A rule broken by the target: the message names the rule, what was expected, what came back. */
-export class RuleBroken extends Error {
-  override readonly name = 'RuleBroken';
-}

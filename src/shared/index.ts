@@ -1,1 +1,2 @@
+export { redactUrl } from './redact-url.js';
 export { Semaphore } from './semaphore.js';

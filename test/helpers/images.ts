@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 
-/** A real JPEG of one colour (with a gradient stripe, so different sizes differ in content). */
+/** A real JPEG of one colour. */
 export async function jpeg(width = 64, height = 48, rgb: [number, number, number] = [30, 120, 200]): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
     .jpeg({ quality: 90 })
@@ -19,11 +19,13 @@ export async function truncatedJpeg(): Promise<Buffer> {
   return full.subarray(0, Math.floor(full.length * 0.6));
 }
 
+import { decodeImage } from '../../src/conformance/samples.js';
+
 export { pngBomb } from '../../src/conformance/samples.js';
 
-/** Decodes an image in full, as the conformance suite will: first bytes prove nothing. */
+/** Decodes an image in full, as the conformance suite does; throws when it does not decode. */
 export async function decode(data: Uint8Array): Promise<{ format: string; width: number; height: number }> {
-  const { info } = await sharp(Buffer.from(data), { failOn: 'warning' }).raw().toBuffer({ resolveWithObject: true });
-  const meta = await sharp(Buffer.from(data)).metadata();
-  return { format: meta.format ?? 'unknown', width: info.width, height: info.height };
+  const decoded = await decodeImage(data);
+  if (decoded instanceof Error) throw decoded;
+  return decoded;
 }
