@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MOCK_VERSION } from '../src/mock/index.js';
-import { runCli, startCliMock } from './helpers/cli.js';
+import { CLI, runCli, startCliMock } from './helpers/cli.js';
 import { jpeg } from './helpers/images.js';
 import { sendImage } from './helpers/server.js';
 
@@ -64,7 +65,7 @@ describe('beia mock', () => {
   it.each([
     [{ licenses: [{ licenseId: '1', apiKey: 'k', credits: -5 }] }, /Invalid config file .*mock\.json: config\.licenses\[0\]\.credits: expected an integer from 0/],
     [{ processing: { delay: 5 } }, /config\.processing\.delay: expected one of the known keys/],
-    ['{ not json', /Failed to parse config file .*: .*The file must be JSON/],
+    ['{ not json', /Failed to parse config file .*: .*It must be JSON/],
   ])('refuses a bad config file %j, naming the field, and exits 1', async (content, message) => {
     const { code, stderr } = await runCli(['mock', '--port', '0', '--config', await configFile(content)]);
     expect(code).toBe(1);
@@ -77,10 +78,91 @@ describe('beia mock', () => {
     expect(stderr).toContain('Failed to read config file /nonexistent/beia.json');
   });
 
-  it('refuses to listen beyond loopback without an admin token', async () => {
-    const { code, stderr } = await runCli(['mock', '--host', '0.0.0.0', '--port', '0']);
-    expect(code).toBe(1);
-    expect(stderr).toContain('Failed to start the mock on 0.0.0.0: the admin API would be open to the network. Pass --admin-token');
+  it('beyond loopback without a token makes one, prints it once, and the admin API requires it', async () => {
+    const mock = await startCliMock(['--host', '0.0.0.0']);
+    const token = /Authorization: Bearer (\S+)\s+\(made for this run; BEIA_MOCK_ADMIN_TOKEN sets your own\)/.exec(mock.stderr())?.[1];
+    expect(token).toMatch(/^[\w-]{20,}$/);
+    expect(mock.stderr().split(token!).length).toBe(2); // printed once
+    expect(mock.stderr()).toMatch(/listening on 0\.0\.0\.0:\d+ \(every address\)/);
+    // The endpoint printed is one this machine can call.
+    expect(mock.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/beia-api\/v1\/image$/);
+    const base = mock.endpoint.replace('/beia-api/v1/image', '');
+    expect((await fetch(`${base}/__admin/health`)).status).toBe(200);
+    const denied = await fetch(`${base}/__admin/licenses`);
+    expect(denied.status).toBe(401);
+    expect(await denied.text()).toContain('or the one the mock made and printed at start');
+    expect((await fetch(`${base}/__admin/licenses`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    // The default license also takes the private ranges, where a container's mapped port comes from.
+    expect(mock.stderr()).toMatch(/from 127\.0\.0\.1, ::1, 10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16, fc00::\/7/);
+    expect((await sendImage(mock.endpoint, await jpeg())).status).toBe(200);
+    expect(await mock.stop()).toBe(0);
+  });
+
+  it('beyond loopback with a token given never prints it', async () => {
+    const mock = await startCliMock(['--host', '0.0.0.0'], { BEIA_MOCK_ADMIN_TOKEN: 'my-own-token' });
+    expect(mock.stderr()).toContain('token required: the one given');
+    expect(mock.stderr()).not.toContain('my-own-token');
+    const base = mock.endpoint.replace('/beia-api/v1/image', '');
+    expect((await fetch(`${base}/__admin/licenses`, { headers: { Authorization: 'Bearer my-own-token' } })).status).toBe(200);
+    expect(await mock.stop()).toBe(0);
+  });
+
+  it('a license without allowedIps takes loopback only on loopback', async () => {
+    const mock = await startCliMock(['--config-json', JSON.stringify({ licenses: [{ licenseId: 'a', apiKey: 'b' }] })]);
+    expect(mock.stderr()).toMatch(/licenseId a\s+apiKey b\s+credits 100\s+from 127\.0\.0\.1, ::1\s/);
+    expect(await mock.stop()).toBe(0);
+  });
+
+  it('takes the whole config inline from --config-json or BEIA_MOCK_CONFIG_JSON', async () => {
+    const inline = JSON.stringify({ licenses: [{ licenseId: 'ci', apiKey: 'k', credits: 3 }] });
+    const fromEnv = await startCliMock([], { BEIA_MOCK_CONFIG_JSON: inline });
+    expect(fromEnv.stderr()).toContain('config    inline (--config-json, BEIA_MOCK_CONFIG_JSON)');
+    const res = await sendImage(fromEnv.endpoint, await jpeg(), { licenseId: 'ci', apiKey: 'k' });
+    expect(res.headers['credits-remaining']).toBe('2');
+    expect(await fromEnv.stop()).toBe(0);
+
+    const bad = await runCli(['mock', '--port', '0'], { BEIA_MOCK_CONFIG_JSON: '{"licenses":[{"licenseId":"x","apiKey":"k","credits":-1}]}' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('Invalid config in --config-json or BEIA_MOCK_CONFIG_JSON: config.licenses[0].credits: expected an integer from 0');
+    const notJson = await runCli(['mock', '--port', '0', '--config-json', '{licenses']);
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toContain('Failed to parse config in --config-json or BEIA_MOCK_CONFIG_JSON');
+    const both = await runCli(['mock', '--port', '0', '--config-json', '{}'], { BEIA_MOCK_CONFIG: '/tmp/x.json' });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('keep one');
+  });
+
+  it('refuses a BEIA_MOCK_QUIET it cannot read', async () => {
+    const run = await runCli(['mock', '--port', '0'], { BEIA_MOCK_QUIET: 'maybe' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('BEIA_MOCK_QUIET is "maybe"; expected 1 or 0');
+  });
+
+  it('a SIGTERM while starting ends it at once by that signal, even when the config read is stuck', async () => {
+    // A FIFO with no writer: reading it blocks, as a stuck mount would.
+    const fifo = join(await mkdtemp(join(tmpdir(), 'beia-cli-')), 'stuck.json');
+    execFileSync('mkfifo', [fifo]);
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [CLI, 'mock', '--port', '0', '--config', fifo], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    child.kill('SIGTERM');
+    const exit = await new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    expect(exit).toEqual({ code: null, signal: 'SIGTERM' }); // a shell or Docker reports 143
+    expect(stderr).toContain('SIGTERM received while starting; stopped before serving any request.');
+  });
+
+  it('says what is wrong with an unreadable config file', async () => {
+    const file = await configFile({});
+    const { chmod } = await import('node:fs/promises');
+    await chmod(file, 0o000);
+    // As root every file is readable: run as nobody when we are root, else as ourselves.
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const { spawnSync } = await import('node:child_process');
+    const run = spawnSync(process.execPath, [CLI, 'mock', '--port', '0', '--config', file], { encoding: 'utf8', ...asNobody });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/Failed to read config file .*EACCES.*Make it readable by the user the mock runs as \(uid \d+\)/);
   });
 
   it('refuses a bad port or flag with exit code 2 and the usage', async () => {
@@ -98,8 +180,32 @@ describe('beia', () => {
     expect((await runCli(['--version'])).stdout.trim()).toBe(MOCK_VERSION);
     expect((await runCli(['help'])).stdout).toContain('beia mock [--host 127.0.0.1]');
     expect((await runCli(['mock', '--help'])).stdout).toContain('BEIA_MOCK_ADMIN_TOKEN');
+    expect((await runCli(['mock', '--help'])).stdout).toContain('BEIA_MOCK_CONFIG_JSON');
     const unknown = await runCli(['serve']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "serve"');
+  });
+});
+
+describe('beia health', () => {
+  it('exits 0 and prints the health of a running mock', async () => {
+    const mock = await startCliMock();
+    const base = mock.endpoint.replace('/beia-api/v1/image', '');
+    const run = await runCli(['health', base]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'ok', inFlight: 0 });
+    // By default it asks 127.0.0.1 on BEIA_MOCK_PORT, as in the Docker image.
+    const port = new URL(base).port;
+    expect((await runCli(['health'], { BEIA_MOCK_PORT: port })).code).toBe(0);
+    expect(await mock.stop()).toBe(0);
+  });
+
+  it('exits 1 naming the URL when nothing answers, and 2 for a bad argument', async () => {
+    const down = await runCli(['health', 'http://127.0.0.1:9']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('beia health: http://127.0.0.1:9/__admin/health is not healthy');
+    const bad = await runCli(['health', 'not a url']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"not a url" is not a URL');
   });
 });

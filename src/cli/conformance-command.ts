@@ -30,7 +30,8 @@ Target and credentials:
   --api-key KEY                  BEIA_API_KEY (required for a URL; never printed)
   --zero-credit-license ID:KEY   a license without credits, for the 402 cases
   --unlisted-source-address IP   a local address not on the license's allowlist, for the 403 cases
-  --admin                        the URL is a beia mock: use its admin API (--admin-token T)
+  --admin                        the URL is a beia mock: use its admin API (--admin-token T,
+                                 BEIA_MOCK_ADMIN_TOKEN); it makes the zero-credit license if none is given
 
 Cost control:
   --dry-run                      print the plan and the most credits it can spend; send nothing
@@ -101,6 +102,7 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
       ...(zeroCreditLicense ? { zeroCreditLicense } : {}),
       ...(values['unlisted-source-address'] ? { unlistedSourceAddress: values['unlisted-source-address'] } : {}),
       ...(values.admin ? { admin: true } : {}),
+      ...(values['dry-run'] ? { planOnly: true } : {}),
       ...(values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN ? { adminToken: values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN } : {}),
     });
   } catch (error) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runConformanceCommand } from './conformance-command.js';
+import { runHealthCommand } from './health-command.js';
 import { runMockCommand } from './mock-command.js';
 import { runProcessCommand } from './process-command.js';
 import { MOCK_VERSION } from '../mock/index.js';
@@ -7,7 +8,8 @@ import { MOCK_VERSION } from '../mock/index.js';
 const USAGE = `beia ${MOCK_VERSION}: mock server and tools for the BEIA image API
 
 Usage:
-  beia mock [--host 127.0.0.1] [--port 8080] [--config FILE] [--profile FILE] [--admin-token TOKEN] [--quiet]
+  beia mock [--host 127.0.0.1] [--port 8080] [--config FILE | --config-json JSON] [--profile FILE] [--admin-token TOKEN] [--quiet]
+  beia health [URL]
   beia process <files, folders or globs...> --out DIR [--cropped] [--concurrency N] [--endpoint URL] [--force]
   beia conformance --target URL|mock [--dry-run] [--budget N] [--only ...] [--reporter json=FILE] [--record FILE]
   beia conformance --compare OLD.json NEW.json
@@ -26,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
       return runProcessCommand(rest, process.env);
     case 'conformance':
       return runConformanceCommand(rest, process.env);
+    case 'health':
+      return runHealthCommand(rest, process.env);
     case '--version':
     case '-v':
       console.log(MOCK_VERSION);
@@ -37,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] === 'mock') return runMockCommand(['--help'], process.env);
       if (rest[0] === 'process') return runProcessCommand(['--help'], process.env);
       if (rest[0] === 'conformance') return runConformanceCommand(['--help'], process.env);
+      if (rest[0] === 'health') return runHealthCommand(['--help'], process.env);
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default:

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import {
-  DEFAULT_CONFIG,
+  defaultAllowedIps,
   jsonLogger,
   loadConfigFile,
   MOCK_VERSION,
+  parseConfigText,
   silentLogger,
   startMockServer,
   type MockConfig,
@@ -19,10 +20,15 @@ Options (each has an environment variable; the flag wins):
   --host HOST          address to listen on        BEIA_MOCK_HOST         default 127.0.0.1
   --port PORT          port, 0 for any free one    BEIA_MOCK_PORT         default 8080
   --config FILE        JSON config (README)        BEIA_MOCK_CONFIG       default: one license 1234 / 5678
+  --config-json JSON   the same config, inline     BEIA_MOCK_CONFIG_JSON  (CI services, containers)
   --profile FILE       behave as observed (beia conformance --record FILE)   BEIA_MOCK_PROFILE
-  --admin-token TOKEN  token for /__admin          BEIA_MOCK_ADMIN_TOKEN  required beyond loopback
+  --admin-token TOKEN  token for /__admin          BEIA_MOCK_ADMIN_TOKEN  beyond loopback: made for you if absent
   --quiet              no request log lines        BEIA_MOCK_QUIET=1
   -h, --help           this help
+
+Beyond loopback (--host 0.0.0.0) the admin API always needs a token: without one, the mock makes
+a random token and prints it once below. A license with no allowedIps then also accepts the
+private ranges (10/8, 172.16/12, 192.168/16, fc00::/7), where a container's mapped port comes from.
 
 Logs: one JSON line per request on stdout; the banner and errors on stderr.
 Stops on SIGTERM or SIGINT after the requests in flight finish, and exits 0.`;
@@ -31,6 +37,7 @@ export interface MockCommandOptions {
   host: string;
   port: number;
   configFile?: string;
+  configJson?: string;
   profileFile?: string;
   adminToken?: string;
   quiet: boolean;
@@ -44,6 +51,7 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
       host: { type: 'string' },
       port: { type: 'string' },
       config: { type: 'string' },
+      'config-json': { type: 'string' },
       profile: { type: 'string' },
       'admin-token': { type: 'string' },
       quiet: { type: 'boolean' },
@@ -61,10 +69,15 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
   const options: MockCommandOptions = {
     host: values.host ?? env.BEIA_MOCK_HOST ?? '127.0.0.1',
     port,
-    quiet: values.quiet ?? ['1', 'true'].includes((env.BEIA_MOCK_QUIET ?? '').toLowerCase()),
+    quiet: values.quiet ?? readSwitch(env.BEIA_MOCK_QUIET, 'BEIA_MOCK_QUIET'),
   };
   const configFile = values.config ?? env.BEIA_MOCK_CONFIG;
+  const configJson = values['config-json'] ?? env.BEIA_MOCK_CONFIG_JSON;
+  if (configFile && configJson) {
+    throw new Error('Both a config file (--config, BEIA_MOCK_CONFIG) and an inline config (--config-json, BEIA_MOCK_CONFIG_JSON) are given; keep one.');
+  }
   if (configFile) options.configFile = configFile;
+  if (configJson) options.configJson = configJson;
   const profileFile = values.profile ?? env.BEIA_MOCK_PROFILE;
   if (profileFile) options.profileFile = profileFile;
   const adminToken = values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN;
@@ -72,7 +85,19 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
   return options;
 }
 
-/** `beia mock`: start, print where and with what to call, stop cleanly on SIGTERM/SIGINT. */
+function readSwitch(text: string | undefined, name: string): boolean {
+  const value = (text ?? '').trim().toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(value)) return false;
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  throw new Error(`${name} is "${text}"; expected 1 or 0 (true/false, yes/no, on/off).`);
+}
+
+/**
+ * `beia mock`: start, print where and with what to call, stop cleanly on SIGTERM/SIGINT.
+ * The signal handlers come first: in a container the mock is process 1, which the kernel shields
+ * from any signal it does not handle, so a `docker stop` during start-up would otherwise wait
+ * out its grace period and end in SIGKILL.
+ */
 export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let options: MockCommandOptions | 'help';
   try {
@@ -86,10 +111,38 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
     return 0;
   }
 
-  let config: MockConfig;
-  let mock: RunningMockServer;
+  let mock: RunningMockServer | undefined;
+  let stopping = false;
+  let stopped: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (stopped = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!mock) {
+      // Nothing is served yet, so nothing is lost. A config read may be stuck (a FIFO, a dead
+      // mount), and process.exit would wait for it; dying by the signal itself does not.
+      console.error(`beia mock: ${signal} received while starting; stopped before serving any request.`);
+      process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+      process.kill(process.pid, signal);
+      return;
+    }
+    if (stopping) {
+      console.error(`beia mock: ${signal} again, exiting without waiting.`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.error(`beia mock: ${signal} received, finishing the requests in flight...`);
+    void mock.close().then(() => {
+      console.error('beia mock: stopped.');
+      stopped(0);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   try {
-    config = options.configFile ? await loadConfigFile(options.configFile) : DEFAULT_CONFIG;
+    const allowedIps = { defaultAllowedIps: defaultAllowedIps(options.host) };
+    let config: MockConfig = options.configFile
+      ? await loadConfigFile(options.configFile, allowedIps)
+      : parseConfigText(options.configJson ?? '{}', options.configJson ? 'config in --config-json or BEIA_MOCK_CONFIG_JSON' : 'embedded default config', allowedIps);
     if (options.profileFile) config = applyProfile(config, (await readObservations(options.profileFile)).observations);
     mock = await startMockServer({
       host: options.host,
@@ -104,32 +157,22 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
   }
 
   process.stderr.write(banner(mock, options));
-
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        console.error(`beia mock: ${signal} again, exiting without waiting.`);
-        process.exit(1);
-      }
-      stopping = true;
-      console.error(`beia mock: ${signal} received, finishing the requests in flight...`);
-      mock.close().then(() => {
-        console.error('beia mock: stopped.');
-        resolve(0);
-      });
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  return done;
 }
 
 function banner(mock: RunningMockServer, options: MockCommandOptions): string {
+  const everywhere = mock.host === '0.0.0.0' || mock.host === '::';
+  const admin = mock.adminTokenGenerated
+    ? `token required: Authorization: Bearer ${mock.adminToken}  (made for this run; BEIA_MOCK_ADMIN_TOKEN sets your own)`
+    : mock.adminToken
+      ? 'token required: the one given'
+      : 'open: loopback only';
   const lines = [
-    `beia mock ${MOCK_VERSION} listening`,
+    `beia mock ${MOCK_VERSION} listening on ${mock.host.includes(':') ? `[${mock.host}]` : mock.host}:${mock.port}${everywhere ? ' (every address)' : ''}`,
     `  endpoint  ${mock.endpoint}`,
-    `  admin     ${mock.url}/__admin (${options.adminToken ? 'token required' : 'open: loopback only'}), health at ${mock.url}/__admin/health`,
-    `  config    ${options.configFile ?? 'embedded default'}${options.profileFile ? `, as observed in ${options.profileFile}` : ''}`,
+    `  admin     ${mock.url}/__admin  ${admin}`,
+    `  health    ${mock.url}/__admin/health`,
+    `  config    ${options.configFile ?? (options.configJson ? 'inline (--config-json, BEIA_MOCK_CONFIG_JSON)' : 'embedded default')}${options.profileFile ? `, as observed in ${options.profileFile}` : ''}`,
     ...mock.config.licenses.map(
       (l) => `  license   licenseId ${l.licenseId}  apiKey ${l.apiKey}  credits ${l.credits}  from ${l.allowedIps.join(', ')}  ${l.maxConcurrent} at a time`,
     ),

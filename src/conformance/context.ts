@@ -1,5 +1,5 @@
 import { HEADER, parseCredits } from '../contract/index.js';
-import type { AdminApi } from './admin.js';
+import type { MockAdminClient } from '../mock/index.js';
 import type { Samples } from './samples.js';
 import type { CaseResult, ConformanceCase } from './types.js';
 import { vendorRequest, type FormPart, type Wire, type WireRequest, type WireResponse } from './wire.js';
@@ -17,7 +17,7 @@ export interface Target {
   credentials: Credentials;
   zeroCreditLicense?: Credentials;
   unlistedSourceAddress?: string;
-  admin?: AdminApi;
+  admin?: MockAdminClient;
 }
 
 /** State shared by the cases of one run: paid answers made once, observations, credits seen. */

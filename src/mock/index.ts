@@ -2,11 +2,24 @@ export { createMockApp } from './app.js';
 export type { MockApp, MockAppOptions } from './app.js';
 export { startMockServer, isLoopbackHost } from './server.js';
 export type { MockServerOptions, RunningMockServer } from './server.js';
-export { CHECK_NAMES, DEFAULT_CONFIG, DEFAULT_LICENSE, validateConfig, loadConfigFile, ConfigError } from './config/index.js';
-export type { CheckName, LicenseConfig, MockConfig } from './config/index.js';
+export {
+  CHECK_NAMES,
+  DEFAULT_CONFIG,
+  DEFAULT_LICENSE,
+  LOCAL_NETWORK_IPS,
+  LOOPBACK_IPS,
+  validateConfig,
+  defaultAllowedIps,
+  loadConfigFile,
+  parseConfigText,
+  ConfigError,
+} from './config/index.js';
+export type { CheckName, LicenseConfig, MockConfig, ValidateOptions } from './config/index.js';
 export { MemoryStore, FAULT_TYPES } from './store/index.js';
 export type { MockStore, LicenseState, JournalEntry, JournalPart, ArmedFault, FaultSpec, FaultType, Admission, Ticket, Settlement } from './store/index.js';
 export { jsonLogger, silentLogger } from './logger.js';
 export type { RequestLogger, RequestLogLine } from './logger.js';
 export { SCENARIOS } from './pipeline/scenario.js';
 export { MOCK_VERSION } from './version.js';
+export { MockAdminClient, MockAdminError } from './admin/admin-client.js';
+export type { MockAdminClientOptions, AdminLicense } from './admin/admin-client.js';

@@ -1,14 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { IMAGE_PATH } from '../contract/index.js';
 import { createMockApp, type MockAppOptions } from './app.js';
-import { DEFAULT_CONFIG, type MockConfig } from './config/index.js';
-import { ipMatcher } from './net/ip.js';
+import { defaultAllowedIps, validateConfig, type MockConfig } from './config/index.js';
+import { isLoopbackHost } from './net/ip.js';
 import type { MockStore } from './store/index.js';
 
+export { isLoopbackHost };
+
 export interface MockServerOptions extends Omit<MockAppOptions, 'shutdown'> {
-  /** Address to listen on; loopback by default. */
+  /**
+   * Address to listen on; loopback by default. Beyond loopback the admin API needs a token (one
+   * is made when `adminToken` is absent), and the embedded default license, when no `config` is
+   * given, also accepts private-range addresses (`LOCAL_NETWORK_IPS`).
+   */
   host?: string;
   /** Port to listen on; 0 picks a free one. */
   port?: number;
@@ -19,9 +26,17 @@ export interface MockServerOptions extends Omit<MockAppOptions, 'shutdown'> {
 export interface RunningMockServer {
   /** The image endpoint, e.g. `http://127.0.0.1:8080/beia-api/v1/image`. */
   endpoint: string;
-  /** The server's base URL, e.g. `http://127.0.0.1:8080`. */
+  /**
+   * The server's base URL, e.g. `http://127.0.0.1:8080`. For a server on every address
+   * (`0.0.0.0`, `::`) it names loopback, which reaches it from this machine.
+   */
   url: string;
+  /** The address it listens on, as given. */
   host: string;
+  /** The token the admin API requires; undefined when it is open (loopback without a token). */
+  adminToken: string | undefined;
+  /** True when the mock made `adminToken` itself because none was given beyond loopback. */
+  adminTokenGenerated: boolean;
   port: number;
   config: MockConfig;
   store: MockStore;
@@ -30,16 +45,10 @@ export interface RunningMockServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK = ipMatcher(['127.0.0.0/8', '::1']);
-
-/** True for a host name or address that only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || LOOPBACK.has(host);
-}
-
 /**
- * Starts the mock on a port. This is the only function that listens. It refuses to listen
- * beyond loopback without an admin token, since the admin API can change every license.
+ * Starts the mock on a port. This is the only function that listens. The admin API can change
+ * every license, so it is never open beyond loopback: without `adminToken` there, the mock makes
+ * a random token (in `adminToken` of the result) the way Jupyter does.
  *
  * @example
  * ```ts
@@ -50,14 +59,11 @@ export function isLoopbackHost(host: string): boolean {
  */
 export async function startMockServer(options: MockServerOptions = {}): Promise<RunningMockServer> {
   const host = options.host ?? '127.0.0.1';
-  const config = options.config ?? DEFAULT_CONFIG;
-  if (!isLoopbackHost(host) && !options.adminToken) {
-    throw new Error(
-      `Failed to start the mock on ${host}: the admin API would be open to the network. Pass --admin-token (or BEIA_MOCK_ADMIN_TOKEN), or listen on 127.0.0.1.`,
-    );
-  }
+  const config = options.config ?? validateConfig({}, { defaultAllowedIps: defaultAllowedIps(host) });
+  const adminTokenGenerated = !isLoopbackHost(host) && !options.adminToken;
+  const adminToken = adminTokenGenerated ? randomBytes(18).toString('base64url') : options.adminToken;
   const shutdown = new AbortController();
-  const { app, store } = createMockApp({ ...options, config, shutdown: shutdown.signal });
+  const { app, store } = createMockApp({ ...options, config, shutdown: shutdown.signal, ...(adminToken ? { adminToken } : {}) });
 
   // The form parser answers a slow body with its own 408; Node's timeout is the backstop.
   const requestTimeout = config.limits.requestTimeoutMs + 2_000;
@@ -80,7 +86,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     server.listen(options.port ?? 8080, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -96,5 +103,5 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     return closing;
   };
 
-  return { endpoint: `${url}${IMAGE_PATH}`, url, host, port, config, store, server, close };
+  return { endpoint: `${url}${IMAGE_PATH}`, url, host, port, config, store, server, adminToken, adminTokenGenerated, close };
 }

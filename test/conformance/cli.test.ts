@@ -54,6 +54,25 @@ describe('beia conformance against beia mock on a port', () => {
     await mock.stop();
   });
 
+  it('--admin makes the zero-credit license through the admin API when none is given; --dry-run only plans it', async () => {
+    const mock = await startCliMock(['--quiet', '--host', '0.0.0.0', '--admin-token', 'T', '--config', await configFile({ licenses: [LICENSES[0]] })]);
+    const admin = ['--admin', '--admin-token', 'T'];
+    const plan = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, ...admin, '--dry-run']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/run +D7-402-no-credits/);
+    const licenses = async () => (await (await fetch(mock.endpoint.replace('/beia-api/v1/image', '/__admin/licenses'), { headers: { authorization: 'Bearer T' } })).json()) as Array<{ licenseId: string; credits: number }>;
+    expect((await licenses()).map((l) => l.licenseId)).toEqual(['L1']);
+
+    const run = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, ...admin, '--only', 'D7-402-no-credits']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('1 passed, 0 failed');
+    expect(await licenses()).toContainEqual(expect.objectContaining({ licenseId: 'conformance-zero-credits', credits: 0 }));
+    const wrongToken = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, '--admin', '--admin-token', 'nope', '--only', 'free']);
+    expect(wrongToken.code).toBe(2);
+    expect(wrongToken.stderr).toContain('Failed to prepare the 402 cases through the admin API');
+    await mock.stop();
+  });
+
   it('--dry-run prints the plan and its most credits, and sends nothing', async () => {
     const mock = await startTestMock({ licenses: LICENSES });
     const run = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, '--dry-run']);

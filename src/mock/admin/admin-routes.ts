@@ -39,7 +39,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const header = c.req.header('authorization') ?? '';
     const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? c.req.header('x-beia-admin-token') ?? '';
     if (!secretsEqual(given.trim(), deps.adminToken)) {
-      return adminError(c, 'admin_unauthorized', 'The admin API needs the token given to --admin-token: send Authorization: Bearer <token>.');
+      return adminError(c, 'admin_unauthorized', 'The admin API needs a token: the one given to --admin-token (BEIA_MOCK_ADMIN_TOKEN), or the one the mock made and printed at start. Send Authorization: Bearer <token>.');
     }
     return next();
   });

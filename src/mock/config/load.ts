@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from './reader.js';
 import type { MockConfig } from './types.js';
-import { validateConfig } from './validate.js';
+import { validateConfig, type ValidateOptions } from './validate.js';
 
 /**
  * Reads and validates a JSON config file. Every failure says which file and what to fix.
@@ -11,23 +11,44 @@ import { validateConfig } from './validate.js';
  * const config = await loadConfigFile('./beia-mock.json');
  * ```
  */
-export async function loadConfigFile(file: string): Promise<MockConfig> {
+export async function loadConfigFile(file: string, options: Omit<ValidateOptions, 'path'> = {}): Promise<MockConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new Error(`Failed to read config file ${file}: ${(error as Error).message}. Check the path given to --config or BEIA_MOCK_CONFIG.`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const uid = process.getuid?.();
+    const hint =
+      code === 'EACCES' && uid !== undefined
+        ? ` Make it readable by the user the mock runs as (uid ${uid}), e.g. chmod a+r on the file.`
+        : code === 'EISDIR'
+          ? ' That is a folder: give the JSON file inside it.'
+          : ' Check the path given to --config or BEIA_MOCK_CONFIG (in a container, the path inside it, where the file is mounted).';
+    throw new Error(`Failed to read config file ${file}: ${(error as Error).message}.${hint}`);
   }
+  return parseConfigText(text, `config file ${file}`, options);
+}
+
+/**
+ * Parses and validates a config given as JSON text, e.g. from `BEIA_MOCK_CONFIG_JSON`.
+ * `source` names it in every message: `Invalid config in BEIA_MOCK_CONFIG_JSON: ...`.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfigText('{"processing":{"delayMs":200}}', 'BEIA_MOCK_CONFIG_JSON');
+ * ```
+ */
+export function parseConfigText(text: string, source: string, options: Omit<ValidateOptions, 'path'> = {}): MockConfig {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`Failed to parse config file ${file}: ${(error as Error).message}. The file must be JSON.`);
+    throw new Error(`Failed to parse ${source}: ${(error as Error).message}. It must be JSON.`);
   }
   try {
-    return validateConfig(json);
+    return validateConfig(json, options);
   } catch (error) {
-    if (error instanceof ConfigError) throw new Error(`Invalid config file ${file}: ${error.message}.`);
+    if (error instanceof ConfigError) throw new Error(`Invalid ${source}: ${error.message}.`);
     throw error;
   }
 }

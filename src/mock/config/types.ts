@@ -89,12 +89,23 @@ export interface MockConfig {
   };
 }
 
+/** Who may call a license that names no `allowedIps`, when the mock listens on loopback. */
+export const LOOPBACK_IPS: readonly string[] = ['127.0.0.1', '::1'];
+
+/**
+ * Who may call a license that names no `allowedIps`, when the mock listens beyond loopback
+ * (`--host 0.0.0.0`, the Docker image): loopback and the private ranges (RFC 1918, RFC 4193),
+ * which is where a container's mapped port, a compose neighbour or a colleague's machine comes
+ * from. A public address still gets the 403 (D8).
+ */
+export const LOCAL_NETWORK_IPS: readonly string[] = [...LOOPBACK_IPS, '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
+
 /** The vendor page's own example credentials, so its curl line works with only the URL changed. */
 export const DEFAULT_LICENSE: LicenseConfig = {
   licenseId: '1234',
   apiKey: '5678',
   credits: 100,
-  allowedIps: ['127.0.0.1', '::1'],
+  allowedIps: [...LOOPBACK_IPS],
   maxConcurrent: 2,
 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from './types.js';
-import { validateConfig } from './validate.js';
+import { DEFAULT_CONFIG, LOCAL_NETWORK_IPS } from './types.js';
+import { defaultAllowedIps, validateConfig } from './validate.js';
 
 describe('validateConfig', () => {
   it('gives the embedded default for an empty file', () => {
@@ -20,6 +20,22 @@ describe('validateConfig', () => {
   it('fills a license from defaults except its id and key', () => {
     const config = validateConfig({ licenses: [{ licenseId: 'a', apiKey: 'b' }] });
     expect(config.licenses[0]).toEqual({ licenseId: 'a', apiKey: 'b', credits: 100, allowedIps: ['127.0.0.1', '::1'], maxConcurrent: 2 });
+  });
+
+  it('gives a license without allowedIps the default allowlist it is given: loopback, or the local network beyond it', () => {
+    expect(defaultAllowedIps('127.0.0.1')).toEqual(['127.0.0.1', '::1']);
+    expect(defaultAllowedIps('localhost')).toEqual(['127.0.0.1', '::1']);
+    expect(defaultAllowedIps('::1')).toEqual(['127.0.0.1', '::1']);
+    expect(defaultAllowedIps('0.0.0.0')).toEqual(['127.0.0.1', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']);
+    expect(defaultAllowedIps('::')).toEqual(LOCAL_NETWORK_IPS);
+    const beyond = { defaultAllowedIps: LOCAL_NETWORK_IPS };
+    expect(validateConfig({}, beyond).licenses[0]!.allowedIps).toEqual(LOCAL_NETWORK_IPS);
+    expect(validateConfig({ licenses: [{ licenseId: 'a', apiKey: 'b' }] }, beyond).licenses[0]!.allowedIps).toEqual(LOCAL_NETWORK_IPS);
+    // A license that names its allowlist keeps it, wherever the mock listens.
+    expect(validateConfig({ licenses: [{ licenseId: 'a', apiKey: 'b', allowedIps: ['203.0.113.7'] }] }, beyond).licenses[0]!.allowedIps).toEqual(['203.0.113.7']);
+    // The default is never shared: changing one config's list leaves the next one alone.
+    validateConfig({}, beyond).licenses[0]!.allowedIps.push('198.51.100.1');
+    expect(validateConfig({}, beyond).licenses[0]!.allowedIps).toEqual(LOCAL_NETWORK_IPS);
   });
 
   it.each([

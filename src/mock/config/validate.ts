@@ -1,4 +1,4 @@
-import { ipEntryProblem } from '../net/ip.js';
+import { ipEntryProblem, isLoopbackHost } from '../net/ip.js';
 import {
   ConfigError,
   readArray,
@@ -9,9 +9,39 @@ import {
   readString,
   type Json,
 } from './reader.js';
-import { CHECK_NAMES, DEFAULT_CONFIG, DEFAULT_LICENSE, type CheckName, type LicenseConfig, type MockConfig } from './types.js';
+import {
+  CHECK_NAMES,
+  DEFAULT_CONFIG,
+  DEFAULT_LICENSE,
+  LOCAL_NETWORK_IPS,
+  LOOPBACK_IPS,
+  type CheckName,
+  type LicenseConfig,
+  type MockConfig,
+} from './types.js';
 
 const DAY_MS = 86_400_000;
+
+export interface ValidateOptions {
+  /** Where the config came from, for messages: `config` by default. */
+  path?: string;
+  /** The allowlist of a license that names none (see {@link defaultAllowedIps}); loopback by default. */
+  defaultAllowedIps?: readonly string[];
+}
+
+/**
+ * The allowlist of a license that names no `allowedIps`: loopback when the mock listens on
+ * loopback; loopback and the private ranges when it listens beyond (see `LOCAL_NETWORK_IPS`).
+ *
+ * @example
+ * ```ts
+ * validateConfig({}, { defaultAllowedIps: defaultAllowedIps('0.0.0.0') }).licenses[0].allowedIps;
+ * // ['127.0.0.1', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']
+ * ```
+ */
+export function defaultAllowedIps(host: string): readonly string[] {
+  return isLoopbackHost(host) ? LOOPBACK_IPS : LOCAL_NETWORK_IPS;
+}
 
 /**
  * Validates a parsed config file and fills in the defaults. Every section and every key is
@@ -25,11 +55,13 @@ const DAY_MS = 86_400_000;
  * config.licenses[0].licenseId; // '1234', the default license
  * ```
  */
-export function validateConfig(input: unknown, path = 'config'): MockConfig {
+export function validateConfig(input: unknown, options: ValidateOptions = {}): MockConfig {
+  const path = options.path ?? 'config';
+  const allowedIps = options.defaultAllowedIps ?? DEFAULT_LICENSE.allowedIps;
   const root = readObject(input ?? {}, path, ['$schema', 'licenses', 'processing', 'limits', 'images', 'network', 'rules', 'journal', 'faults']);
   const d = DEFAULT_CONFIG;
   const licenses =
-    root.licenses === undefined ? d.licenses.map((l) => ({ ...l, allowedIps: [...l.allowedIps] })) : readLicenses(root.licenses, `${path}.licenses`);
+    root.licenses === undefined ? d.licenses.map((l) => ({ ...l, allowedIps: [...allowedIps] })) : readLicenses(root.licenses, `${path}.licenses`, allowedIps);
 
   const processing = section(root, path, 'processing', d.processing);
   const limits = section(root, path, 'limits', d.limits);
@@ -87,8 +119,8 @@ function section<T extends object>(root: Json, path: string, name: string, defau
 
 const LICENSE_KEYS = ['licenseId', 'apiKey', 'credits', 'allowedIps', 'maxConcurrent'];
 
-function readLicenses(value: unknown, path: string): LicenseConfig[] {
-  const licenses = readArray(value, path, (entry, at) => readLicense(entry, at));
+function readLicenses(value: unknown, path: string, allowedIps: readonly string[]): LicenseConfig[] {
+  const licenses = readArray(value, path, (entry, at) => readLicense(entry, at, allowedIps));
   const seen = new Set<string>();
   licenses.forEach((license, index) => {
     if (seen.has(license.licenseId)) {
@@ -99,14 +131,14 @@ function readLicenses(value: unknown, path: string): LicenseConfig[] {
   return licenses;
 }
 
-function readLicense(value: unknown, path: string): LicenseConfig {
+function readLicense(value: unknown, path: string, allowedIps: readonly string[]): LicenseConfig {
   const raw = readObject(value, path, LICENSE_KEYS);
   return {
     licenseId: readString(raw.licenseId, `${path}.licenseId`),
     apiKey: readString(raw.apiKey, `${path}.apiKey`),
     ...readLicensePatch({ ...raw, licenseId: undefined, apiKey: undefined }, path, {
       credits: DEFAULT_LICENSE.credits,
-      allowedIps: DEFAULT_LICENSE.allowedIps,
+      allowedIps,
       maxConcurrent: DEFAULT_LICENSE.maxConcurrent,
     }),
   };
@@ -116,7 +148,7 @@ function readLicense(value: unknown, path: string): LicenseConfig {
 export function readLicensePatch(
   value: unknown,
   path: string,
-  current: Pick<LicenseConfig, 'credits' | 'allowedIps' | 'maxConcurrent'> & { apiKey?: string },
+  current: Pick<LicenseConfig, 'credits' | 'maxConcurrent'> & { allowedIps: readonly string[]; apiKey?: string },
 ): { credits: number; allowedIps: string[]; maxConcurrent: number; apiKey?: string } {
   const raw = readObject(value, path, LICENSE_KEYS);
   if (raw.licenseId !== undefined) throw new ConfigError(`${path}.licenseId`, 'nothing (a license id cannot change; PUT a new license instead)', raw.licenseId);

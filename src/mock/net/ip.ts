@@ -75,3 +75,18 @@ export function clientAddress(peer: string, forwardedFor: string | undefined, tr
   }
   return address;
 }
+
+const LOOPBACK = ipMatcher(['127.0.0.0/8', '::1']);
+
+/**
+ * True for a host name or address that only this machine can reach.
+ *
+ * @example
+ * ```ts
+ * isLoopbackHost('127.0.0.1'); // true
+ * isLoopbackHost('0.0.0.0'); // false: every address of the machine
+ * ```
+ */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || LOOPBACK.has(host);
+}

@@ -1,0 +1,144 @@
+import { request, type Dispatcher } from 'undici';
+import type { LicenseConfig } from '../config/index.js';
+import type { ArmedFault, FaultSpec, JournalEntry, LicenseState } from '../store/index.js';
+
+export interface MockAdminClientOptions {
+  /** The admin token (`--admin-token`, `BEIA_MOCK_ADMIN_TOKEN`, or the one the mock printed). */
+  token?: string;
+  /** An undici dispatcher, e.g. an `Agent` with its own timeouts. */
+  dispatcher?: Dispatcher;
+}
+
+/** A license as the admin API shows it: the key is always masked. */
+export type AdminLicense = Omit<LicenseState, 'apiKey'> & { apiKey: '***' };
+
+/** What the admin API refused, with its status and the mock's error code. */
+export class MockAdminError extends Error {
+  override readonly name = 'MockAdminError';
+  readonly code: string;
+
+  constructor(
+    message: string,
+    readonly status: number,
+    code: string | undefined,
+  ) {
+    super(message);
+    this.code = code ?? 'admin_unexpected_answer';
+  }
+}
+
+/**
+ * A client of a beia mock's admin API (README, "Admin API"): licenses, credits, the journal,
+ * faults and reset, over HTTP, so it works with a mock in this process, in another one, or in a
+ * container.
+ *
+ * @example
+ * ```ts
+ * const admin = new MockAdminClient('http://127.0.0.1:8080', { token: process.env.BEIA_MOCK_ADMIN_TOKEN });
+ * await admin.setCredits('1234', 0);                       // the next request gets a 402
+ * await admin.armFault({ type: 'error', count: 1 });        // the next request gets a 500
+ * const [last] = await admin.journal({ limit: 1 });         // what the mock saw last
+ * ```
+ */
+export class MockAdminClient {
+  readonly #base: string;
+  readonly #token: string | undefined;
+  readonly #dispatcher: Dispatcher | undefined;
+
+  /** @param url the mock's base URL (its origin), e.g. `http://127.0.0.1:8080`. */
+  constructor(url: string, options: MockAdminClientOptions = {}) {
+    this.#base = `${new URL(url).origin}/__admin`;
+    this.#token = options.token;
+    this.#dispatcher = options.dispatcher;
+  }
+
+  /** `{ status: 'ok', version, inFlight }`; needs no token. */
+  health(): Promise<{ status: string; version: string; inFlight: number }> {
+    return this.call('GET', '/health');
+  }
+
+  licenses(): Promise<AdminLicense[]> {
+    return this.call('GET', '/licenses');
+  }
+
+  license(licenseId: string): Promise<AdminLicense> {
+    return this.call('GET', `/licenses/${encodeURIComponent(licenseId)}`);
+  }
+
+  /** Changes some settings of a license: credits, allowedIps, maxConcurrent, apiKey. */
+  updateLicense(licenseId: string, patch: Partial<Omit<LicenseConfig, 'licenseId'>>): Promise<AdminLicense> {
+    return this.call('PATCH', `/licenses/${encodeURIComponent(licenseId)}`, patch);
+  }
+
+  /** Sets a license's credits, e.g. 0 for a 402 on its next request. */
+  setCredits(licenseId: string, credits: number): Promise<AdminLicense> {
+    return this.updateLicense(licenseId, { credits });
+  }
+
+  /** Adds a license, or replaces the one with that id. */
+  putLicense(license: Pick<LicenseConfig, 'licenseId' | 'apiKey'> & Partial<LicenseConfig>): Promise<AdminLicense> {
+    const { licenseId, ...rest } = license;
+    return this.call('PUT', `/licenses/${encodeURIComponent(licenseId)}`, rest);
+  }
+
+  /** Back to the licenses of the mock's config; the journal and faults are dropped. */
+  reset(): Promise<{ reset: true; licenses: AdminLicense[] }> {
+    return this.call('POST', '/reset');
+  }
+
+  /** The newest entries first, at most `limit`, of one license when given. */
+  journal(filter: { licenseId?: string; limit?: number } = {}): Promise<JournalEntry[]> {
+    const query = new URLSearchParams();
+    if (filter.licenseId !== undefined) query.set('licenseId', filter.licenseId);
+    if (filter.limit !== undefined) query.set('limit', String(filter.limit));
+    return this.call('GET', `/journal${query.size > 0 ? `?${query}` : ''}`);
+  }
+
+  clearJournal(): Promise<{ cleared: true }> {
+    return this.call('DELETE', '/journal');
+  }
+
+  faults(): Promise<ArmedFault[]> {
+    return this.call('GET', '/faults');
+  }
+
+  /** Arms a fault for the next `count` requests (1 by default) or with a `probability`. */
+  armFault(spec: FaultSpec): Promise<ArmedFault> {
+    return this.call('POST', '/faults', spec);
+  }
+
+  removeFault(id: string): Promise<{ removed: string }> {
+    return this.call('DELETE', `/faults/${encodeURIComponent(id)}`);
+  }
+
+  clearFaults(): Promise<{ cleared: true }> {
+    return this.call('DELETE', '/faults');
+  }
+
+  /** Any admin call; throws a {@link MockAdminError} for an answer that is not a 2xx. */
+  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await request(`${this.#base}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
+    });
+    const text = await res.body.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return json as T;
+    const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new MockAdminError(
+      `Failed to call the mock's admin API (${method} ${path}): ${res.statusCode} ${error?.message ?? text.slice(0, 200)}`,
+      res.statusCode,
+      error?.code,
+    );
+  }
+}
