@@ -165,10 +165,14 @@ describe('beia mock', () => {
     expect(run.stderr).toMatch(/Failed to read config file .*EACCES.*Make it readable by the user the mock runs as \(uid \d+\)/);
   });
 
-  it('refuses a bad port or flag with exit code 2 and the usage', async () => {
+  it('refuses a bad port, env value or flag with exit code 2, naming where it came from and where help is', async () => {
     const badPort = await runCli(['mock', '--port', 'eighty']);
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toContain('--port is "eighty"');
+    expect(badPort.stderr).toContain('Run "beia mock --help" for the options and their environment variables.');
+    const badEnv = await runCli(['mock'], { BEIA_MOCK_PORT: '70000' });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toContain('BEIA_MOCK_PORT is "70000"');
     const badFlag = await runCli(['mock', '--colour']);
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain("Unknown option '--colour'");

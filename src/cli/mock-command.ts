@@ -27,7 +27,7 @@ Options (each has an environment variable; the flag wins):
   -h, --help           this help
 
 Beyond loopback (--host 0.0.0.0) the admin API always needs a token: without one, the mock makes
-a random token and prints it once below. A license with no allowedIps then also accepts the
+a random token and prints it once at start. A license with no allowedIps then also accepts the
 private ranges (10/8, 172.16/12, 192.168/16, fc00::/7), where a container's mapped port comes from.
 
 Logs: one JSON line per request on stdout; the banner and errors on stderr.
@@ -64,7 +64,7 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
   const portText = values.port ?? env.BEIA_MOCK_PORT ?? '8080';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) {
-    throw new Error(`--port is "${portText}"; expected a port number from 0 to 65535 (0 picks a free port).`);
+    throw new Error(`${values.port === undefined ? 'BEIA_MOCK_PORT' : '--port'} is "${portText}"; expected a port number from 0 to 65535 (0 picks a free port).`);
   }
   const options: MockCommandOptions = {
     host: values.host ?? env.BEIA_MOCK_HOST ?? '127.0.0.1',
@@ -103,7 +103,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
   try {
     options = readMockOptions(argv, env);
   } catch (error) {
-    console.error(`beia mock: ${(error as Error).message}\n\n${HELP}`);
+    console.error(`beia mock: ${(error as Error).message}\nRun "beia mock --help" for the options and their environment variables.`);
     return 2;
   }
   if (options === 'help') {
