@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Readable } from 'node:stream';
+import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
+import {
+  LOCAL_NETWORK_IPS,
+  LOOPBACK_IPS,
+  MOCK_VERSION,
+  parseConfigText,
+  type LicenseConfig,
+  type MockConfig,
+} from '../mock/index.js';
+import { StartedBeiaMockContainer } from './started-beia-mock-container.js';
+
+const LOCAL_IMAGE = 'beia-kit/mock';
+
+/** The image this version of beia-kit starts, built by `npm run docker:build`. Pinned here only. */
+export const BEIA_MOCK_IMAGE = `${LOCAL_IMAGE}:${MOCK_VERSION}`;
+
+/** The port the mock listens on inside the image. */
+export const BEIA_MOCK_PORT = 8080;
+
+/** A license to add: id and key, the rest from the defaults (100 credits, 2 at a time, the local network). */
+export type LicenseInput = Pick<LicenseConfig, 'licenseId' | 'apiKey'> & Partial<Omit<LicenseConfig, 'licenseId' | 'apiKey'>>;
+
+const READY = /^beia mock \S+ listening on /m;
+const LOG_LINES_KEPT = 20;
+
+/**
+ * The beia mock in a container, for integration tests: the whole BEIA contract (credits, the
+ * IP allowlist, 429s, images) with an admin API to steer it and a client pointed at it.
+ *
+ * By default the container's port 8080 is mapped to a free port of the Docker host, as on any
+ * normal Docker engine. {@link withHostNetwork} serves engines without a bridge network.
+ *
+ * @example
+ * ```ts
+ * import { BeiaMockContainer } from 'beia-kit/testcontainers';
+ *
+ * const mock = await new BeiaMockContainer().withLicense({ licenseId: 'ci', apiKey: 'k', credits: 5 }).start();
+ * const { result, creditsRemaining } = await mock.client().process('./001.jpg'); // creditsRemaining: 4
+ * await mock.admin.armFault({ type: 'error', count: 1 });                      // the next call is a 500
+ * await mock.stop();
+ * ```
+ */
+export class BeiaMockContainer extends GenericContainer {
+  #config: Record<string, unknown> | string | undefined;
+  readonly #licenses: LicenseInput[] = [];
+  #delayMs: number | undefined;
+  #adminToken: string = randomBytes(18).toString('base64url');
+  #hostNetwork = false;
+  #userLogConsumer: ((stream: Readable) => unknown) | undefined;
+
+  /**
+   * @param image the image to start; {@link BEIA_MOCK_IMAGE} by default. Images named
+   * `beia-kit/mock` are built locally (`npm run docker:build`) and never pulled, so no registry
+   * image of that name can stand in for them. Another name (your registry's copy) is pulled when
+   * missing, as testcontainers does.
+   */
+  constructor(image: string = BEIA_MOCK_IMAGE) {
+    super(image);
+    this.withWaitStrategy(Wait.forLogMessage(READY)).withStartupTimeout(60_000);
+  }
+
+  /**
+   * The mock's config (README, "Configuration"): an object, or the path of a JSON file on this
+   * machine. It is checked before the container starts; `withLicense` and `withProcessingDelay`
+   * apply on top of it.
+   */
+  withConfig(configOrPath: Record<string, unknown> | string): this {
+    this.#config = configOrPath;
+    return this;
+  }
+
+  /**
+   * Adds a license (or replaces the config's license of that id). Once one is added, the embedded
+   * default license 1234 / 5678 is no longer served unless the config names it.
+   */
+  withLicense(license: LicenseInput): this {
+    const index = this.#licenses.findIndex((l) => l.licenseId === license.licenseId);
+    if (index >= 0) this.#licenses.splice(index, 1);
+    this.#licenses.push({ ...license });
+    return this;
+  }
+
+  /** Every image takes this long to process (M8): to test timeouts, 429s and progress. */
+  withProcessingDelay(ms: number): this {
+    if (!Number.isInteger(ms) || ms < 0) throw new TypeError(`withProcessingDelay(${ms}): expected a whole number of milliseconds, 0 or more.`);
+    this.#delayMs = ms;
+    return this;
+  }
+
+  /** The admin API's token; a random one by default, readable with `getAdminToken()`. */
+  withAdminToken(token: string): this {
+    if (!token) throw new TypeError('withAdminToken: expected a non-empty token.');
+    this.#adminToken = token;
+    return this;
+  }
+
+  /**
+   * Shares the Docker host's network instead of mapping a port, for engines without a bridge
+   * network (`dockerd --bridge=none`, some CI sandboxes). The mock then listens on 127.0.0.1 at
+   * a free port of this machine. Set `TESTCONTAINERS_RYUK_DISABLED=true` where Ryuk cannot run.
+   */
+  withHostNetwork(): this {
+    this.#hostNetwork = true;
+    return this;
+  }
+
+  override withLogConsumer(logConsumer: (stream: Readable) => unknown): this {
+    this.#userLogConsumer = logConsumer;
+    return this;
+  }
+
+  override async start(): Promise<StartedBeiaMockContainer> {
+    const { config, configJson } = await this.#resolveConfig();
+    if (this.imageName.registry === undefined && this.imageName.image === LOCAL_IMAGE) {
+      // testcontainers pulls whatever is missing; a pull of this name would fetch a stranger's image.
+      const client = await getContainerRuntimeClient();
+      if (!(await client.image.exists(this.imageName))) {
+        throw new Error(
+          `Failed to start the beia mock container: ${this.imageName.string} is not on this Docker engine, and images named ${LOCAL_IMAGE} are never pulled. Build it in beia-kit with "npm run docker:build" (README, "Docker").`,
+        );
+      }
+    }
+    const port = this.#hostNetwork ? await freeLoopbackPort() : BEIA_MOCK_PORT;
+    const environment: Record<string, string> = { BEIA_MOCK_ADMIN_TOKEN: this.#adminToken, BEIA_MOCK_PORT: String(port) };
+    if (configJson !== undefined) environment.BEIA_MOCK_CONFIG_JSON = configJson;
+    if (this.#hostNetwork) {
+      environment.BEIA_MOCK_HOST = '127.0.0.1';
+      this.withNetworkMode('host');
+    } else {
+      this.withExposedPorts(BEIA_MOCK_PORT);
+    }
+    this.withEnvironment(environment);
+
+    const logs: string[] = [];
+    let logsEnded: Promise<void> = Promise.resolve();
+    super.withLogConsumer((stream) => {
+      logsEnded = new Promise((resolve) => stream.once('end', resolve).once('close', resolve));
+      stream.on('data', (chunk: Buffer | string) => {
+        logs.push(...String(chunk).split('\n').filter(Boolean));
+        logs.splice(0, Math.max(0, logs.length - LOG_LINES_KEPT));
+      });
+      this.#userLogConsumer?.(stream);
+    });
+
+    let started;
+    try {
+      started = await super.start();
+    } catch (error) {
+      await Promise.race([logsEnded, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+      throw startFailure(this.imageName.string, error, logs);
+    }
+    const host = this.#hostNetwork ? '127.0.0.1' : started.getHost();
+    const mappedPort = this.#hostNetwork ? port : started.getMappedPort(BEIA_MOCK_PORT);
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${mappedPort}`;
+    return new StartedBeiaMockContainer(started, { url, adminToken: this.#adminToken, config });
+  }
+
+  /** The config the container gets (as JSON, none for the embedded default), checked here first. */
+  async #resolveConfig(): Promise<{ config: MockConfig; configJson: string | undefined }> {
+    const validate = { defaultAllowedIps: this.#hostNetwork ? LOOPBACK_IPS : LOCAL_NETWORK_IPS };
+    let raw: Record<string, unknown> = {};
+    if (typeof this.#config === 'string') {
+      let text: string;
+      try {
+        text = await readFile(this.#config, 'utf8');
+      } catch (error) {
+        throw new Error(`BeiaMockContainer.withConfig: failed to read ${this.#config}: ${(error as Error).message}.`);
+      }
+      parseConfigText(text, `config file ${this.#config}`, validate);
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } else if (this.#config !== undefined) {
+      raw = { ...this.#config };
+    }
+    if (this.#licenses.length > 0) {
+      const given = Array.isArray(raw.licenses) ? (raw.licenses as Array<{ licenseId?: unknown }>) : [];
+      const ids = new Set(this.#licenses.map((l) => l.licenseId));
+      raw.licenses = [...given.filter((l) => !ids.has(l?.licenseId as string)), ...this.#licenses];
+    }
+    if (this.#delayMs !== undefined) {
+      const processing = typeof raw.processing === 'object' && raw.processing !== null ? raw.processing : {};
+      raw.processing = { ...processing, delayMs: this.#delayMs };
+    }
+    const configJson = Object.keys(raw).length === 0 ? undefined : JSON.stringify(raw);
+    const config = parseConfigText(configJson ?? '{}', 'BeiaMockContainer config', validate);
+    return { config, configJson };
+  }
+}
+
+function startFailure(image: string, error: unknown, logs: string[]): Error {
+  const message = (error instanceof Error ? error.message : String(error)).trim();
+  const tail = logs.length > 0 ? `\nIts last log lines:\n  ${logs.join('\n  ')}` : '';
+  return new Error(`Failed to start the beia mock container (${image}): ${message}${tail}`, { cause: error });
+}
+
+/** A port free on 127.0.0.1 now, for the mock on the host's network. */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

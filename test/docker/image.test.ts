@@ -1,0 +1,208 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, expect, it } from 'vitest';
+import { REPO } from '../helpers/cli.js';
+import {
+  describeWithDocker,
+  dockerCli,
+  exitCodeOf,
+  IMAGE,
+  inspect,
+  logsOf,
+  mappableNetwork,
+  runContainer,
+  waitForLog,
+} from '../helpers/docker.js';
+import { decode, jpeg } from '../helpers/images.js';
+import { sendImage } from '../helpers/server.js';
+
+const run = promisify(execFile);
+const READY = /^beia mock \S+ listening on /m;
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'beia-docker-'));
+}
+
+/** A port free on this machine now, for a container on the host's network. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '0.0.0.0', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The host port docker mapped to the container's 8080. */
+async function mappedPort(id: string): Promise<number> {
+  const port = (await dockerCli(['port', id, '8080/tcp'])).stdout.trim().split('\n')[0] ?? '';
+  return Number(port.split(':').pop());
+}
+
+describeWithDocker('the beia-kit/mock image', () => {
+  let input: Buffer;
+  beforeAll(async () => {
+    input = await jpeg(120, 80);
+  });
+
+  it("with no settings, answers the vendor page's curl line on the mapped port, from a private-range address", async () => {
+    const network = await mappableNetwork();
+    // The only flags: a mapped port (as every user gives) and, on an engine without the default
+    // bridge, a network where mapping works.
+    const id = await runContainer([...network, '-p', '127.0.0.1::8080']);
+    const banner = await waitForLog(id, READY);
+    expect(banner).toContain('listening on 0.0.0.0:8080 (every address)');
+    expect(banner).toMatch(/admin .*token required: Authorization: Bearer [\w-]{20,} +\(made for this run/);
+    expect(banner).toMatch(/license +licenseId 1234 +apiKey 5678 +credits 100 +from 127\.0\.0\.1, ::1, 10\.0\.0\.0\/8/);
+
+    const dir = await tempDir();
+    await writeFile(join(dir, '001.jpg'), input);
+    const endpoint = `http://127.0.0.1:${await mappedPort(id)}/beia-api/v1/image`;
+    // The vendor's line with the URL and the image path changed, -D to see the headers.
+    const curl = await run('curl', ['-sS', '-X', 'POST', endpoint, '-H', 'License-Id: 1234', '-F', 'image=@001.jpg;filename=001.jpg', '-F', 'apiKey=5678', '-F', 'licenseId=1234', '-o', 'result.png', '-D', '-'], { cwd: dir });
+    expect(curl.stdout).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(curl.stdout).toMatch(/credits-remaining: 99/i);
+    expect(await decode(await readFile(join(dir, 'result.png')))).toMatchObject({ format: 'png', width: 120, height: 80 });
+    // Through the mapping, the request came from the network's gateway: a private address.
+    const logLine = JSON.parse((await logsOf(id)).split('\n').find((l) => l.includes('"msg":"request"'))!) as { remoteAddress: string; status: number };
+    expect(logLine.status).toBe(200);
+    expect(logLine.remoteAddress).toMatch(/^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.|f[cd])/);
+  });
+
+  it('docker stop lets the request in flight finish, and exits 0 within 5 s', async () => {
+    const network = await mappableNetwork();
+    const id = await runContainer([...network, '-p', '127.0.0.1::8080', '-e', 'BEIA_MOCK_CONFIG_JSON={"processing":{"delayMs":1500}}']);
+    await waitForLog(id, READY);
+    const inFlight = sendImage(`http://127.0.0.1:${await mappedPort(id)}/beia-api/v1/image`, input);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const started = Date.now();
+    const stop = await dockerCli(['stop', id]);
+    const took = Date.now() - started;
+    expect(stop.code).toBe(0);
+    expect((await inFlight).status).toBe(200);
+    expect(took).toBeLessThan(5_000);
+    expect(await inspect(id, '{{.State.ExitCode}}')).toBe('0');
+    const logs = await logsOf(id);
+    expect(logs).toContain('SIGTERM received, finishing the requests in flight...');
+    expect(logs).toContain('beia mock: stopped.');
+  });
+
+  it('runs as a non-root user, with tini as process 1 and a health check on /__admin/health', async () => {
+    expect(await inspect(IMAGE, '{{.Config.User}}')).toBe('node');
+    expect(await inspect(IMAGE, '{{json .Config.ExposedPorts}}')).toBe('{"8080/tcp":{}}');
+    const healthcheck = JSON.parse(await inspect(IMAGE, '{{json .Config.Healthcheck.Test}}')) as string[];
+    expect(healthcheck).toEqual(['CMD', 'node', 'dist/cli/index.js', 'health']);
+
+    const id = await runContainer(['--network', 'host', '-e', `BEIA_MOCK_PORT=${await freePort()}`]);
+    await waitForLog(id, READY);
+    expect((await dockerCli(['exec', id, 'id', '-u'])).stdout.trim()).toBe('1000');
+    expect((await dockerCli(['exec', id, 'cat', '/proc/1/comm'])).stdout.trim()).toBe('tini');
+    // The health check's own command, run the way Docker runs it.
+    const health = await dockerCli(['exec', id, ...healthcheck.slice(1)]);
+    expect(health.code).toBe(0);
+    expect(JSON.parse(health.stdout)).toMatchObject({ status: 'ok' });
+  });
+
+  it('holds production dependencies only: no dev dependency, npm cache, build tool or build CA', async () => {
+    const look = await dockerCli([
+      'run', '--rm', '--entrypoint', 'sh', IMAGE, '-c',
+      'echo "modules: $(ls node_modules node_modules/@*)"; echo "homes: $(ls -A /home/node /root 2>/dev/null)"; echo "tmp: $(ls -A /tmp)"; echo "tools: $(command -v gcc g++ make python3 tsc)"',
+    ]);
+    expect(look.code).toBe(0);
+    const section = (name: string) => new RegExp(`^${name}: ([^]*?)(?=^\\w+: |(?![^]))`, 'm').exec(look.stdout)?.[1] ?? '';
+    for (const dev of ['vitest', 'typescript', 'axios', 'form-data', 'testcontainers', 'pact']) expect(section('modules')).not.toContain(dev);
+    for (const prod of ['hono', 'busboy', 'sharp', 'undici']) expect(section('modules')).toContain(prod);
+    expect(section('homes')).not.toContain('.npm');
+    expect(section('tmp').trim()).toBe('');
+    expect(section('tools').trim()).toBe('');
+    // No test files were compiled into it.
+    const tests = await dockerCli(['run', '--rm', '--entrypoint', 'sh', IMAGE, '-c', 'find dist -name "*.test.js" | wc -l']);
+    expect(tests.stdout.trim()).toBe('0');
+    // Small: what the image adds to node:20-bookworm-slim is the app and its production dependencies.
+    const base = Number(await inspect('node:20-bookworm-slim', '{{.Size}}'));
+    const ours = Number(await inspect(IMAGE, '{{.Size}}'));
+    expect(ours - base).toBeLessThan(60e6);
+  });
+
+  it('takes its config from a mounted file, and refuses a bad one with the same message as outside Docker', async () => {
+    const dir = await tempDir();
+    const good = join(dir, 'mock.json');
+    await writeFile(good, JSON.stringify({ licenses: [{ licenseId: 'team', apiKey: 'k', credits: 7 }] }));
+    await chmod(good, 0o644);
+    const port = await freePort();
+    const id = await runContainer(['--network', 'host', '-e', `BEIA_MOCK_PORT=${port}`, '-v', `${good}:/config/mock.json:ro`, '-e', 'BEIA_MOCK_CONFIG=/config/mock.json']);
+    const banner = await waitForLog(id, READY);
+    expect(banner).toContain('config    /config/mock.json');
+    expect(banner).toMatch(/licenseId team +apiKey k +credits 7/);
+    const res = await sendImage(`http://127.0.0.1:${port}/beia-api/v1/image`, input, { licenseId: 'team', apiKey: 'k' });
+    expect([res.status, res.headers['credits-remaining']]).toEqual([200, '6']);
+
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ licenses: [{ licenseId: 'team', apiKey: 'k', credits: -1 }] }));
+    await chmod(bad, 0o644);
+    const refused = await runContainer(['--network', 'host', '-v', `${bad}:/config/mock.json:ro`, '-e', 'BEIA_MOCK_CONFIG=/config/mock.json']);
+    expect(await exitCodeOf(refused)).toBe(1);
+    const outside = await run(process.execPath, [join(REPO, 'dist/cli/index.js'), 'mock', '--config', bad]).catch((error: { stderr: string }) => error);
+    const message = 'config.licenses[0].credits: expected an integer from 0';
+    expect(await logsOf(refused)).toContain(`beia mock: Invalid config file /config/mock.json: ${message}`);
+    expect(outside.stderr).toContain(`beia mock: Invalid config file ${bad}: ${message}`);
+  });
+
+  it.each([
+    ['a config file that is not mounted', [], 1, 'Failed to read config file /config/mock.json: ENOENT'],
+    ['a bad env value', ['-e', 'BEIA_MOCK_PORT=eighty'], 2, 'BEIA_MOCK_PORT is "eighty"; expected a port number'],
+    ['an unknown quiet switch', ['-e', 'BEIA_MOCK_QUIET=perhaps'], 2, 'BEIA_MOCK_QUIET is "perhaps"'],
+    ['a config file and inline config at once', ['-e', 'BEIA_MOCK_CONFIG_JSON={}'], 2, 'keep one'],
+  ])('ends with a clear message and a non-zero exit for %s', async (_name, flags, code, message) => {
+    const id = await runContainer(['--network', 'host', '-e', 'BEIA_MOCK_CONFIG=/config/mock.json', ...flags]);
+    expect(await exitCodeOf(id)).toBe(code);
+    expect(await logsOf(id)).toContain(message);
+  });
+
+  it('says which user cannot read a mounted config', async () => {
+    const file = join(await tempDir(), 'secret.json');
+    await writeFile(file, '{}');
+    await chmod(file, 0o000);
+    const id = await runContainer(['--network', 'host', '-v', `${file}:/config/mock.json:ro`, '-e', 'BEIA_MOCK_CONFIG=/config/mock.json']);
+    expect(await exitCodeOf(id)).toBe(1);
+    expect(await logsOf(id)).toMatch(/Failed to read config file \/config\/mock\.json: EACCES.*readable by the user the mock runs as \(uid 1000\)/);
+  });
+
+  it('a second container on the same host port exits 1 saying the port is taken; a mapped one is refused by docker', async () => {
+    const port = await freePort();
+    const first = await runContainer(['--network', 'host', '-e', `BEIA_MOCK_PORT=${port}`]);
+    await waitForLog(first, READY);
+    const second = await runContainer(['--network', 'host', '-e', `BEIA_MOCK_PORT=${port}`]);
+    expect(await exitCodeOf(second)).toBe(1);
+    expect(await logsOf(second)).toContain(`Failed to listen on 0.0.0.0:${port}`);
+    expect(await logsOf(second)).toContain('Another process uses that port');
+
+    const network = await mappableNetwork();
+    const hostPort = await freePort();
+    const mapped = await runContainer([...network, '-p', `127.0.0.1:${hostPort}:8080`]);
+    await waitForLog(mapped, READY);
+    await expect(runContainer([...network, '-p', `127.0.0.1:${hostPort}:8080`])).rejects.toThrow(/already allocated|address already in use/);
+  });
+
+  it('a docker stop while it is still starting ends it at once with 143, never a hang', async () => {
+    // Its config is a FIFO nobody writes: the mock stays in start-up, as with a stuck mount.
+    const dir = await tempDir();
+    const fifo = join(dir, 'stuck.json');
+    await run('mkfifo', [fifo]);
+    await chmod(fifo, 0o666);
+    const id = await runContainer(['--network', 'host', '-v', `${fifo}:/config/mock.json`, '-e', 'BEIA_MOCK_CONFIG=/config/mock.json']);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await inspect(id, '{{.State.Running}}')).toBe('true');
+    const started = Date.now();
+    await dockerCli(['stop', id]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await inspect(id, '{{.State.ExitCode}}')).toBe('143');
+    expect(await logsOf(id)).toContain('SIGTERM received while starting; stopped before serving any request.');
+  });
+});

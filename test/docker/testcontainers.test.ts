@@ -1,0 +1,151 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Network, type StartedNetwork } from 'testcontainers';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { NoCreditsError, ServerError } from '../../src/client/index.js';
+import {
+  BEIA_MOCK_IMAGE,
+  BeiaMockContainer,
+  MockAdminClient,
+  MockAdminError,
+  type StartedBeiaMockContainer,
+} from '../../src/testcontainers/index.js';
+import { runCli } from '../helpers/cli.js';
+import { describeWithDocker, docker, dockerCli, IMAGE } from '../helpers/docker.js';
+import { decode, jpeg } from '../helpers/images.js';
+
+const started: StartedBeiaMockContainer[] = [];
+let network: StartedNetwork | undefined;
+
+/** The default, port-mapped mode; on an engine without the default bridge, on a network of our own. */
+async function mapped(container: BeiaMockContainer): Promise<StartedBeiaMockContainer> {
+  if (!docker.hasBridge) container.withNetwork((network ??= await new Network().start()));
+  const mock = await container.start();
+  started.push(mock);
+  return mock;
+}
+
+async function hostNetwork(container: BeiaMockContainer): Promise<StartedBeiaMockContainer> {
+  const mock = await container.withHostNetwork().start();
+  started.push(mock);
+  return mock;
+}
+
+/** The error a start that must fail failed with; a start that succeeds fails the test. */
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the container not to start, and it started');
+}
+
+afterAll(async () => {
+  await Promise.all(started.splice(0).map((mock) => mock.stop()));
+  await network?.stop();
+});
+
+describeWithDocker('beia-kit/testcontainers: BeiaMockContainer', () => {
+  let input: Buffer;
+  beforeAll(async () => {
+    input = await jpeg(160, 120);
+  });
+
+  it('pins the image of this version, the one npm run docker:build makes', () => {
+    expect(BEIA_MOCK_IMAGE).toBe(IMAGE);
+  });
+
+  it('starts on a mapped port; its client gets a PNG and a multipart/mixed answer, and the credits go down', async () => {
+    const mock = await mapped(new BeiaMockContainer().withLicense({ licenseId: 'ci', apiKey: 'ci-key', credits: 5 }));
+    expect(mock.getEndpoint()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/beia-api\/v1\/image$/);
+    expect(mock.getEndpoint()).not.toContain(':8080/');
+    expect(mock.getLicenses().map((l) => l.licenseId)).toEqual(['ci']);
+
+    const client = mock.client();
+    const png = await client.process(input);
+    expect(await decode(png.result)).toMatchObject({ format: 'png', width: 160, height: 120 });
+    expect(png.creditsRemaining).toBe(4);
+    const bundle = await client.process(input, { includeCroppedImage: true });
+    expect(await decode(bundle.result)).toMatchObject({ format: 'png' });
+    expect(await decode(bundle.cropped!)).toMatchObject({ format: 'png' });
+    expect(bundle.creditsRemaining).toBe(3);
+
+    const journal = await mock.admin.journal({ licenseId: 'ci' });
+    expect(journal.map((e) => e.status)).toEqual([200, 200]);
+    // The mapped port's traffic reaches the container from a private address, which the
+    // license accepts without naming any.
+    expect(journal[0]!.remoteAddress).toMatch(/^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.|f[cd])/);
+  });
+
+  it('is steered through its admin API: credits, faults, and a token it made for the run', async () => {
+    const mock = await mapped(new BeiaMockContainer().withProcessingDelay(50));
+    expect(mock.getAdminToken()).toMatch(/^[\w-]{20,}$/);
+    expect(mock.getAdminUrl()).toBe(mock.getEndpoint().replace('/beia-api/v1/image', '/__admin'));
+    const client = mock.client({ retries: 0 });
+
+    await mock.admin.armFault({ type: 'error', count: 1, licenseId: '1234' });
+    await expect(client.process(input)).rejects.toBeInstanceOf(ServerError);
+    expect((await client.process(input)).creditsRemaining).toBe(99);
+
+    await mock.admin.setCredits('1234', 0);
+    await expect(client.process(input)).rejects.toBeInstanceOf(NoCreditsError);
+
+    const anonymous = new MockAdminClient(mock.getUrl());
+    await expect(anonymous.licenses()).rejects.toBeInstanceOf(MockAdminError);
+    expect((await anonymous.health()).status).toBe('ok');
+    await mock.admin.reset();
+    expect((await mock.admin.license('1234')).credits).toBe(100);
+  });
+
+  it('takes a config file or object, with withLicense and withProcessingDelay on top', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'beia-tc-')), 'mock.json');
+    await writeFile(file, JSON.stringify({ licenses: [{ licenseId: 'from-file', apiKey: 'f', credits: 9 }], rules: { errorBody: 'text' } }));
+    const mock = await hostNetwork(new BeiaMockContainer().withConfig(file).withLicense({ licenseId: 'added', apiKey: 'a', credits: 2 }).withProcessingDelay(20).withAdminToken('chosen'));
+    expect(mock.getEndpoint()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/beia-api\/v1\/image$/);
+    expect(mock.getAdminToken()).toBe('chosen');
+    expect(mock.getLicenses().map((l) => [l.licenseId, l.credits])).toEqual([['from-file', 9], ['added', 2]]);
+    // On the host's network the mock listens on loopback, and a license without allowedIps takes loopback.
+    expect(mock.getLicenses()[1]!.allowedIps).toEqual(['127.0.0.1', '::1']);
+    expect((await mock.client({ licenseId: 'added' }).process(input)).creditsRemaining).toBe(1);
+    const res = await fetch(mock.getEndpoint(), { method: 'POST', headers: { 'License-Id': 'from-file' } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('text/plain'); // rules.errorBody from the file
+  });
+
+  it('refuses a bad config before any container starts, naming the field', async () => {
+    const before = (await dockerCli(['ps', '-aq', '--filter', 'label=org.testcontainers=true'])).stdout;
+    await expect(new BeiaMockContainer().withConfig({ licenses: [{ licenseId: 'x', apiKey: 'k', credits: -1 }] }).start()).rejects.toThrow(
+      'Invalid BeiaMockContainer config: config.licenses[0].credits: expected an integer from 0',
+    );
+    await expect(new BeiaMockContainer().withConfig('/nonexistent/mock.json').start()).rejects.toThrow('BeiaMockContainer.withConfig: failed to read /nonexistent/mock.json');
+    expect(() => new BeiaMockContainer().withProcessingDelay(-5)).toThrow('expected a whole number of milliseconds');
+    expect((await dockerCli(['ps', '-aq', '--filter', 'label=org.testcontainers=true'])).stdout).toBe(before);
+  });
+
+  it('when the container fails, says why with its last log lines', async () => {
+    const error = await rejection(hostNetwork(new BeiaMockContainer().withEnvironment({ BEIA_MOCK_QUIET: 'perhaps' })));
+    expect(error.message).toContain(`Failed to start the beia mock container (${IMAGE})`);
+    expect(error.message).toContain('Its last log lines:');
+    expect(error.message).toContain('BEIA_MOCK_QUIET is "perhaps"');
+  });
+
+  it('never pulls a beia-kit/mock image: a missing one says how to build it', async () => {
+    const error = await rejection(new BeiaMockContainer('beia-kit/mock:0.0.0-not-built').withHostNetwork().start());
+    expect(error.message).toBe(
+      'Failed to start the beia mock container: beia-kit/mock:0.0.0-not-built is not on this Docker engine, and images named beia-kit/mock are never pulled. Build it in beia-kit with "npm run docker:build" (README, "Docker").',
+    );
+  });
+
+  it('passes the conformance suite, admin cases included (beia conformance --target URL --admin)', async () => {
+    const mock = await hostNetwork(new BeiaMockContainer());
+    const run = await runCli([
+      'conformance', '--target', mock.getEndpoint(), '--license-id', '1234', '--api-key', '5678',
+      '--admin', '--admin-token', mock.getAdminToken(), '--unlisted-source-address', '127.0.0.2',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\d+ passed, 0 failed, 0 errored, 0 skipped, \d+ observed/);
+  });
+});
