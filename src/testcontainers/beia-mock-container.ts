@@ -15,13 +15,37 @@ import { StartedBeiaMockContainer } from './started-beia-mock-container.js';
 
 const LOCAL_IMAGE = 'beia-kit/mock';
 
-/** The image this version of beia-kit starts, built by `npm run docker:build`. Pinned here only. */
+/**
+ * The image this version of beia-kit starts, built by `npm run docker:build`. Pinned here only.
+ *
+ * @example
+ * ```ts
+ * BEIA_MOCK_IMAGE; // 'beia-kit/mock:0.1.0'
+ * new BeiaMockContainer(BEIA_MOCK_IMAGE.replace('beia-kit/mock', 'ghcr.io/acme/beia-kit-mock')); // your registry's copy
+ * ```
+ */
 export const BEIA_MOCK_IMAGE = `${LOCAL_IMAGE}:${MOCK_VERSION}`;
 
-/** The port the mock listens on inside the image. */
+/**
+ * The port the mock listens on inside the image.
+ *
+ * @example
+ * ```ts
+ * started.getMappedPort(BEIA_MOCK_PORT); // the host port of a port-mapped container
+ * ```
+ */
 export const BEIA_MOCK_PORT = 8080;
 
-/** A license to add: id and key, the rest from the defaults (100 credits, 2 at a time, the local network). */
+/**
+ * A license to add: id and key, the rest from the defaults (100 credits, 2 at a time, the local
+ * network).
+ *
+ * @example
+ * ```ts
+ * const license: LicenseInput = { licenseId: 'ci', apiKey: 'ci-key', credits: 5 };
+ * new BeiaMockContainer().withLicense(license);
+ * ```
+ */
 export type LicenseInput = Pick<LicenseConfig, 'licenseId' | 'apiKey'> & Partial<Omit<LicenseConfig, 'licenseId' | 'apiKey'>>;
 
 const READY = /^beia mock \S+ listening on /m;

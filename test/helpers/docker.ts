@@ -1,5 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { MOCK_VERSION } from '../../src/mock/index.js';
 
@@ -59,7 +62,19 @@ export const compose: string[] | undefined = (() => {
   return undefined;
 })();
 
-const announced = new Set<string>();
+/**
+ * True in one test file of the run only, so the reason is printed once: the files run in worker
+ * processes of one vitest process (`pool: 'forks'`), which a marker file named after it tells apart.
+ */
+function firstToSay(reason: string): boolean {
+  const marker = join(tmpdir(), `beia-kit-container-tests-skipped-${process.ppid}-${createHash('sha256').update(reason).digest('hex').slice(0, 8)}`);
+  try {
+    closeSync(openSync(marker, 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * A describe block for tests that need a Docker engine and the image. Without them it is skipped
@@ -83,10 +98,7 @@ export function describeWithDocker(title: string, body: () => void, options: { c
     });
     return;
   }
-  if (!announced.has(reason)) {
-    announced.add(reason);
-    process.stderr.write(`skipping the container tests: ${reason}\n`);
-  }
+  if (firstToSay(reason)) process.stderr.write(`skipping the container tests: ${reason}\n`);
   describe.skip(title, body);
 }
 
