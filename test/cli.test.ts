@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MOCK_VERSION } from '../src/mock/index.js';
-import { CLI, runCli, startCliMock } from './helpers/cli.js';
+import { CLI, runCli, spawnCli, startCliMock, waitsOnFifo } from './helpers/cli.js';
 import { jpeg } from './helpers/images.js';
-import { sendImage } from './helpers/server.js';
+import { eventually, sendImage } from './helpers/server.js';
 
 async function configFile(content: unknown): Promise<string> {
   const file = join(await mkdtemp(join(tmpdir(), 'beia-cli-')), 'mock.json');
@@ -142,11 +142,11 @@ describe('beia mock', () => {
     // A FIFO with no writer: reading it blocks, as a stuck mount would.
     const fifo = join(await mkdtemp(join(tmpdir(), 'beia-cli-')), 'stuck.json');
     execFileSync('mkfifo', [fifo]);
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [CLI, 'mock', '--port', '0', '--config', fifo], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnCli(['mock', '--port', '0', '--config', fifo]);
     let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    // It reads its config after its signal handlers are in place.
+    await eventually(() => waitsOnFifo(child.pid!));
     child.kill('SIGTERM');
     const exit = await new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     expect(exit).toEqual({ code: null, signal: 'SIGTERM' }); // a shell or Docker reports 143

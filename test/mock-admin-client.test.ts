@@ -38,6 +38,35 @@ describe('MockAdminClient', () => {
     const missing = await new MockAdminClient(mock.url, { token: 'tok' }).setCredits('nope', 1).catch((e: unknown) => e);
     expect(missing).toMatchObject({ status: 404, code: 'admin_not_found' });
   });
+
+  it('says which address did not answer, as a MockAdminError, and gives up after its timeout', async () => {
+    const refused = await new MockAdminClient('http://127.0.0.1:9').health().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(MockAdminError);
+    expect(refused).toMatchObject({ status: 0, code: 'admin_unreachable' });
+    expect((refused as Error).message).toContain("Failed to call the mock's admin API (GET http://127.0.0.1:9/__admin/health): ");
+    expect((refused as Error).message).toContain('Is the mock running at that address?');
+
+    // A server that takes the connection and never answers.
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const slow = await new MockAdminClient(`http://127.0.0.1:${port}`, { timeoutMs: 200 }).health().catch((e: unknown) => e);
+      expect(slow).toMatchObject({ status: 0, code: 'admin_unreachable' });
+      expect((slow as Error).message).toContain('no answer within 200 ms');
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('a license put without allowedIps gets the default allowlist of where the mock listens', async () => {
+    const local = await startTestMock();
+    expect((await new MockAdminClient(local.url).putLicense({ licenseId: 'new', apiKey: 'k' })).allowedIps).toEqual(['127.0.0.1', '::1']);
+    const beyond = await startTestMock({}, { host: '0.0.0.0', adminToken: 't' });
+    expect((await new MockAdminClient(beyond.url, { token: 't' }).putLicense({ licenseId: 'new', apiKey: 'k' })).allowedIps).toContain('192.168.0.0/16');
+    expect((await sendImage(local.endpoint, await jpeg(), { licenseId: 'new', apiKey: 'k' })).status).toBe(402); // no credits given: 0
+  });
 });
 
 describe('startMockServer beyond loopback', () => {
@@ -51,14 +80,13 @@ describe('startMockServer beyond loopback', () => {
       await expect(new MockAdminClient(mock.url).licenses()).rejects.toMatchObject({ status: 401 });
       expect(await new MockAdminClient(mock.url, { token: mock.adminToken! }).licenses()).toHaveLength(1);
     } finally {
-      await mock.close();
+      await mock.close(); // startMockServer itself: startTestMock would pass a config
     }
   });
 
   it('keeps the token it is given, and loopback stays open without one', async () => {
-    const given = await startMockServer({ host: '0.0.0.0', port: 0, adminToken: 'mine', shutdownGraceMs: 1_000 });
+    const given = await startTestMock({}, { host: '0.0.0.0', adminToken: 'mine' });
     expect([given.adminToken, given.adminTokenGenerated]).toEqual(['mine', false]);
-    await given.close();
     const local = await startTestMock();
     expect([local.adminToken, local.adminTokenGenerated]).toEqual([undefined, false]);
     expect(await new MockAdminClient(local.url).licenses()).toHaveLength(1);

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import {
   defaultAllowedIps,
   jsonLogger,
+  listeningLine,
   loadConfigFile,
   MOCK_VERSION,
   parseConfigText,
@@ -61,26 +62,29 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
     allowPositionals: false,
   });
   if (values.help) return 'help';
-  const portText = values.port ?? env.BEIA_MOCK_PORT ?? '8080';
+  // An empty variable is an unset one (compose's ${X:-} and CI templates give empty strings).
+  const fromEnv = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const portText = values.port ?? fromEnv('BEIA_MOCK_PORT') ?? '8080';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) {
     throw new Error(`${values.port === undefined ? 'BEIA_MOCK_PORT' : '--port'} is "${portText}"; expected a port number from 0 to 65535 (0 picks a free port).`);
   }
   const options: MockCommandOptions = {
-    host: values.host ?? env.BEIA_MOCK_HOST ?? '127.0.0.1',
+    host: values.host || fromEnv('BEIA_MOCK_HOST') || '127.0.0.1',
     port,
     quiet: values.quiet ?? readSwitch(env.BEIA_MOCK_QUIET, 'BEIA_MOCK_QUIET'),
   };
-  const configFile = values.config ?? env.BEIA_MOCK_CONFIG;
-  const configJson = values['config-json'] ?? env.BEIA_MOCK_CONFIG_JSON;
+  const configFile = values.config ?? fromEnv('BEIA_MOCK_CONFIG');
+  const configJson = values['config-json'] ?? fromEnv('BEIA_MOCK_CONFIG_JSON');
   if (configFile && configJson) {
     throw new Error('Both a config file (--config, BEIA_MOCK_CONFIG) and an inline config (--config-json, BEIA_MOCK_CONFIG_JSON) are given; keep one.');
   }
   if (configFile) options.configFile = configFile;
   if (configJson) options.configJson = configJson;
-  const profileFile = values.profile ?? env.BEIA_MOCK_PROFILE;
+  const profileFile = values.profile ?? fromEnv('BEIA_MOCK_PROFILE');
   if (profileFile) options.profileFile = profileFile;
-  const adminToken = values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN;
+  // A token from a file or a secret store often ends in a newline; the one sent never does.
+  const adminToken = (values['admin-token'] ?? fromEnv('BEIA_MOCK_ADMIN_TOKEN'))?.trim();
   if (adminToken) options.adminToken = adminToken;
   return options;
 }
@@ -94,9 +98,7 @@ function readSwitch(text: string | undefined, name: string): boolean {
 
 /**
  * `beia mock`: start, print where and with what to call, stop cleanly on SIGTERM/SIGINT.
- * The signal handlers come first: in a container the mock is process 1, which the kernel shields
- * from any signal it does not handle, so a `docker stop` during start-up would otherwise wait
- * out its grace period and end in SIGKILL.
+ * The signal handlers come first, so a stop during start-up is never lost or waited out.
  */
 export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let options: MockCommandOptions | 'help';
@@ -120,6 +122,9 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
       // Nothing is served yet, so nothing is lost. A config read may be stuck (a FIFO, a dead
       // mount), and process.exit would wait for it; dying by the signal itself does not.
       console.error(`beia mock: ${signal} received while starting; stopped before serving any request.`);
+      const code = 128 + (signal === 'SIGINT' ? 2 : 15);
+      // As process 1 (a container without an init) the kernel would drop the signal sent to self.
+      if (process.pid === 1) process.exit(code);
       process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
       process.kill(process.pid, signal);
       return;
@@ -161,14 +166,13 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
 }
 
 function banner(mock: RunningMockServer, options: MockCommandOptions): string {
-  const everywhere = mock.host === '0.0.0.0' || mock.host === '::';
   const admin = mock.adminTokenGenerated
     ? `token required: Authorization: Bearer ${mock.adminToken}  (made for this run; BEIA_MOCK_ADMIN_TOKEN sets your own)`
     : mock.adminToken
       ? 'token required: the one given'
       : 'open: loopback only';
   const lines = [
-    `beia mock ${MOCK_VERSION} listening on ${mock.host.includes(':') ? `[${mock.host}]` : mock.host}:${mock.port}${everywhere ? ' (every address)' : ''}`,
+    listeningLine(mock, MOCK_VERSION),
     `  endpoint  ${mock.endpoint}`,
     `  admin     ${mock.url}/__admin  ${admin}`,
     `  health    ${mock.url}/__admin/health`,

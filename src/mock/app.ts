@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { HEADER, IMAGE_PATH } from '../contract/index.js';
 import { adminRoutes } from './admin/admin-routes.js';
-import { DEFAULT_CONFIG, type MockConfig } from './config/index.js';
+import { DEFAULT_CONFIG, LOOPBACK_IPS, type MockConfig } from './config/index.js';
 import { ApiError } from './http/api-error.js';
 import { errorResponse } from './http/respond.js';
 import { imageRoute, type MockEnv } from './image-route.js';
@@ -18,6 +18,8 @@ export interface MockAppOptions {
   logger?: RequestLogger;
   /** Token required by the admin API; open when absent. */
   adminToken?: string;
+  /** The allowlist of a license the admin API adds without one; loopback when absent. */
+  defaultAllowedIps?: readonly string[];
   /** Source of randomness for jitter and fault probabilities. */
   random?: () => number;
   /** Aborted at shutdown, so hanging faults end at once. */
@@ -84,7 +86,16 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     }
   });
 
-  app.route('/__admin', adminRoutes({ config, store, version: MOCK_VERSION, ...(options.adminToken ? { adminToken: options.adminToken } : {}) }));
+  app.route(
+    '/__admin',
+    adminRoutes({
+      config,
+      store,
+      version: MOCK_VERSION,
+      defaultAllowedIps: options.defaultAllowedIps ?? LOOPBACK_IPS,
+      ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+    }),
+  );
 
   app.post(
     IMAGE_PATH,

@@ -1,6 +1,7 @@
 export { createMockApp } from './app.js';
 export type { MockApp, MockAppOptions } from './app.js';
-export { startMockServer, isLoopbackHost } from './server.js';
+export { startMockServer, isLoopbackHost, listeningLine, LISTENING_LINE } from './server.js';
+export { urlHost } from './net/ip.js';
 export type { MockServerOptions, RunningMockServer } from './server.js';
 export {
   CHECK_NAMES,

@@ -5,7 +5,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { IMAGE_PATH } from '../contract/index.js';
 import { createMockApp, type MockAppOptions } from './app.js';
 import { defaultAllowedIps, validateConfig, type MockConfig } from './config/index.js';
-import { isLoopbackHost } from './net/ip.js';
+import { isLoopbackHost, urlHost } from './net/ip.js';
 import type { MockStore } from './store/index.js';
 
 export { isLoopbackHost };
@@ -59,11 +59,18 @@ export interface RunningMockServer {
  */
 export async function startMockServer(options: MockServerOptions = {}): Promise<RunningMockServer> {
   const host = options.host ?? '127.0.0.1';
-  const config = options.config ?? validateConfig({}, { defaultAllowedIps: defaultAllowedIps(host) });
+  const allowedIps = defaultAllowedIps(host);
+  const config = options.config ?? validateConfig({}, { defaultAllowedIps: allowedIps });
   const adminTokenGenerated = !isLoopbackHost(host) && !options.adminToken;
   const adminToken = adminTokenGenerated ? randomBytes(18).toString('base64url') : options.adminToken;
   const shutdown = new AbortController();
-  const { app, store } = createMockApp({ ...options, config, shutdown: shutdown.signal, ...(adminToken ? { adminToken } : {}) });
+  const { app, store } = createMockApp({
+    defaultAllowedIps: allowedIps,
+    ...options,
+    config,
+    shutdown: shutdown.signal,
+    ...(adminToken ? { adminToken } : {}),
+  });
 
   // The form parser answers a slow body with its own 408; Node's timeout is the backstop.
   const requestTimeout = config.limits.requestTimeoutMs + 2_000;
@@ -81,13 +88,13 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const hint = error.code === 'EADDRINUSE' ? ' Another process uses that port: pick another with --port, or 0 for any free port.' : '';
-      reject(new Error(`Failed to listen on ${host}:${options.port ?? 8080}: ${error.message}.${hint}`));
+      reject(new Error(`Failed to listen on ${urlHost(host)}:${options.port ?? 8080}: ${error.message}.${hint}`));
     });
     server.listen(options.port ?? 8080, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const url = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  const url = `http://${urlHost(reachable)}:${port}`;
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -104,4 +111,21 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   };
 
   return { endpoint: `${url}${IMAGE_PATH}`, url, host, port, config, store, server, adminToken, adminTokenGenerated, close };
+}
+
+/**
+ * Matches the first line `beia mock` prints once it serves (see {@link listeningLine}): what
+ * container wait strategies and scripts wait for. Groups: version, host, port.
+ *
+ * @example
+ * ```ts
+ * LISTENING_LINE.exec('beia mock 0.1.0 listening on 0.0.0.0:8080 (every address)')?.[3]; // '8080'
+ * ```
+ */
+export const LISTENING_LINE = /^beia mock (\S+) listening on (\[[^\]]+\]|[^\s:]+):(\d+)/m;
+
+/** The line `beia mock` prints first once it serves; {@link LISTENING_LINE} matches it. */
+export function listeningLine(mock: Pick<RunningMockServer, 'host' | 'port'>, version: string): string {
+  const everywhere = mock.host === '0.0.0.0' || mock.host === '::';
+  return `beia mock ${version} listening on ${urlHost(mock.host)}:${mock.port}${everywhere ? ' (every address)' : ''}`;
 }

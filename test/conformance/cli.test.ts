@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli, startCliMock } from '../helpers/cli.js';
 import { deviantServer } from '../helpers/deviant-proxy.js';
 import { startTestMock } from '../helpers/server.js';
+import { MockAdminClient } from '../../src/mock/index.js';
 
 const SECRET = 'conformance-secret-key';
 
@@ -56,14 +57,15 @@ describe('beia conformance against beia mock on a port', () => {
 
   it('--admin makes the zero-credit license through the admin API when none is given; --dry-run only plans it', async () => {
     const mock = await startCliMock(['--quiet', '--host', '0.0.0.0', '--admin-token', 'T', '--config', await configFile({ licenses: [LICENSES[0]] })]);
-    const admin = ['--admin', '--admin-token', 'T'];
-    const plan = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, ...admin, '--dry-run']);
+    const adminFlags = ['--admin', '--admin-token', 'T'];
+    const plan = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, ...adminFlags, '--dry-run']);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/run +D7-402-no-credits/);
-    const licenses = async () => (await (await fetch(mock.endpoint.replace('/beia-api/v1/image', '/__admin/licenses'), { headers: { authorization: 'Bearer T' } })).json()) as Array<{ licenseId: string; credits: number }>;
+    const admin = new MockAdminClient(new URL(mock.endpoint).origin, { token: 'T' });
+    const licenses = () => admin.licenses();
     expect((await licenses()).map((l) => l.licenseId)).toEqual(['L1']);
 
-    const run = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, ...admin, '--only', 'D7-402-no-credits']);
+    const run = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, ...adminFlags, '--only', 'D7-402-no-credits']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('1 passed, 0 failed');
     expect(await licenses()).toContainEqual(expect.objectContaining({ licenseId: 'conformance-zero-credits', credits: 0 }));

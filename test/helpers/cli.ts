@@ -19,6 +19,13 @@ afterAll(() => {
   for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
+/** Starts the built `beia` CLI and leaves it running; it is killed after the file's tests. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  return child;
+}
+
 /** Runs the built `beia` CLI to completion. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -64,4 +71,16 @@ export function startCliMock(args: string[] = [], env: NodeJS.ProcessEnv = {}): 
       reject(new Error(`beia mock exited with ${code} before starting; stderr: ${stderr}`));
     });
   });
+}
+
+/**
+ * True while a thread of the process is blocked opening a FIFO (kernel wait channel
+ * `wait_for_partner`): the mock has got as far as reading a config that is a FIFO nobody writes.
+ * (Signal masks tell nothing here: Node catches SIGTERM from its first instruction.)
+ */
+export async function waitsOnFifo(pid: number): Promise<boolean> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
+  const channels = await Promise.all(tasks.map((task) => readFile(`/proc/${pid}/task/${task}/wchan`, 'utf8').catch(() => '')));
+  return channels.includes('wait_for_partner');
 }

@@ -5,14 +5,19 @@ import type { ArmedFault, FaultSpec, JournalEntry, LicenseState } from '../store
 export interface MockAdminClientOptions {
   /** The admin token (`--admin-token`, `BEIA_MOCK_ADMIN_TOKEN`, or the one the mock printed). */
   token?: string;
-  /** An undici dispatcher, e.g. an `Agent` with its own timeouts. */
+  /** An undici dispatcher, e.g. an `Agent` of your own. */
   dispatcher?: Dispatcher;
+  /** Per call, until the whole answer is in; 10 000 ms by default. */
+  timeoutMs?: number;
 }
 
 /** A license as the admin API shows it: the key is always masked. */
 export type AdminLicense = Omit<LicenseState, 'apiKey'> & { apiKey: '***' };
 
-/** What the admin API refused, with its status and the mock's error code. */
+/**
+ * What the admin API refused, with its status and the mock's error code; or, with status 0 and
+ * code `admin_unreachable`, a call that got no answer (nothing listening, a timeout).
+ */
 export class MockAdminError extends Error {
   override readonly name = 'MockAdminError';
   readonly code: string;
@@ -44,12 +49,14 @@ export class MockAdminClient {
   readonly #base: string;
   readonly #token: string | undefined;
   readonly #dispatcher: Dispatcher | undefined;
+  readonly #timeoutMs: number;
 
   /** @param url the mock's base URL (its origin), e.g. `http://127.0.0.1:8080`. */
   constructor(url: string, options: MockAdminClientOptions = {}) {
     this.#base = `${new URL(url).origin}/__admin`;
     this.#token = options.token;
     this.#dispatcher = options.dispatcher;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
   }
 
   /** `{ status: 'ok', version, inFlight }`; needs no token. */
@@ -120,24 +127,37 @@ export class MockAdminClient {
     const headers: Record<string, string> = {};
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await request(`${this.#base}${path}`, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
-    });
-    const text = await res.body.text();
+    let statusCode: number;
+    let text: string;
+    try {
+      const res = await request(`${this.#base}${path}`, {
+        method,
+        headers,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
+      });
+      statusCode = res.statusCode;
+      text = await res.body.text();
+    } catch (error) {
+      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : (error as Error).message;
+      throw new MockAdminError(
+        `Failed to call the mock's admin API (${method} ${this.#base}${path}): ${reason}. Is the mock running at that address?`,
+        0,
+        'admin_unreachable',
+      );
+    }
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       json = undefined;
     }
-    if (res.statusCode >= 200 && res.statusCode < 300) return json as T;
+    if (statusCode >= 200 && statusCode < 300) return json as T;
     const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
     throw new MockAdminError(
-      `Failed to call the mock's admin API (${method} ${path}): ${res.statusCode} ${error?.message ?? text.slice(0, 200)}`,
-      res.statusCode,
+      `Failed to call the mock's admin API (${method} ${path}): ${statusCode} ${error?.message ?? text.slice(0, 200)}`,
+      statusCode,
       error?.code,
     );
   }

@@ -12,6 +12,8 @@ export interface AdminDeps {
   version: string;
   /** When set, every admin call but health needs it as `Authorization: Bearer <token>`. */
   adminToken?: string;
+  /** The allowlist of a license PUT without one, as for a config's license (`defaultAllowedIps`). */
+  defaultAllowedIps: readonly string[];
 }
 
 /**
@@ -66,7 +68,11 @@ export function adminRoutes(deps: AdminDeps): Hono {
       const raw = readObject(body, 'body', ['licenseId', 'apiKey', 'credits', 'allowedIps', 'maxConcurrent']);
       if (raw.licenseId !== undefined && raw.licenseId !== licenseId) throw new ConfigError('body.licenseId', `"${licenseId}" as in the URL, or nothing`, raw.licenseId);
       const apiKey = readString(raw.apiKey, 'body.apiKey');
-      const { credits, allowedIps, maxConcurrent } = readLicensePatch({ ...raw, licenseId: undefined }, 'body', { credits: 0, allowedIps: [], maxConcurrent: 2 });
+      const { credits, allowedIps, maxConcurrent } = readLicensePatch({ ...raw, licenseId: undefined }, 'body', {
+        credits: 0,
+        allowedIps: deps.defaultAllowedIps,
+        maxConcurrent: 2,
+      });
       return { licenseId, apiKey, credits, allowedIps, maxConcurrent };
     });
     if (license instanceof Response) return license;

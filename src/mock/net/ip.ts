@@ -90,3 +90,15 @@ const LOOPBACK = ipMatcher(['127.0.0.0/8', '::1']);
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || LOOPBACK.has(host);
 }
+
+/**
+ * A host as it stands in a URL or after `host:port`: IPv6 addresses in brackets.
+ *
+ * @example
+ * ```ts
+ * `http://${urlHost('::1')}:8080`; // 'http://[::1]:8080'
+ * ```
+ */
+export function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
