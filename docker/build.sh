@@ -20,10 +20,15 @@ done
 
 docker info >/dev/null 2>&1 || { echo "docker:build: no Docker engine answers (docker info failed). Start one, or set DOCKER_HOST." >&2; exit 1; }
 
+pull() { if command -v timeout >/dev/null; then timeout 300 docker pull "$1"; else docker pull "$1"; fi; }
 if ! docker image inspect "$base" >/dev/null 2>&1; then
-  if [ "$offline" = 1 ] || ! timeout 120 docker pull "$base"; then
+  if [ "$offline" = 1 ] || ! pull "$base"; then
     echo "docker:build: $base cannot be pulled here; making it from Debian and this machine's Node (docker/make-base-image.sh)."
-    if [ "$(id -u)" = 0 ]; then BEIA_BASE_IMAGE="$base" docker/make-base-image.sh; else sudo -n env BEIA_BASE_IMAGE="$base" DOCKER_HOST="${DOCKER_HOST:-}" docker/make-base-image.sh; fi
+    if [ "$(id -u)" = 0 ]; then
+      BEIA_BASE_IMAGE="$base" docker/make-base-image.sh
+    else
+      sudo -n env "PATH=$PATH" BEIA_BASE_IMAGE="$base" DOCKER_HOST="${DOCKER_HOST:-}" docker/make-base-image.sh
+    fi
   fi
 fi
 
@@ -40,7 +45,7 @@ if [ -n "$ca" ] && [ "$ca" != null ] && [ "$ca" != undefined ] && [ -r "$ca" ]; 
 fi
 
 started=$(date +%s)
-docker build --pull=false "${network[@]}" -f docker/Dockerfile \
+docker build --pull=false ${network[@]+"${network[@]}"} -f docker/Dockerfile \
   --build-arg "NODE_IMAGE=$base" \
   -t "beia-kit/mock:$version" -t beia-kit/mock:latest .
 size=$(docker image inspect --format '{{.Size}}' "beia-kit/mock:$version" | awk '{printf "%.0f MB", $1/1e6}')

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
 import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
 import {
-  LOCAL_NETWORK_IPS,
-  LOOPBACK_IPS,
+  defaultAllowedIps,
+  LISTENING_LINE,
+  loadConfigFile,
   MOCK_VERSION,
   parseConfigText,
+  urlHost,
   type LicenseConfig,
   type MockConfig,
 } from '../mock/index.js';
@@ -48,7 +49,6 @@ export const BEIA_MOCK_PORT = 8080;
  */
 export type LicenseInput = Pick<LicenseConfig, 'licenseId' | 'apiKey'> & Partial<Omit<LicenseConfig, 'licenseId' | 'apiKey'>>;
 
-const READY = /^beia mock \S+ listening on /m;
 const LOG_LINES_KEPT = 20;
 
 /**
@@ -84,7 +84,7 @@ export class BeiaMockContainer extends GenericContainer {
    */
   constructor(image: string = BEIA_MOCK_IMAGE) {
     super(image);
-    this.withWaitStrategy(Wait.forLogMessage(READY)).withStartupTimeout(60_000);
+    this.withWaitStrategy(Wait.forLogMessage(LISTENING_LINE)).withStartupTimeout(60_000);
   }
 
   /**
@@ -125,7 +125,10 @@ export class BeiaMockContainer extends GenericContainer {
   /**
    * Shares the Docker host's network instead of mapping a port, for engines without a bridge
    * network (`dockerd --bridge=none`, some CI sandboxes). The mock then listens on 127.0.0.1 at
-   * a free port of this machine. Set `TESTCONTAINERS_RYUK_DISABLED=true` where Ryuk cannot run.
+   * a free port it picks itself, so the engine must run on this machine (Linux). Set
+   * `TESTCONTAINERS_RYUK_DISABLED=true` where Ryuk cannot run, and
+   * `TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1` where testcontainers looks for a bridge gateway.
+   * The settings `BEIA_MOCK_HOST`, `BEIA_MOCK_PORT` and `BEIA_MOCK_ADMIN_TOKEN` are the module's.
    */
   withHostNetwork(): this {
     this.#hostNetwork = true;
@@ -138,33 +141,34 @@ export class BeiaMockContainer extends GenericContainer {
   }
 
   override async start(): Promise<StartedBeiaMockContainer> {
-    const { config, configJson } = await this.#resolveConfig();
-    if (this.imageName.registry === undefined && this.imageName.image === LOCAL_IMAGE) {
-      // testcontainers pulls whatever is missing; a pull of this name would fetch a stranger's image.
-      const client = await getContainerRuntimeClient();
-      if (!(await client.image.exists(this.imageName))) {
-        throw new Error(
-          `Failed to start the beia mock container: ${this.imageName.string} is not on this Docker engine, and images named ${LOCAL_IMAGE} are never pulled. Build it in beia-kit with "npm run docker:build" (README, "Docker").`,
-        );
-      }
-    }
-    const port = this.#hostNetwork ? await freeLoopbackPort() : BEIA_MOCK_PORT;
-    const environment: Record<string, string> = { BEIA_MOCK_ADMIN_TOKEN: this.#adminToken, BEIA_MOCK_PORT: String(port) };
+    const host = this.#hostNetwork ? '127.0.0.1' : '0.0.0.0';
+    const { config, configJson } = await this.#resolveConfig(host);
+    await this.#refuseToPullLocalImage();
+    // On the host's network, port 0: the mock takes a free port itself and says which, so two
+    // containers started at once cannot race for one.
+    const environment: Record<string, string> = {
+      BEIA_MOCK_ADMIN_TOKEN: this.#adminToken,
+      BEIA_MOCK_HOST: host,
+      BEIA_MOCK_PORT: String(this.#hostNetwork ? 0 : BEIA_MOCK_PORT),
+    };
     if (configJson !== undefined) environment.BEIA_MOCK_CONFIG_JSON = configJson;
-    if (this.#hostNetwork) {
-      environment.BEIA_MOCK_HOST = '127.0.0.1';
-      this.withNetworkMode('host');
-    } else {
-      this.withExposedPorts(BEIA_MOCK_PORT);
-    }
+    if (this.#hostNetwork) this.withNetworkMode('host');
+    else this.withExposedPorts(BEIA_MOCK_PORT);
     this.withEnvironment(environment);
 
     const logs: string[] = [];
+    let partial = '';
+    let listeningPort: number | undefined;
     let logsEnded: Promise<void> = Promise.resolve();
     super.withLogConsumer((stream) => {
       logsEnded = new Promise((resolve) => stream.once('end', resolve).once('close', resolve));
       stream.on('data', (chunk: Buffer | string) => {
-        logs.push(...String(chunk).split('\n').filter(Boolean));
+        const lines = (partial + String(chunk)).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines.filter(Boolean)) {
+          listeningPort ??= Number(LISTENING_LINE.exec(line)?.[3]) || undefined;
+          logs.push(line);
+        }
         logs.splice(0, Math.max(0, logs.length - LOG_LINES_KEPT));
       });
       this.#userLogConsumer?.(stream);
@@ -177,40 +181,73 @@ export class BeiaMockContainer extends GenericContainer {
       await Promise.race([logsEnded, new Promise((resolve) => setTimeout(resolve, 1_000))]);
       throw startFailure(this.imageName.string, error, logs);
     }
-    const host = this.#hostNetwork ? '127.0.0.1' : started.getHost();
-    const mappedPort = this.#hostNetwork ? port : started.getMappedPort(BEIA_MOCK_PORT);
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${mappedPort}`;
+    let port = BEIA_MOCK_PORT;
+    if (this.#hostNetwork) {
+      // The wait strategy saw the line on its own stream; this one follows within moments.
+      const deadline = Date.now() + 5_000;
+      while (listeningPort === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (listeningPort === undefined) {
+        await started.stop();
+        throw startFailure(this.imageName.string, new Error('the mock started but its port was not seen in its log'), logs);
+      }
+      port = listeningPort;
+    } else {
+      port = started.getMappedPort(BEIA_MOCK_PORT);
+    }
+    const url = `http://${urlHost(this.#hostNetwork ? host : started.getHost())}:${port}`;
     return new StartedBeiaMockContainer(started, { url, adminToken: this.#adminToken, config });
   }
 
-  /** The config the container gets (as JSON, none for the embedded default), checked here first. */
-  async #resolveConfig(): Promise<{ config: MockConfig; configJson: string | undefined }> {
-    const validate = { defaultAllowedIps: this.#hostNetwork ? LOOPBACK_IPS : LOCAL_NETWORK_IPS };
-    let raw: Record<string, unknown> = {};
+  /** testcontainers pulls whatever is missing; a pull of beia-kit/mock would fetch a stranger's image. */
+  async #refuseToPullLocalImage(): Promise<void> {
+    if (this.imageName.registry !== undefined || this.imageName.image !== LOCAL_IMAGE) return;
+    let exists: boolean;
+    try {
+      exists = await (await getContainerRuntimeClient()).image.exists(this.imageName);
+    } catch (error) {
+      throw startFailure(this.imageName.string, error, []);
+    }
+    if (!exists) {
+      throw new Error(
+        `Failed to start the beia mock container: ${this.imageName.string} is not on this Docker engine, and images named ${LOCAL_IMAGE} are never pulled. Build it in beia-kit with "npm run docker:build" (README, "Docker").`,
+      );
+    }
+  }
+
+  /**
+   * The config the container gets, checked here first: as JSON, or none for the embedded default.
+   * A license without allowedIps gets the mock's own default for the address it listens on.
+   */
+  async #resolveConfig(host: string): Promise<{ config: MockConfig; configJson: string | undefined }> {
+    const validate = { defaultAllowedIps: defaultAllowedIps(host) };
+    const source = 'BeiaMockContainer config';
+    let base: MockConfig | undefined;
+    let namesLicenses = false;
     if (typeof this.#config === 'string') {
-      let text: string;
       try {
-        text = await readFile(this.#config, 'utf8');
+        base = await loadConfigFile(this.#config, validate); // the mock's own messages about the file
       } catch (error) {
-        throw new Error(`BeiaMockContainer.withConfig: failed to read ${this.#config}: ${(error as Error).message}.`);
+        throw new Error(`BeiaMockContainer.withConfig: ${(error as Error).message}`, { cause: error });
       }
-      parseConfigText(text, `config file ${this.#config}`, validate);
-      raw = JSON.parse(text) as Record<string, unknown>;
+      namesLicenses = (JSON.parse(await readFile(this.#config, 'utf8')) as { licenses?: unknown }).licenses !== undefined;
     } else if (this.#config !== undefined) {
-      raw = { ...this.#config };
+      base = parseConfigText(JSON.stringify(this.#config), source, validate);
+      namesLicenses = this.#config.licenses !== undefined;
     }
-    if (this.#licenses.length > 0) {
-      const given = Array.isArray(raw.licenses) ? (raw.licenses as Array<{ licenseId?: unknown }>) : [];
-      const ids = new Set(this.#licenses.map((l) => l.licenseId));
-      raw.licenses = [...given.filter((l) => !ids.has(l?.licenseId as string)), ...this.#licenses];
+    if (base === undefined && this.#licenses.length === 0 && this.#delayMs === undefined) {
+      return { config: parseConfigText('{}', source, validate), configJson: undefined };
     }
-    if (this.#delayMs !== undefined) {
-      const processing = typeof raw.processing === 'object' && raw.processing !== null ? raw.processing : {};
-      raw.processing = { ...processing, delayMs: this.#delayMs };
-    }
-    const configJson = Object.keys(raw).length === 0 ? undefined : JSON.stringify(raw);
-    const config = parseConfigText(configJson ?? '{}', 'BeiaMockContainer config', validate);
-    return { config, configJson };
+    const config = base ?? parseConfigText('{}', source, validate);
+    // Added licenses replace the embedded default license; they join (or replace by id) the config's own.
+    const ids = new Set(this.#licenses.map((l) => l.licenseId));
+    const kept = this.#licenses.length === 0 || namesLicenses ? config.licenses.filter((l) => !ids.has(l.licenseId)) : [];
+    const merged = {
+      ...config,
+      licenses: [...kept, ...this.#licenses],
+      processing: { ...config.processing, ...(this.#delayMs === undefined ? {} : { delayMs: this.#delayMs }) },
+    };
+    const configJson = JSON.stringify(merged);
+    return { config: parseConfigText(configJson, source, validate), configJson };
   }
 }
 
@@ -218,16 +255,4 @@ function startFailure(image: string, error: unknown, logs: string[]): Error {
   const message = (error instanceof Error ? error.message : String(error)).trim();
   const tail = logs.length > 0 ? `\nIts last log lines:\n  ${logs.join('\n  ')}` : '';
   return new Error(`Failed to start the beia mock container (${image}): ${message}${tail}`, { cause: error });
-}
-
-/** A port free on 127.0.0.1 now, for the mock on the host's network. */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

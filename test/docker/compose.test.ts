@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { REPO } from '../helpers/cli.js';
-import { compose, describeWithDocker, inspect } from '../helpers/docker.js';
+import { MockAdminClient } from '../../src/mock/index.js';
+import { compose, describeWithDocker, dockerCli, freePort, inspect, logsOf } from '../helpers/docker.js';
 import { jpeg } from '../helpers/images.js';
 import { eventually, sendImage } from '../helpers/server.js';
 
@@ -20,17 +20,6 @@ function composeCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '0.0.0.0', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 afterAll(async () => {
   if (compose) await composeCli(['down', '--volumes', '--timeout', '5']);
 });
@@ -38,12 +27,13 @@ afterAll(async () => {
 describeWithDocker(
   'docker/compose.yaml',
   () => {
-    it('starts the mock with its mounted config, turns healthy, and serves both licenses on the mapped port', async () => {
+    it('starts the mock with its mounted config, turns healthy, and serves both licenses on a port of this machine only', async () => {
       const port = await freePort();
-      const up = await composeCli(['up', '-d'], { BEIA_MOCK_HOST_PORT: String(port) });
+      const up = await composeCli(['up', '-d'], { BEIA_MOCK_HOST_PORT: String(port), BEIA_MOCK_ADMIN_TOKEN: '' });
       expect(up.code, up.stderr).toBe(0);
       const id = (await composeCli(['ps', '-q', 'beia-mock'])).stdout.trim();
       await eventually(async () => (await inspect(id, '{{.State.Health.Status}}')) === 'healthy', 30_000);
+      expect((await dockerCli(['port', id, '8080/tcp'])).stdout.trim()).toBe(`127.0.0.1:${port}`);
 
       const endpoint = `http://127.0.0.1:${port}/beia-api/v1/image`;
       const image = await jpeg();
@@ -51,12 +41,24 @@ describeWithDocker(
       expect([paid.status, paid.headers['credits-remaining']]).toEqual([200, '99']);
       const broke = await sendImage(endpoint, image, { licenseId: 'broke', apiKey: 'no-money' });
       expect(broke.status).toBe(402);
-      // The admin token of the compose file.
-      const admin = await fetch(`http://127.0.0.1:${port}/__admin/licenses`, { headers: { authorization: 'Bearer change-me' } });
-      expect(admin.status).toBe(200);
+      // No token in the environment: the mock made one and printed it in the logs.
+      const token = /Authorization: Bearer (\S+)/.exec(await logsOf(id))?.[1];
+      expect(token).toMatch(/^[\w-]{20,}$/);
+      expect(await new MockAdminClient(`http://127.0.0.1:${port}`, { token }).licenses()).toHaveLength(2);
+      await expect(new MockAdminClient(`http://127.0.0.1:${port}`).licenses()).rejects.toMatchObject({ status: 401 });
 
       const down = await composeCli(['down', '--timeout', '5']);
       expect(down.code, down.stderr).toBe(0);
+    });
+
+    it('passes the token from the environment to the mock', async () => {
+      const port = await freePort();
+      expect((await composeCli(['up', '-d'], { BEIA_MOCK_HOST_PORT: String(port), BEIA_MOCK_ADMIN_TOKEN: 'team-token' })).code).toBe(0);
+      const id = (await composeCli(['ps', '-q', 'beia-mock'])).stdout.trim();
+      await eventually(async () => (await inspect(id, '{{.State.Health.Status}}')) === 'healthy', 30_000);
+      expect(await logsOf(id)).toContain('token required: the one given');
+      expect(await new MockAdminClient(`http://127.0.0.1:${port}`, { token: 'team-token' }).licenses()).toHaveLength(2);
+      expect((await composeCli(['down', '--timeout', '5'])).code).toBe(0);
     });
   },
   { compose: true },

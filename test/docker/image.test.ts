@@ -1,15 +1,17 @@
 import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, expect, it } from 'vitest';
+import { LISTENING_LINE as READY, MockAdminClient } from '../../src/mock/index.js';
 import { REPO } from '../helpers/cli.js';
 import {
   describeWithDocker,
   dockerCli,
   exitCodeOf,
+  freePort,
+  containerWaitsOnFifo,
   IMAGE,
   inspect,
   logsOf,
@@ -18,25 +20,12 @@ import {
   waitForLog,
 } from '../helpers/docker.js';
 import { decode, jpeg } from '../helpers/images.js';
-import { sendImage } from '../helpers/server.js';
+import { eventually, sendImage } from '../helpers/server.js';
 
 const run = promisify(execFile);
-const READY = /^beia mock \S+ listening on /m;
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'beia-docker-'));
-}
-
-/** A port free on this machine now, for a container on the host's network. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '0.0.0.0', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The host port docker mapped to the container's 8080. */
@@ -79,8 +68,10 @@ describeWithDocker('the beia-kit/mock image', () => {
     const network = await mappableNetwork();
     const id = await runContainer([...network, '-p', '127.0.0.1::8080', '-e', 'BEIA_MOCK_CONFIG_JSON={"processing":{"delayMs":1500}}']);
     await waitForLog(id, READY);
-    const inFlight = sendImage(`http://127.0.0.1:${await mappedPort(id)}/beia-api/v1/image`, input);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    const base = `http://127.0.0.1:${await mappedPort(id)}`;
+    const inFlight = sendImage(`${base}/beia-api/v1/image`, input);
+    const admin = new MockAdminClient(base);
+    await eventually(async () => (await admin.health()).inFlight === 1);
     const started = Date.now();
     const stop = await dockerCli(['stop', id]);
     const took = Date.now() - started;
@@ -112,7 +103,8 @@ describeWithDocker('the beia-kit/mock image', () => {
   it('holds production dependencies only: no dev dependency, npm cache, build tool or build CA', async () => {
     const look = await dockerCli([
       'run', '--rm', '--entrypoint', 'sh', IMAGE, '-c',
-      'echo "modules: $(ls node_modules node_modules/@*)"; echo "homes: $(ls -A /home/node /root 2>/dev/null)"; echo "tmp: $(ls -A /tmp)"; echo "tools: $(command -v gcc g++ make python3 tsc)"',
+      'echo "modules: $(ls node_modules node_modules/@*)"; echo "homes: $(ls -A /home/node /root 2>/dev/null)"; echo "tmp: $(ls -A /tmp)"; echo "tools: $(command -v gcc g++ make python3 tsc)"; ' +
+        'echo "pems: $(find / -xdev \\( -name "*.pem" -path "*certs*" -o -name "extra-ca.pem" -o -name "build-ca.pem" \\) -not -path "/etc/ssl/*" -not -path "/usr/share/*" 2>/dev/null)"',
     ]);
     expect(look.code).toBe(0);
     const section = (name: string) => new RegExp(`^${name}: ([^]*?)(?=^\\w+: |(?![^]))`, 'm').exec(look.stdout)?.[1] ?? '';
@@ -121,6 +113,7 @@ describeWithDocker('the beia-kit/mock image', () => {
     expect(section('homes')).not.toContain('.npm');
     expect(section('tmp').trim()).toBe('');
     expect(section('tools').trim()).toBe('');
+    expect(section('pems').trim()).toBe('');
     // No test files were compiled into it.
     const tests = await dockerCli(['run', '--rm', '--entrypoint', 'sh', IMAGE, '-c', 'find dist -name "*.test.js" | wc -l']);
     expect(tests.stdout.trim()).toBe('0');
@@ -197,7 +190,7 @@ describeWithDocker('the beia-kit/mock image', () => {
     await run('mkfifo', [fifo]);
     await chmod(fifo, 0o666);
     const id = await runContainer(['--network', 'host', '-v', `${fifo}:/config/mock.json`, '-e', 'BEIA_MOCK_CONFIG=/config/mock.json']);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await eventually(() => containerWaitsOnFifo(id), 10_000); // reading its config, after its signal handlers are in place
     expect(await inspect(id, '{{.State.Running}}')).toBe('true');
     const started = Date.now();
     await dockerCli(['stop', id]);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import {
   type StartedBeiaMockContainer,
 } from '../../src/testcontainers/index.js';
 import { runCli } from '../helpers/cli.js';
-import { describeWithDocker, docker, dockerCli, IMAGE } from '../helpers/docker.js';
+import { describeWithDocker, docker, dockerCli, IMAGE, labelled } from '../helpers/docker.js';
 import { decode, jpeg } from '../helpers/images.js';
 
 const started: StartedBeiaMockContainer[] = [];
@@ -21,13 +22,13 @@ let network: StartedNetwork | undefined;
 /** The default, port-mapped mode; on an engine without the default bridge, on a network of our own. */
 async function mapped(container: BeiaMockContainer): Promise<StartedBeiaMockContainer> {
   if (!docker.hasBridge) container.withNetwork((network ??= await new Network().start()));
-  const mock = await container.start();
+  const mock = await labelled(container).start();
   started.push(mock);
   return mock;
 }
 
 async function hostNetwork(container: BeiaMockContainer): Promise<StartedBeiaMockContainer> {
-  const mock = await container.withHostNetwork().start();
+  const mock = await labelled(container).withHostNetwork().start();
   started.push(mock);
   return mock;
 }
@@ -114,14 +115,28 @@ describeWithDocker('beia-kit/testcontainers: BeiaMockContainer', () => {
     expect(res.headers.get('content-type')).toContain('text/plain'); // rules.errorBody from the file
   });
 
-  it('refuses a bad config before any container starts, naming the field', async () => {
-    const before = (await dockerCli(['ps', '-aq', '--filter', 'label=org.testcontainers=true'])).stdout;
-    await expect(new BeiaMockContainer().withConfig({ licenses: [{ licenseId: 'x', apiKey: 'k', credits: -1 }] }).start()).rejects.toThrow(
+  it('refuses a bad config before any container is created, naming the field', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const mark = { 'beia-kit.case': randomUUID() };
+    await expect(labelled(new BeiaMockContainer()).withLabels(mark).withConfig({ licenses: [{ licenseId: 'x', apiKey: 'k', credits: -1 }] }).start()).rejects.toThrow(
       'Invalid BeiaMockContainer config: config.licenses[0].credits: expected an integer from 0',
     );
-    await expect(new BeiaMockContainer().withConfig('/nonexistent/mock.json').start()).rejects.toThrow('BeiaMockContainer.withConfig: failed to read /nonexistent/mock.json');
+    await expect(labelled(new BeiaMockContainer()).withLabels(mark).withConfig('/nonexistent/mock.json').start()).rejects.toThrow(
+      'BeiaMockContainer.withConfig: Failed to read config file /nonexistent/mock.json: ENOENT',
+    );
     expect(() => new BeiaMockContainer().withProcessingDelay(-5)).toThrow('expected a whole number of milliseconds');
-    expect((await dockerCli(['ps', '-aq', '--filter', 'label=org.testcontainers=true'])).stdout).toBe(before);
+    // The engine saw no container of these two: not created, not even created and removed.
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const events = await dockerCli(['events', '--since', String(since), '--until', until, '--filter', `label=beia-kit.case=${mark['beia-kit.case']}`, '--format', '{{.Action}}']);
+    expect(events.code).toBe(0);
+    expect(events.stdout.trim()).toBe('');
+  });
+
+  it('on the host network, two containers started at once each get a port of their own', async () => {
+    const [a, b] = await Promise.all([hostNetwork(new BeiaMockContainer()), hostNetwork(new BeiaMockContainer())]);
+    expect(a!.getEndpoint()).not.toBe(b!.getEndpoint());
+    expect((await a!.admin.health()).status).toBe('ok');
+    expect((await b!.admin.health()).status).toBe('ok');
   });
 
   it('when the container fails, says why with its last log lines', async () => {

@@ -1,10 +1,12 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { MOCK_VERSION } from '../../src/mock/index.js';
+import type { BeiaMockContainer } from '../../src/testcontainers/index.js';
 
 /** The image `npm run docker:build` makes, which these tests run. */
 export const IMAGE = `beia-kit/mock:${MOCK_VERSION}`;
@@ -14,8 +16,29 @@ export const IMAGE = `beia-kit/mock:${MOCK_VERSION}`;
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
 
-/** Every container and network these tests make carries it, so `.ci/run` can remove leftovers. */
-export const LABEL = 'org.testcontainers=true';
+/**
+ * Every container and network these tests make carries both: testcontainers' own, which `.ci/run`
+ * sweeps on the engine it started, and ours, which it sweeps on an engine that was already there.
+ */
+export const LABELS = { 'org.testcontainers': 'true', 'beia-kit.test': 'true' } as const;
+const LABEL_FLAGS = Object.entries(LABELS).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+
+/** Labels the container for the clean-up, and returns it. */
+export function labelled(container: BeiaMockContainer): BeiaMockContainer {
+  return container.withLabels({ ...LABELS });
+}
+
+/** A port free on this machine now, for a container on the host's network or a fixed mapping. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '0.0.0.0', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export interface DockerProbe {
   ok: boolean;
@@ -67,7 +90,14 @@ export const compose: string[] | undefined = (() => {
  * processes of one vitest process (`pool: 'forks'`), which a marker file named after it tells apart.
  */
 function firstToSay(reason: string): boolean {
-  const marker = join(tmpdir(), `beia-kit-container-tests-skipped-${process.ppid}-${createHash('sha256').update(reason).digest('hex').slice(0, 8)}`);
+  let parent = String(process.ppid);
+  try {
+    // With its start time, a pid used again later is a different parent (proc(5), field 22).
+    parent += `-${readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19] ?? ''}`;
+  } catch {
+    // no /proc: the pid alone
+  }
+  const marker = join(tmpdir(), `beia-kit-container-tests-skipped-${parent}-${createHash('sha256').update(reason).digest('hex').slice(0, 8)}`);
   try {
     closeSync(openSync(marker, 'wx'));
     return true;
@@ -87,7 +117,8 @@ export function describeWithDocker(title: string, body: () => void, options: { c
       ? 'neither "docker compose" nor "docker-compose" runs here: install one (apt-get install docker-compose)'
       : undefined;
   if (reason === undefined) {
-    describe(title, body);
+    // Containers start in seconds, but the wait strategies allow a minute: let them say why first.
+    describe(title, { timeout: 120_000 }, body);
     return;
   }
   if (process.env.CI === 'true' || process.env.CI === '1') {
@@ -131,7 +162,7 @@ afterAll(async () => {
  * removed after the file's tests. Resolves with the container id, or rejects with docker's message.
  */
 export async function runContainer(flags: string[], args: string[] = []): Promise<string> {
-  const run = await dockerCli(['run', '-d', '--label', LABEL, ...flags, IMAGE, ...args]);
+  const run = await dockerCli(['run', '-d', ...LABEL_FLAGS, ...flags, IMAGE, ...args]);
   if (run.code !== 0) throw new Error(`docker run failed (${run.code}): ${run.stderr.trim()}`);
   const id = run.stdout.trim();
   containers.push(id);
@@ -145,7 +176,7 @@ export async function runContainer(flags: string[], args: string[] = []): Promis
 export async function mappableNetwork(): Promise<string[]> {
   if (docker.hasBridge) return [];
   const name = `beia-kit-test-${randomBytes(4).toString('hex')}`;
-  const made = await dockerCli(['network', 'create', '--label', LABEL, name]);
+  const made = await dockerCli(['network', 'create', ...LABEL_FLAGS, name]);
   if (made.code !== 0) throw new Error(`docker network create failed: ${made.stderr.trim()}`);
   networks.push(name);
   return ['--network', name];
@@ -180,4 +211,10 @@ export async function inspect(id: string, format: string): Promise<string> {
   const run = await dockerCli(['inspect', '--format', format, id]);
   if (run.code !== 0) throw new Error(`docker inspect failed: ${run.stderr.trim()}`);
   return run.stdout.trim();
+}
+
+/** True while a process in the container is blocked opening a FIFO (see `waitsOnFifo`). */
+export async function containerWaitsOnFifo(id: string): Promise<boolean> {
+  const run = await dockerCli(['exec', id, 'sh', '-c', 'cat /proc/[0-9]*/task/*/wchan; echo']);
+  return run.stdout.includes('wait_for_partner');
 }
