@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { HEADER, IMAGE_PATH } from '../contract/index.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { DEFAULT_CONFIG, LOOPBACK_IPS, type MockConfig } from './config/index.js';
+import { UploadBudget } from './form/upload-budget.js';
 import { ApiError } from './http/api-error.js';
 import { errorResponse } from './http/respond.js';
 import { imageRoute, type MockEnv } from './image-route.js';
@@ -47,6 +48,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
   const config = options.config ?? DEFAULT_CONFIG;
   const store = options.store ?? new MemoryStore(config.licenses, { maxJournalEntries: config.journal.maxEntries });
   const logger = options.logger ?? silentLogger;
+  const uploads = new UploadBudget({ ...config.limits, retryAfterSeconds: config.processing.retryAfterSeconds });
   const app = new Hono<MockEnv>();
 
   app.use('*', async function identifyMock(c, next) {
@@ -92,6 +94,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       config,
       store,
       version: MOCK_VERSION,
+      uploads,
       defaultAllowedIps: options.defaultAllowedIps ?? LOOPBACK_IPS,
       ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     }),
@@ -99,7 +102,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
 
   app.post(
     IMAGE_PATH,
-    imageRoute({ config, store, random: options.random ?? Math.random, shutdown: options.shutdown ?? new AbortController().signal, version: MOCK_VERSION }),
+    imageRoute({ config, store, random: options.random ?? Math.random, shutdown: options.shutdown ?? new AbortController().signal, version: MOCK_VERSION, uploads }),
   );
   app.all(IMAGE_PATH, (c) => {
     const response = errorResponse(new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${IMAGE_PATH}. Send POST with a multipart/form-data body.`), config.rules.errorBody);

@@ -4,6 +4,7 @@ import { Semaphore } from '../shared/index.js';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { HEADER } from '../contract/index.js';
 import type { MockConfig } from './config/index.js';
+import type { UploadBudget } from './form/upload-budget.js';
 import { ApiError, ClientGoneError } from './http/api-error.js';
 import { errorResponse } from './http/respond.js';
 import { peerAddress, rawResponse, requestBody, resetConnection, sendTruncated, type MockBindings } from './http/transport.js';
@@ -41,6 +42,8 @@ export interface ImageRouteDeps {
   shutdown: AbortSignal;
   /** The mock's version, also on answers written straight to the socket. */
   version: string;
+  /** Bounds the uploads held in memory (shared with the health route, which reports it). */
+  uploads: UploadBudget;
 }
 
 /**
@@ -52,7 +55,6 @@ export function imageRoute(deps: ImageRouteDeps) {
   const { config, store } = deps;
   const trustedProxies = ipMatcher(config.network.trustedProxies);
   const renders = new Semaphore(Math.max(2, availableParallelism()));
-  const uploads = { active: 0 };
 
   return async function handleImageRequest(c: Context<MockEnv>): Promise<Response> {
     const record: RequestRecord = {};
@@ -74,7 +76,7 @@ export function imageRoute(deps: ImageRouteDeps) {
       config,
       store,
       renders,
-      uploads,
+      deps.uploads,
     );
     try {
       for (const name of config.rules.checkOrder) await CHECKS[name](state);
@@ -95,6 +97,7 @@ export function imageRoute(deps: ImageRouteDeps) {
       record.creditsRemaining = credits;
       return errorResponse(error, config.rules.errorBody, credits);
     } finally {
+      state.release();
       if (state.ticket) await store.settle(state.ticket, false);
       record.fault = state.fault?.type;
       const form = state.parsedForm;

@@ -59,8 +59,8 @@ export class MockAdminClient {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  /** `{ status: 'ok', version, inFlight }`; needs no token. */
-  health(): Promise<{ status: string; version: string; inFlight: number }> {
+  /** `{ status: 'ok', version, inFlight, uploads: { receiving, bufferedBytes } }`; needs no token. */
+  health(): Promise<{ status: string; version: string; inFlight: number; uploads: { receiving: number; bufferedBytes: number } }> {
     return this.call('GET', '/health');
   }
 

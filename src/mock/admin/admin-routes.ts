@@ -4,6 +4,7 @@ import { ERROR_CATALOGUE } from '../../contract/index.js';
 import { ConfigError, readLicensePatch, type MockConfig } from '../config/index.js';
 import { readInt, readNumber, readObject, readEnum, readString } from '../config/reader.js';
 import { secretsEqual } from '../pipeline/request-state.js';
+import type { UploadBudget } from '../form/upload-budget.js';
 import { FAULT_TYPES, type FaultSpec, type LicenseState, type MockStore } from '../store/index.js';
 
 export interface AdminDeps {
@@ -14,6 +15,8 @@ export interface AdminDeps {
   adminToken?: string;
   /** The allowlist of a license PUT without one, as for a config's license (`defaultAllowedIps`). */
   defaultAllowedIps: readonly string[];
+  /** The uploads held in memory, which health reports. */
+  uploads: UploadBudget;
 }
 
 /**
@@ -24,7 +27,10 @@ export function adminRoutes(deps: AdminDeps): Hono {
   const { store, config } = deps;
   const admin = new Hono();
 
-  admin.get('/health', async (c) => c.json({ status: 'ok', version: deps.version, inFlight: await store.inFlight() }));
+  admin.get('/health', async (c) => {
+    const { uploads, bytes } = deps.uploads.held;
+    return c.json({ status: 'ok', version: deps.version, inFlight: await store.inFlight(), uploads: { receiving: uploads, bufferedBytes: bytes } });
+  });
 
   admin.use('*', async function refuseOtherOrigins(c, next) {
     // A web page can POST to a loopback admin API without a preflight; browsers name the page in

@@ -40,18 +40,26 @@ export interface MockConfig {
     retryAfterSeconds: number;
   };
   limits: {
-    /** Largest accepted image file; larger is a 413 (M10). */
+    /** Largest accepted image file (exactly this is accepted); larger is a 413 (M10). */
     maxUploadBytes: number;
-    /** Largest accepted text field. */
+    /** Largest accepted text field (exactly this is accepted). */
     maxFieldBytes: number;
-    /** Most parts (fields and files together) in one form. */
+    /** Most parts (fields and files together) in one form (exactly this is accepted). */
     maxParts: number;
-    /** Most pixels in an input image (decompression bombs); more is a 415 (M10). */
+    /** Most pixels in an input image (decompression bombs; exactly this is accepted); more is a 415 (M10). */
     maxInputPixels: number;
     /** Time allowed to receive the whole request; a slower sender gets a 408. */
     requestTimeoutMs: number;
-    /** Uploads read at once (each buffered up to maxUploadBytes); one more is a 429. */
+    /** Least body bytes per second, averaged over each `minRateWindowMs`; a slower body is a 408. 0: no check. */
+    minBytesPerSecond: number;
+    /** The window of that average, and the grace before it is first checked. */
+    minRateWindowMs: number;
+    /** Bytes of uploads held in memory at once, until their requests end; the upload that would pass it is a 429. */
+    maxBufferedBytes: number;
+    /** Uploads being received at once; one more is a 429. */
     maxConcurrentUploads: number;
+    /** The most of maxBufferedBytes and of maxConcurrentUploads one client address may hold (0 to 1). */
+    maxClientShare: number;
   };
   images: {
     /** The result keeps the input's size, scaled down to fit this many pixels per side (M6). */
@@ -119,7 +127,11 @@ export const DEFAULT_CONFIG: MockConfig = {
     maxParts: 8,
     maxInputPixels: 50_000_000,
     requestTimeoutMs: 60_000,
-    maxConcurrentUploads: 32,
+    minBytesPerSecond: 1024,
+    minRateWindowMs: 10_000,
+    maxBufferedBytes: 256 * 1024 * 1024,
+    maxConcurrentUploads: 256,
+    maxClientShare: 0.5,
   },
   images: { maxSide: 2048 },
   network: { trustedProxies: [] },

@@ -5,6 +5,7 @@ import {
   readBoolean,
   readEnum,
   readInt,
+  readNumber,
   readObject,
   readString,
   type Json,
@@ -72,7 +73,7 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
   const faults = section(root, path, 'faults', d.faults);
   const at = (name: string, key: string) => `${path}.${name}.${key}`;
 
-  return {
+  const config: MockConfig = {
     licenses,
     processing: {
       delayMs: readInt(processing.delayMs, at('processing', 'delayMs'), 0, DAY_MS),
@@ -87,7 +88,11 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
       maxParts: readInt(limits.maxParts, at('limits', 'maxParts'), 3, 1000),
       maxInputPixels: readInt(limits.maxInputPixels, at('limits', 'maxInputPixels'), 1, 2 ** 32),
       requestTimeoutMs: readInt(limits.requestTimeoutMs, at('limits', 'requestTimeoutMs'), 100, DAY_MS),
+      minBytesPerSecond: readInt(limits.minBytesPerSecond, at('limits', 'minBytesPerSecond'), 0, 2 ** 31),
+      minRateWindowMs: readInt(limits.minRateWindowMs, at('limits', 'minRateWindowMs'), 100, DAY_MS),
+      maxBufferedBytes: readInt(limits.maxBufferedBytes, at('limits', 'maxBufferedBytes'), 1, 2 ** 40),
       maxConcurrentUploads: readInt(limits.maxConcurrentUploads, at('limits', 'maxConcurrentUploads'), 1, 100_000),
+      maxClientShare: readNumber(limits.maxClientShare, at('limits', 'maxClientShare'), 0.001, 1),
     },
     images: {
       maxSide: readInt(images.maxSide, at('images', 'maxSide'), 16, 16_384),
@@ -108,6 +113,15 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
     journal: { maxEntries: readInt(journal.maxEntries, at('journal', 'maxEntries'), 0, 1_000_000) },
     faults: { maxHangMs: readInt(faults.maxHangMs, at('faults', 'maxHangMs'), 0, DAY_MS) },
   };
+  const clientBytes = Math.floor(config.limits.maxBufferedBytes * config.limits.maxClientShare);
+  if (config.limits.maxUploadBytes > clientBytes) {
+    throw new ConfigError(
+      at('limits', 'maxUploadBytes'),
+      `at most limits.maxBufferedBytes x limits.maxClientShare (${clientBytes}), so that the largest upload fits in one client's share; raise those or lower this`,
+      config.limits.maxUploadBytes,
+    );
+  }
+  return config;
 }
 
 /** A section of the file merged over its defaults, with its keys checked against them. */

@@ -4,13 +4,21 @@ import busboy from 'busboy';
 import { FIELD } from '../../contract/index.js';
 import { ApiError, ClientGoneError } from '../http/api-error.js';
 import type { JournalPart } from '../store/index.js';
+import type { UploadTicket } from './upload-budget.js';
 
 export interface FormLimits {
+  /** Largest image file; exactly this many bytes is accepted. */
   maxUploadBytes: number;
+  /** Largest text field; exactly this many bytes is accepted. */
   maxFieldBytes: number;
+  /** Most parts; exactly this many is accepted. */
   maxParts: number;
   /** The whole body must arrive within this time (slow senders). */
   requestTimeoutMs: number;
+  /** The body must progress by at least this much per second, averaged over each window; 0: no check. */
+  minBytesPerSecond: number;
+  /** The window of that average, and the grace before the first check. */
+  minRateWindowMs: number;
 }
 
 export interface UploadedFile {
@@ -46,18 +54,20 @@ function isSecret(name: string): boolean {
  * form.fields.get('licenseId');
  * ```
  */
-export function parseForm(body: Readable, contentType: string, limits: FormLimits, signal: AbortSignal): Promise<ParsedForm> {
+export function parseForm(body: Readable, contentType: string, limits: FormLimits, signal: AbortSignal, ticket: UploadTicket): Promise<ParsedForm> {
   return new Promise<ParsedForm>((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
+      // busboy reports a limit when a value reaches it, not when it passes it: one more, so that a
+      // file of exactly maxUploadBytes (a field of maxFieldBytes, a form of maxParts) is accepted.
       parser = busboy({
         headers: { 'content-type': contentType },
         limits: {
-          fileSize: limits.maxUploadBytes,
-          fieldSize: limits.maxFieldBytes,
-          parts: limits.maxParts,
-          fields: limits.maxParts,
-          files: limits.maxParts,
+          fileSize: limits.maxUploadBytes + 1,
+          fieldSize: limits.maxFieldBytes + 1,
+          parts: limits.maxParts + 1,
+          fields: limits.maxParts + 1,
+          files: limits.maxParts + 1,
         },
       });
     } catch (error) {
@@ -79,10 +89,45 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
         }),
       );
     }, limits.requestTimeoutMs);
+
+    // Like nginx's client_body_timeout, but by rate: a body that trickles in ends long before the
+    // overall timeout, so a stuck pipeline cannot hold a place for a minute.
+    let receivedBytes = 0;
+    let windowStartBytes = 0;
+    const rateTimer =
+      limits.minBytesPerSecond > 0
+        ? setInterval(() => {
+            const bytes = receivedBytes - windowStartBytes;
+            windowStartBytes = receivedBytes;
+            const needed = (limits.minBytesPerSecond * limits.minRateWindowMs) / 1000;
+            if (bytes < needed) {
+              const rate = Math.round((bytes * 1000) / limits.minRateWindowMs);
+              finish(
+                new ApiError(
+                  'request_timeout',
+                  `The request body arrived at ${rate} bytes/s over the last ${limits.minRateWindowMs} ms, under the ${limits.minBytesPerSecond} bytes/s the mock needs (limits.minBytesPerSecond). Check the network, or lower that limit in the mock's config.`,
+                  { Connection: 'close' },
+                ),
+              );
+            }
+          }, limits.minRateWindowMs)
+        : undefined;
+    const onBodyData = (chunk: Buffer) => {
+      receivedBytes += chunk.length;
+      try {
+        ticket.add(chunk.length);
+      } catch (error) {
+        finish(error as Error);
+      }
+    };
+
     const finish = (outcome: Error | ParsedForm) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(rateTimer);
+      ticket.received();
+      body.off('data', onBodyData);
       body.off('error', onBodyError);
       body.off('close', onBodyClose);
       signal.removeEventListener('abort', onAbort);
@@ -188,6 +233,7 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
     }
     body.on('error', onBodyError);
     body.on('close', onBodyClose);
+    body.on('data', onBodyData);
     signal.addEventListener('abort', onAbort, { once: true });
     body.pipe(parser);
   });

@@ -2,6 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { FIELD } from '../../contract/index.js';
 import type { MockConfig } from '../config/index.js';
 import { parseForm, type ParsedForm } from '../form/parse-form.js';
+import type { UploadBudget, UploadTicket } from '../form/upload-budget.js';
 import { ApiError } from '../http/api-error.js';
 import type { RenderedImages } from '../images/render.js';
 import type { ArmedFault, LicenseState, MockStore, Ticket } from '../store/index.js';
@@ -35,18 +36,24 @@ export class RequestState {
   fault: ArmedFault | undefined;
   #form: Promise<ParsedForm> | undefined;
   #parsed: ParsedForm | undefined;
+  #upload: UploadTicket | undefined;
 
   /** Bounds the sharp renders running at once in this process. */
   readonly renders: Semaphore;
-  /** Uploads being read now in this process: each may hold up to maxUploadBytes in memory. */
-  readonly uploads: { active: number };
+  /** Bounds the uploads held in memory in this process, by bytes, and per client address. */
+  readonly uploads: UploadBudget;
 
-  constructor(facts: RequestFacts, config: MockConfig, store: MockStore, renders: Semaphore, uploads: { active: number }) {
+  constructor(facts: RequestFacts, config: MockConfig, store: MockStore, renders: Semaphore, uploads: UploadBudget) {
     this.facts = facts;
     this.config = config;
     this.store = store;
     this.renders = renders;
     this.uploads = uploads;
+  }
+
+  /** The request is over: the memory its upload held is free. */
+  release(): void {
+    this.#upload?.release();
   }
 
   /** The parsed form; the body is read the first time a check asks for it. */
@@ -60,21 +67,16 @@ export class RequestState {
           `Content-Type is "${contentType || '(none)'}"; expected multipart/form-data with a boundary. Send the fields as a multipart form (curl -F, requests files=, form-data).`,
         ),
       );
-    } else if (this.uploads.active >= this.config.limits.maxConcurrentUploads) {
-      const retryAfter = String(this.config.processing.retryAfterSeconds);
-      this.#form = Promise.reject(
-        new ApiError('too_many_requests', `The mock is already receiving ${this.uploads.active} uploads, its limit (limits.maxConcurrentUploads). Retry after ${retryAfter} s.`, { 'Retry-After': retryAfter }),
-      );
     } else {
-      this.uploads.active += 1;
-      this.#form = parseForm(this.facts.body(), contentType, this.config.limits, this.facts.signal)
-        .then((form) => {
+      try {
+        this.#upload = this.uploads.open(this.facts.clientAddress);
+        this.#form = parseForm(this.facts.body(), contentType, this.config.limits, this.facts.signal, this.#upload).then((form) => {
           this.#parsed = form;
           return form;
-        })
-        .finally(() => {
-          this.uploads.active -= 1;
         });
+      } catch (error) {
+        this.#form = Promise.reject(error as Error);
+      }
     }
     return this.#form;
   }
