@@ -17,7 +17,10 @@ export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (value === null) return 'null';
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  let text: string;
+  if (typeof value === 'string' || typeof value === 'object') text = JSON.stringify(value);
+  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value);
+  else text = typeof value;
   return `${typeof value} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
 

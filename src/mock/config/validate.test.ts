@@ -49,6 +49,7 @@ describe('validateConfig', () => {
     [{ network: { trustedProxies: '127.0.0.1' } }, 'config.network.trustedProxies: expected an array'],
     [{ licences: [] }, 'config.licences: expected one of the known keys'],
     [[], 'config: expected an object, got an array of 0'],
+    [{ licenses: [{ licenseId: { id: 'x' }, apiKey: 'k' }] }, 'config.licenses[0].licenseId: expected a non-empty string, got object {"id":"x"}'],
   ])('refuses %j naming the field', (input, message) => {
     expect(() => validateConfig(input)).toThrow(message);
   });
