@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterEach } from 'vitest';
@@ -27,7 +27,10 @@ afterEach(async () => {
  */
 export async function deviantServer(upstream: string, deviation: Deviation): Promise<string> {
   const upstreamUrl = new URL(upstream);
-  const server = createServer(async (req, res) => {
+  // A request whose body fails (the client went away) drops the connection instead of leaving
+  // an unhandled rejection behind.
+  const server = createServer((req, res) => void handle(req, res).catch((error: Error) => res.destroy(error)));
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
@@ -53,7 +56,7 @@ export async function deviantServer(upstream: string, deviation: Deviation): Pro
       res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`deviant proxy: ${(error as Error).message}`);
     }
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push(server);
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}${upstreamUrl.pathname}`;
