@@ -23,6 +23,7 @@ import {
   processBatch,
 } from '../src/client/index.js';
 import { formBody } from '../src/client/form-body.js';
+import type * as ApiErrorsModule from '../src/contract/api-errors.js';
 import { decode, jpeg, png } from './helpers/images.js';
 import { eventually, startTestMock } from './helpers/server.js';
 import { REPO } from './helpers/cli.js';
@@ -298,7 +299,7 @@ describe('BeiaError instanceof across two copies of the package', () => {
     // A second copy of the built contract, as a second install of the package would have.
     const dir = await mkdtemp(join(tmpdir(), 'beia-copy-'));
     for (const file of ['api-errors.js', 'api-errors.js.map', 'error-catalogue.js', 'error-catalogue.js.map']) await copyFile(join(REPO, 'dist/contract', file), join(dir, file));
-    const copy = (await import(/* @vite-ignore */ pathToFileURL(join(dir, 'api-errors.js')).href)) as typeof import('../src/contract/api-errors.js');
+    const copy = (await import(/* @vite-ignore */ pathToFileURL(join(dir, 'api-errors.js')).href)) as typeof ApiErrorsModule;
     expect(copy.NoCreditsError).not.toBe(NoCreditsError);
     const foreign = copy.errorFromAnswer({ status: 402, headers: {}, body: '' });
     expect(foreign).toBeInstanceOf(NoCreditsError);

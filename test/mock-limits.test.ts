@@ -4,7 +4,6 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MockAdminClient, validateConfig } from '../src/mock/index.js';
 import { errorCode, inProcessMock } from './helpers/app.js';
-import { rawForm } from './helpers/forms.js';
 import { jpeg } from './helpers/images.js';
 import { eventually, sendImage, startTestMock } from './helpers/server.js';
 

@@ -26,7 +26,7 @@ function beiaProcess(args: string[], env: NodeJS.ProcessEnv, onLine?: (line: str
       stdout += text;
       for (const line of text.split('\n').filter(Boolean)) onLine?.(line, child);
     });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -140,7 +140,7 @@ describe('beia process', () => {
     const run = await beiaProcess([join(root, 'a'), join(root, 'b'), '--out', out, '--cropped'], env);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`fail  ${join(root, 'b', 'same.jpg')}: its output ${join(out, 'same.png')} is also ${join(root, 'a', 'same.jpg')}'s; not sent.`);
-    expect(run.stdout).toMatch(/fail  .*x\.(cropped\.)?jpg: its output .*x\.cropped\.png is also/);
+    expect(run.stdout).toMatch(/fail {2}.*x\.(cropped\.)?jpg: its output .*x\.cropped\.png is also/);
     expect((await mock.store.listJournal()).length).toBe(2);
   });
 

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 /**
  * What `client.process()` accepts as the image: a file path (or `file:` URL), bytes, a Blob, or a
@@ -38,7 +39,9 @@ export async function imageSource(input: ImageInput, filename?: string, signal?:
       if (!info.isFile()) throw new Error('it is not a regular file');
       size = info.size;
     } catch (error) {
-      throw new Error(`Failed to read image ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}. Check the path.`);
+      throw new Error(`Failed to read image ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}. Check the path.`, {
+        cause: error,
+      });
     }
     return {
       filename: filename ?? basename(path),
@@ -52,7 +55,7 @@ export async function imageSource(input: ImageInput, filename?: string, signal?:
     return {
       filename: name,
       size: input.size,
-      open: () => Readable.fromWeb(input.stream() as import('node:stream/web').ReadableStream<Uint8Array>),
+      open: () => Readable.fromWeb(input.stream() as WebReadableStream<Uint8Array>),
     };
   }
   const chunks: Uint8Array[] = [];
@@ -69,6 +72,7 @@ async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal | und
   }
   signal.throwIfAborted();
   const iterator = source[Symbol.asyncIterator]();
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, as fetch rejects with it
   const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
   aborted.catch(() => {});
   try {

@@ -19,7 +19,7 @@ export async function readObservations(file: string): Promise<ObservationFile> {
   try {
     parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<ObservationFile>;
   } catch (error) {
-    throw new Error(`Failed to read observations ${file}: ${(error as Error).message}. Write one with beia conformance --record ${file}.`);
+    throw new Error(`Failed to read observations ${file}: ${(error as Error).message}. Write one with beia conformance --record ${file}.`, { cause: error });
   }
   if (parsed.version !== 1 || typeof parsed.observations !== 'object' || parsed.observations === null) {
     throw new Error(`Failed to read observations ${file}: it is not a file written by beia conformance --record (no "version": 1 and "observations").`);

@@ -23,7 +23,7 @@ const ZERO_CREDIT_LICENSE_ID = 'conformance-zero-credits';
 
 export interface OpenTarget {
   target: Target;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /**
@@ -78,7 +78,7 @@ async function createZeroCreditLicense(admin: MockAdminClient, runLicenseId: str
   try {
     ({ allowedIps } = await admin.license(runLicenseId));
   } catch (error) {
-    throw new Error(`Failed to prepare the 402 cases through the admin API: ${(error as Error).message}`);
+    throw new Error(`Failed to prepare the 402 cases through the admin API: ${(error as Error).message}`, { cause: error });
   }
   const zero: Credentials = { licenseId: ZERO_CREDIT_LICENSE_ID, apiKey: `conformance-${randomBytes(9).toString('base64url')}` };
   await admin.putLicense({ ...zero, credits: 0, allowedIps });

@@ -48,7 +48,7 @@ export class Wire {
     }
     const started = performance.now();
     const res = await request(this.#endpoint, {
-      method: (req.method ?? 'POST') as Dispatcher.HttpMethod,
+      method: (req.method ?? 'POST'),
       headers,
       ...(body === undefined ? {} : { body }),
       dispatcher: this.#agent(req.localAddress),

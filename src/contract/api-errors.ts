@@ -27,7 +27,7 @@ export class BeiaError extends Error {
     super(message, options);
     this.code = code;
     const kinds: string[] = [];
-    for (let type = new.target as unknown as { kind?: string } | null; type && type.kind; type = Object.getPrototypeOf(type)) kinds.push(type.kind);
+    for (let type = new.target as unknown as { kind?: string } | null; type && type.kind; type = Object.getPrototypeOf(type) as { kind?: string } | null) kinds.push(type.kind);
     Object.defineProperty(this, KINDS, { value: kinds, enumerable: false });
   }
 

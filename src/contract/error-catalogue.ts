@@ -58,7 +58,8 @@ export type DocumentedErrorStatus = keyof typeof DOCUMENTED_STATUS_CODES;
 
 /** The JSON error envelope the mock sends (M9). Clients must not depend on it being there. */
 export interface ErrorBody {
-  error: { code: ErrorCode | string; message: string };
+  // Any string: a newer mock or the live API may send codes this version does not know.
+  error: { code: ErrorCode | (string & {}); message: string };
 }
 
 /** True when `code` is a code of the catalogue. */

@@ -114,7 +114,7 @@ export function imageRoute(deps: ImageRouteDeps) {
     // Credits are told only to an address the license allows, so the header cannot be used to read them.
     const allowed = license !== undefined && ipMatcher(license.allowedIps).has(address);
     const tellsCredits = allowed && config.rules.creditsRemainingOnErrors && ![400, 401, 403].includes(error.status);
-    const credits = tellsCredits ? (error.status === 402 ? 0 : license!.credits) : undefined;
+    const credits = tellsCredits ? (error.status === 402 ? 0 : license.credits) : undefined;
     return errorResponse(error, config.rules.errorBody, credits);
   }
 

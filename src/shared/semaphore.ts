@@ -22,6 +22,7 @@ export class Semaphore {
       };
       const onAbort = () => {
         this.#waiting.splice(this.#waiting.indexOf(grant), 1);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, as fetch rejects with it
         reject(signal!.reason);
       };
       this.#waiting.push(grant);

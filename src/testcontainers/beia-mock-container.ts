@@ -181,7 +181,7 @@ export class BeiaMockContainer extends GenericContainer {
       await Promise.race([logsEnded, new Promise((resolve) => setTimeout(resolve, 1_000))]);
       throw startFailure(this.imageName.string, error, logs);
     }
-    let port = BEIA_MOCK_PORT;
+    let port: number;
     if (this.#hostNetwork) {
       // The wait strategy saw the line on its own stream; this one follows within moments.
       const deadline = Date.now() + 5_000;

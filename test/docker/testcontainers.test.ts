@@ -134,9 +134,9 @@ describeWithDocker('beia-kit/testcontainers: BeiaMockContainer', () => {
 
   it('on the host network, two containers started at once each get a port of their own', async () => {
     const [a, b] = await Promise.all([hostNetwork(new BeiaMockContainer()), hostNetwork(new BeiaMockContainer())]);
-    expect(a!.getEndpoint()).not.toBe(b!.getEndpoint());
-    expect((await a!.admin.health()).status).toBe('ok');
-    expect((await b!.admin.health()).status).toBe('ok');
+    expect(a.getEndpoint()).not.toBe(b.getEndpoint());
+    expect((await a.admin.health()).status).toBe('ok');
+    expect((await b.admin.health()).status).toBe('ok');
   });
 
   it('when the container fails, says why with its last log lines', async () => {

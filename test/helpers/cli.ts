@@ -45,11 +45,11 @@ export function startCliMock(args: string[] = [], env: NodeJS.ProcessEnv = {}): 
   started.push(child);
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stdout.on('data', (chunk) => (stdout += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`beia mock did not start within 10 s; stderr: ${stderr}`)), 10_000);
-    child.stderr!.on('data', (chunk) => {
+    child.stderr.on('data', (chunk) => {
       stderr += chunk;
       const endpoint = /endpoint\s+(\S+)/.exec(stderr)?.[1];
       if (endpoint) {

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Env, type Input } from 'hono';
 import type { ErrorCode } from '../../contract/index.js';
 import { ERROR_CATALOGUE } from '../../contract/index.js';
 import { ConfigError, readLicensePatch, type MockConfig } from '../config/index.js';
@@ -168,6 +168,6 @@ function noLicense(c: Context, id: string): Response {
   return adminError(c, 'admin_not_found', `No license "${id}". GET /__admin/licenses lists them; PUT /__admin/licenses/${id} creates it.`);
 }
 
-function adminError(c: Context, code: ErrorCode, message: string): Response {
+function adminError<E extends Env, P extends string, I extends Input>(c: Context<E, P, I>, code: ErrorCode, message: string): Response {
   return c.json({ error: { code, message } }, ERROR_CATALOGUE[code].status as 400 | 401 | 403 | 404);
 }

@@ -24,7 +24,7 @@ export async function loadConfigFile(file: string, options: Omit<ValidateOptions
         : code === 'EISDIR'
           ? ' That is a folder: give the JSON file inside it.'
           : ' Check the path given to --config or BEIA_MOCK_CONFIG (in a container, the path inside it, where the file is mounted).';
-    throw new Error(`Failed to read config file ${file}: ${(error as Error).message}.${hint}`);
+    throw new Error(`Failed to read config file ${file}: ${(error as Error).message}.${hint}`, { cause: error });
   }
   return parseConfigText(text, `config file ${file}`, options);
 }
@@ -43,12 +43,12 @@ export function parseConfigText(text: string, source: string, options: Omit<Vali
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`Failed to parse ${source}: ${(error as Error).message}. It must be JSON.`);
+    throw new Error(`Failed to parse ${source}: ${(error as Error).message}. It must be JSON.`, { cause: error });
   }
   try {
     return validateConfig(json, options);
   } catch (error) {
-    if (error instanceof ConfigError) throw new Error(`Invalid ${source}: ${error.message}.`);
+    if (error instanceof ConfigError) throw new Error(`Invalid ${source}: ${error.message}.`, { cause: error });
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 
@@ -9,8 +10,11 @@ import type { HttpBindings } from '@hono/node-server';
  */
 export type MockBindings = Partial<HttpBindings> & { peerAddress?: string };
 
+/** Any Hono environment whose bindings are the mock's, whatever its variables. */
+type WithMockBindings = { Bindings: MockBindings };
+
 /** The socket's peer address: the node binding, a test's `peerAddress`, or loopback in-process. */
-export function peerAddress(c: Context<{ Bindings: MockBindings; Variables: any }>): string {
+export function peerAddress<E extends WithMockBindings>(c: Context<E>): string {
   return c.env?.incoming?.socket?.remoteAddress ?? c.env?.peerAddress ?? '127.0.0.1';
 }
 
@@ -18,18 +22,18 @@ export function peerAddress(c: Context<{ Bindings: MockBindings; Variables: any 
  * The request body as a Node stream: the socket's own stream on a real server (busboy reads it
  * directly), or the Web stream of an in-process `app.request()`.
  */
-export function requestBody(c: Context<{ Bindings: MockBindings; Variables: any }>): Readable {
+export function requestBody<E extends WithMockBindings>(c: Context<E>): Readable {
   const incoming = c.env?.incoming;
   if (incoming instanceof Readable) return incoming;
   const body = c.req.raw.body;
   if (!body) return Readable.from([]);
-  return Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+  return Readable.fromWeb(body as WebReadableStream<Uint8Array>);
 }
 
 /** The raw response, needed by the transport faults; undefined in-process. */
-export function rawResponse(c: Context<{ Bindings: MockBindings; Variables: any }>): ServerResponse | undefined {
+export function rawResponse<E extends WithMockBindings>(c: Context<E>): ServerResponse | undefined {
   const outgoing = c.env?.outgoing;
-  return outgoing && 'socket' in outgoing ? (outgoing as ServerResponse) : undefined;
+  return outgoing && 'socket' in outgoing ? (outgoing) : undefined;
 }
 
 /** Resets the TCP connection (the client sees ECONNRESET) without answering. */

@@ -68,15 +68,13 @@ export class RequestState {
         ),
       );
     } else {
-      try {
+      // Runs at once up to the first await: the upload's place is taken synchronously.
+      this.#form = (async () => {
         this.#upload = this.uploads.open(this.facts.clientAddress);
-        this.#form = parseForm(this.facts.body(), contentType, this.config.limits, this.facts.signal, this.#upload).then((form) => {
-          this.#parsed = form;
-          return form;
-        });
-      } catch (error) {
-        this.#form = Promise.reject(error as Error);
-      }
+        const form = await parseForm(this.facts.body(), contentType, this.config.limits, this.facts.signal, this.#upload);
+        this.#parsed = form;
+        return form;
+      })();
     }
     return this.#form;
   }

@@ -24,8 +24,8 @@ const MESSAGES: Record<string, string> = {
  * ```
  */
 export function scenarioError(value: string, retryAfterSeconds: number): ApiError {
-  const status = value.trim() as keyof typeof DOCUMENTED_STATUS_CODES & string;
-  const code = (DOCUMENTED_STATUS_CODES as Record<string, (typeof DOCUMENTED_STATUS_CODES)[keyof typeof DOCUMENTED_STATUS_CODES]>)[status];
+  const status = value.trim();
+  const code = (DOCUMENTED_STATUS_CODES as Record<string, (typeof DOCUMENTED_STATUS_CODES)[keyof typeof DOCUMENTED_STATUS_CODES] | undefined>)[status];
   if (!code) {
     return new ApiError(
       'invalid_scenario',
