@@ -11,9 +11,14 @@ import { BeiaClient } from '../dist/client/index.js';
 
 const iterations = Math.min(Number(process.argv[2] ?? 300), 5000);
 const uploadKiB = Math.min(Number(process.argv[3] ?? 512), 64 * 1024);
-const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex');
+const png = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
+  'hex',
+);
 const image = Buffer.alloc(uploadKiB * 1024, 0xab);
-image[0] = 0xff; image[1] = 0xd8; image[2] = 0xff;
+image[0] = 0xff;
+image[1] = 0xd8;
+image[2] = 0xff;
 
 const server = createServer((req, res) => {
   req.resume();
@@ -47,10 +52,21 @@ const viaClient = () => client.process(image, { filename: 'a.jpg' });
 
 const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const times = { bare: [], client: [] };
-for (let i = 0; i < 30; i++) { await bare(); await viaClient(); } // warm-up
+for (let i = 0; i < 30; i++) {
+  await bare();
+  await viaClient();
+} // warm-up
 for (let i = 0; i < iterations; i++) {
   // Interleaved, so drift in the machine's load hits both alike.
-  for (const [name, run] of i % 2 ? [['bare', bare], ['client', viaClient]] : [['client', viaClient], ['bare', bare]]) {
+  for (const [name, run] of i % 2
+    ? [
+        ['bare', bare],
+        ['client', viaClient],
+      ]
+    : [
+        ['client', viaClient],
+        ['bare', bare],
+      ]) {
     const started = process.hrtime.bigint();
     await run();
     times[name].push(Number(process.hrtime.bigint() - started) / 1e6);

@@ -47,7 +47,10 @@ describe('beia mock', () => {
   });
 
   it('reads its options from the environment too', async () => {
-    const mock = await startCliMock([], { BEIA_MOCK_CONFIG: await configFile({ licenses: [{ licenseId: 'env', apiKey: 'k', credits: 7 }] }), BEIA_MOCK_QUIET: '1' });
+    const mock = await startCliMock([], {
+      BEIA_MOCK_CONFIG: await configFile({ licenses: [{ licenseId: 'env', apiKey: 'k', credits: 7 }] }),
+      BEIA_MOCK_QUIET: '1',
+    });
     expect(mock.stderr()).toMatch(/licenseId env\s+apiKey k\s+credits 7/);
     await sendImage(mock.endpoint, await jpeg(), { licenseId: 'env', apiKey: 'k' });
     expect(await mock.stop()).toBe(0);
@@ -63,7 +66,10 @@ describe('beia mock', () => {
   });
 
   it.each([
-    [{ licenses: [{ licenseId: '1', apiKey: 'k', credits: -5 }] }, /Invalid config file .*mock\.json: config\.licenses\[0\]\.credits: expected an integer from 0/],
+    [
+      { licenses: [{ licenseId: '1', apiKey: 'k', credits: -5 }] },
+      /Invalid config file .*mock\.json: config\.licenses\[0\]\.credits: expected an integer from 0/,
+    ],
     [{ processing: { delay: 5 } }, /config\.processing\.delay: expected one of the known keys/],
     ['{ not json', /Failed to parse config file .*: .*It must be JSON/],
   ])('refuses a bad config file %j, naming the field, and exits 1', async (content, message) => {

@@ -39,7 +39,10 @@ function clientFor(endpoint: string, options: Partial<ConstructorParameters<type
 
 /** A dispatcher that adds the mock's scenario header to every request, to get any status for real. */
 function scenario(status: string): Dispatcher {
-  return new Agent().compose((dispatch) => (options, handler) => dispatch({ ...options, headers: { ...(options.headers as Record<string, string>), 'x-beia-mock-scenario': status } }, handler));
+  return new Agent().compose(
+    (dispatch) => (options, handler) =>
+      dispatch({ ...options, headers: { ...(options.headers as Record<string, string>), 'x-beia-mock-scenario': status } }, handler),
+  );
 }
 
 describe('BeiaClient against beia mock', () => {
@@ -103,7 +106,9 @@ describe('typed errors, each from a real answer', () => {
     ['415', UnsupportedFileError, 'unsupported_file'],
   ] as const)('%s is a %s, with its code and status, and is not retried', async (status, Type, code) => {
     const mock = await startTestMock();
-    const error = await clientFor(mock.endpoint, { dispatcher: scenario(status), retries: 3 }).process(image).catch((e: unknown) => e);
+    const error = await clientFor(mock.endpoint, { dispatcher: scenario(status), retries: 3 })
+      .process(image)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Type);
     expect(error).toBeInstanceOf(BeiaApiError);
     expect(error).toBeInstanceOf(BeiaError);
@@ -113,10 +118,14 @@ describe('typed errors, each from a real answer', () => {
 
   it('429 and 500 are retried, then thrown as TooManyRequestsError and ServerError', async () => {
     const mock = await startTestMock();
-    const busy = await clientFor(mock.endpoint, { dispatcher: scenario('429'), retries: 1 }).process(image).catch((e: unknown) => e);
+    const busy = await clientFor(mock.endpoint, { dispatcher: scenario('429'), retries: 1 })
+      .process(image)
+      .catch((e: unknown) => e);
     expect(busy).toBeInstanceOf(TooManyRequestsError);
     expect(busy).toMatchObject({ retryAfterMs: 1000, creditsRemaining: 100 });
-    const failing = await clientFor(mock.endpoint, { dispatcher: scenario('500'), retries: 2 }).process(image).catch((e: unknown) => e);
+    const failing = await clientFor(mock.endpoint, { dispatcher: scenario('500'), retries: 2 })
+      .process(image)
+      .catch((e: unknown) => e);
     expect(failing).toBeInstanceOf(ServerError);
     expect(await mock.store.listJournal()).toHaveLength(2 + 3);
   });
@@ -124,16 +133,22 @@ describe('typed errors, each from a real answer', () => {
   it('errors from real state: wrong key 401, no credits 402 with creditsRemaining 0, a text file 415, another address 403', async () => {
     const mock = await startTestMock({ licenses: [{ licenseId: '1234', apiKey: '5678', allowedIps: ['127.0.0.1'] }] });
     await expect(clientFor(mock.endpoint, { apiKey: 'nope' }).process(image)).rejects.toBeInstanceOf(InvalidLicenseError);
-    const notImage = await clientFor(mock.endpoint).process(Buffer.from('hello')).catch((e: unknown) => e);
+    const notImage = await clientFor(mock.endpoint)
+      .process(Buffer.from('hello'))
+      .catch((e: unknown) => e);
     expect(notImage).toBeInstanceOf(UnsupportedFileError);
     expect(notImage).toMatchObject({ creditsRemaining: 100, serverMessage: expect.stringContaining('Failed to read the image') });
     const other = new Agent({ localAddress: '127.0.0.2' });
-    const denied = await clientFor(mock.endpoint, { dispatcher: other }).process(image).catch((e: unknown) => e);
+    const denied = await clientFor(mock.endpoint, { dispatcher: other })
+      .process(image)
+      .catch((e: unknown) => e);
     await other.close();
     expect(denied).toBeInstanceOf(IpNotAllowedError);
     expect((denied as Error).message).toContain('must come from a static IP registered with BEIA');
     await mock.store.updateLicense('1234', { credits: 0 });
-    const broke = await clientFor(mock.endpoint, { retries: 3 }).process(image).catch((e: unknown) => e);
+    const broke = await clientFor(mock.endpoint, { retries: 3 })
+      .process(image)
+      .catch((e: unknown) => e);
     expect(broke).toBeInstanceOf(NoCreditsError);
     expect(broke).toMatchObject({ creditsRemaining: 0 });
     expect((await mock.store.listJournal()).filter((e) => e.status === 402)).toHaveLength(1);
@@ -164,7 +179,9 @@ describe('retries', () => {
   it('a connection reset after the request was sent is not retried: it may have been charged', async () => {
     const mock = await startTestMock();
     await mock.store.armFault({ type: 'reset', count: 1 });
-    const error = await clientFor(mock.endpoint, { retries: 3 }).process(image).catch((e: unknown) => e);
+    const error = await clientFor(mock.endpoint, { retries: 3 })
+      .process(image)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BeiaNetworkError);
     expect(error).toMatchObject({ requestSent: true, code: 'network_error' });
     expect((error as Error).message).toContain('may have been processed and charged');
@@ -176,7 +193,9 @@ describe('retries', () => {
     const port = mock.port;
     await mock.close();
     const retried: number[] = [];
-    const error = await clientFor(`http://127.0.0.1:${port}/beia-api/v1/image`, { retries: 2, onRetry: (i) => retried.push(i.attempt) }).process(image).catch((e: unknown) => e);
+    const error = await clientFor(`http://127.0.0.1:${port}/beia-api/v1/image`, { retries: 2, onRetry: (i) => retried.push(i.attempt) })
+      .process(image)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BeiaNetworkError);
     expect(error).toMatchObject({ requestSent: false });
     expect((error as Error).message).toContain('nothing was charged');
@@ -197,7 +216,9 @@ describe('retry limits', () => {
   it('a Retry-After longer than retryMaxDelayMs is not waited out: the 429 is thrown at once', async () => {
     const mock = await startTestMock({ processing: { retryAfterSeconds: 3600 } });
     const started = Date.now();
-    const error = await clientFor(mock.endpoint, { dispatcher: scenario('429'), retries: 3 }).process(image).catch((e: unknown) => e);
+    const error = await clientFor(mock.endpoint, { dispatcher: scenario('429'), retries: 3 })
+      .process(image)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 429, retryAfterMs: 3_600_000 });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(await mock.store.listJournal()).toHaveLength(1);
@@ -206,7 +227,12 @@ describe('retry limits', () => {
   it("an abort during the backoff, or while waiting for the client's own slot, rejects with its reason", async () => {
     const mock = await startTestMock();
     const during = new AbortController();
-    const client = clientFor(mock.endpoint, { dispatcher: scenario('500'), retries: 5, retryBaseDelayMs: 5_000, onRetry: () => during.abort(new Error('stop now')) });
+    const client = clientFor(mock.endpoint, {
+      dispatcher: scenario('500'),
+      retries: 5,
+      retryBaseDelayMs: 5_000,
+      onRetry: () => during.abort(new Error('stop now')),
+    });
     await expect(client.process(image, { signal: during.signal })).rejects.toThrow('stop now');
 
     await mock.store.armFault({ type: 'latency', latencyMs: 1_000, count: 1 });
@@ -238,7 +264,9 @@ describe('retry limits', () => {
     const mock = await startTestMock();
     const port = mock.port;
     await mock.close();
-    const error = await clientFor(`http://user:hunter2@127.0.0.1:${port}/beia-api/v1/image`, { retries: 0 }).process(image).catch((e: unknown) => e);
+    const error = await clientFor(`http://user:hunter2@127.0.0.1:${port}/beia-api/v1/image`, { retries: 0 })
+      .process(image)
+      .catch((e: unknown) => e);
     expect((error as Error).message).not.toContain('hunter2');
   });
 });
@@ -258,7 +286,9 @@ describe('abort and timeout', () => {
   it('a timeout after sending is a BeiaTimeoutError and is not retried', async () => {
     const mock = await startTestMock();
     await mock.store.armFault({ type: 'latency', latencyMs: 3000, count: 1 });
-    const error = await clientFor(mock.endpoint, { timeoutMs: 300, retries: 3 }).process(image).catch((e: unknown) => e);
+    const error = await clientFor(mock.endpoint, { timeoutMs: 300, retries: 3 })
+      .process(image)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BeiaTimeoutError);
     expect(error).toMatchObject({ requestSent: true, timeoutMs: 300, code: 'timeout' });
     await eventually(async () => (await mock.store.listJournal()).length > 0);
@@ -298,7 +328,8 @@ describe('BeiaError instanceof across two copies of the package', () => {
   it('holds for an error made by another copy of the module', async () => {
     // A second copy of the built contract, as a second install of the package would have.
     const dir = await mkdtemp(join(tmpdir(), 'beia-copy-'));
-    for (const file of ['api-errors.js', 'api-errors.js.map', 'error-catalogue.js', 'error-catalogue.js.map']) await copyFile(join(REPO, 'dist/contract', file), join(dir, file));
+    for (const file of ['api-errors.js', 'api-errors.js.map', 'error-catalogue.js', 'error-catalogue.js.map'])
+      await copyFile(join(REPO, 'dist/contract', file), join(dir, file));
     const copy = (await import(/* @vite-ignore */ pathToFileURL(join(dir, 'api-errors.js')).href)) as typeof ApiErrorsModule;
     expect(copy.NoCreditsError).not.toBe(NoCreditsError);
     const foreign = copy.errorFromAnswer({ status: 402, headers: {}, body: '' });

@@ -79,7 +79,9 @@ describe('admin API: licenses', () => {
     const mock = inProcessMock();
     const res = await mock.admin('PATCH', '/licenses/1234', { credits: 'lots' });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('body.credits: expected an integer from 0 to 9007199254740991, got string "lots".');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      'body.credits: expected an integer from 0 to 9007199254740991, got string "lots".',
+    );
     expect((await mock.admin('PATCH', '/licenses/1234', { allowedIps: ['nope'] })).status).toBe(400);
     expect((await mock.admin('PATCH', '/licenses/1234', { licenseId: '9' })).status).toBe(400);
     expect((await mock.admin('PATCH', '/licenses/9999', { credits: 1 })).status).toBe(404);

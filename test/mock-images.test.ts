@@ -33,7 +33,10 @@ describe('the result image (M6)', () => {
     const input = await png(320, 200, [200, 60, 20]);
     const res = await inProcessMock().postImage({ image: input, filename: 'a.png' });
     const { default: sharp } = await import('sharp');
-    const { data, info } = await sharp(Buffer.from(await res.arrayBuffer())).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(Buffer.from(await res.arrayBuffer()))
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     let white = 0;
     let unchanged = 0;
     for (let i = 0; i < data.length; i += info.channels) {

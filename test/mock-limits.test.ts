@@ -9,7 +9,9 @@ import { eventually, sendImage, startTestMock } from './helpers/server.js';
 
 /** A JPEG of random pixels: it does not compress, so its size is about what is asked. */
 async function noisyJpeg(side: number): Promise<Buffer> {
-  return sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp(randomBytes(side * side * 3), { raw: { width: side, height: side, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 const HEAD = (contentLength: number, licenseId = '1234') =>

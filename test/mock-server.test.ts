@@ -31,7 +31,9 @@ describe('the allowlist, from a real socket (D8)', () => {
     socket.on('error', () => {});
     const firstBytes = new Promise<string>((resolve) => socket.once('data', (chunk) => resolve(chunk.toString())));
     // Announce a 10 MB upload and send none of it.
-    socket.write('POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000\r\n\r\n');
+    socket.write(
+      'POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000\r\n\r\n',
+    );
     expect(await firstBytes).toMatch(/^HTTP\/1\.1 403/);
     socket.destroy();
   });
@@ -63,7 +65,10 @@ describe('credits under a race (M2)', () => {
     // A 402 is only ever said at zero credits; a 429 says the credits left are all in processing.
     expect(refused.filter((r) => r.status === 402).every((r) => r.headers['credits-remaining'] === '0')).toBe(true);
     expect(refused.filter((r) => r.status === 429).every((r) => r.headers['retry-after'] === '1')).toBe(true);
-    const remaining = results.filter((r) => r.status === 200).map((r) => Number(r.headers['credits-remaining'])).sort();
+    const remaining = results
+      .filter((r) => r.status === 200)
+      .map((r) => Number(r.headers['credits-remaining']))
+      .sort();
     expect(remaining).toEqual([0, 1, 2, 3, 4, 5]);
     expect((await mock.store.getLicense('1234'))!.credits).toBe(0);
     expect(await mock.store.inFlight()).toBe(0);
@@ -108,9 +113,7 @@ describe('a client that goes away spends nothing and frees its slot at once (M7)
     const socket = connect(mock.port, '127.0.0.1');
     socket.on('error', () => {});
     await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(
-      `POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n\r\n`,
-    );
+    socket.write(`POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n\r\n`);
     socket.write(body.subarray(0, body.length / 2));
     await new Promise((resolve) => setTimeout(resolve, 100));
     socket.destroy();
@@ -141,8 +144,15 @@ describe('a client that goes away spends nothing and frees its slot at once (M7)
 describe('bad input on the wire: a clear 4xx, nothing spent, the server keeps serving (M10)', () => {
   it('a body shorter than the form: 400 malformed_multipart', async () => {
     const mock = await startTestMock();
-    const { body, contentType } = rawForm([{ name: 'licenseId', value: '1234' }, { name: 'image', filename: 'a.jpg', data: image }]);
-    const res = await fetch(mock.endpoint, { method: 'POST', body: new Uint8Array(body.subarray(0, 300)), headers: { 'Content-Type': contentType, 'License-Id': '1234' } });
+    const { body, contentType } = rawForm([
+      { name: 'licenseId', value: '1234' },
+      { name: 'image', filename: 'a.jpg', data: image },
+    ]);
+    const res = await fetch(mock.endpoint, {
+      method: 'POST',
+      body: new Uint8Array(body.subarray(0, 300)),
+      headers: { 'Content-Type': contentType, 'License-Id': '1234' },
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('malformed_multipart');
   });
@@ -166,7 +176,9 @@ describe('bad input on the wire: a clear 4xx, nothing spent, the server keeps se
     const socket = connect(mock.port, '127.0.0.1');
     socket.on('error', () => {});
     await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write('POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n');
+    socket.write(
+      'POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n',
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     const refused = await sendImage(mock.endpoint, image);
     expect(refused.status).toBe(429);
@@ -186,7 +198,9 @@ describe('bad input on the wire: a clear 4xx, nothing spent, the server keeps se
       socket.on('data', (chunk) => (text += chunk.toString()));
       socket.on('close', () => resolve(text));
     });
-    socket.write('POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n');
+    socket.write(
+      'POST /beia-api/v1/image HTTP/1.1\r\nHost: x\r\nLicense-Id: 1234\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n',
+    );
     const text = await answer;
     expect(text).toMatch(/^HTTP\/1\.1 408/);
     expect(text).toContain('"code":"request_timeout"');
@@ -218,16 +232,15 @@ describe('nothing leaks', () => {
     expect((await mock.store.getLicense('1234'))!.credits).toBe(100 - ok);
     expect(ok).toBeGreaterThan(0);
     // Two slots for seven requests at a time: some good ones meet a 429, none meets anything else.
-    expect(new Set(journal.map((e) => e.status))).toSatisfy((statuses: Set<number>) => [...statuses].every((s) => [200, 400, 401, 413, 415, 429, 499].includes(s)));
+    expect(new Set(journal.map((e) => e.status))).toSatisfy((statuses: Set<number>) =>
+      [...statuses].every((s) => [200, 400, 401, 413, 415, 429, 499].includes(s)),
+    );
     // Clients let go of their keep-alive sockets; the server must hold none of its own.
     const { setGlobalDispatcher, Agent: UndiciAgent, getGlobalDispatcher } = await import('undici');
     const previous = getGlobalDispatcher();
     await previous.close();
     setGlobalDispatcher(new UndiciAgent());
-    await eventually(
-      () => new Promise<boolean>((resolve) => mock.server.getConnections((_error, count) => resolve(count === 0))),
-      8_000,
-    );
+    await eventually(() => new Promise<boolean>((resolve) => mock.server.getConnections((_error, count) => resolve(count === 0))), 8_000);
   });
 });
 

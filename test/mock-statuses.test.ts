@@ -22,19 +22,152 @@ describe('every status of the vendor table, in-process', () => {
     const cases: Array<[string, () => Parameters<ReturnType<typeof inProcessMock>['post']>, string]> = [
       ['a JSON body', () => ['{"licenseId":"1234"}', { headers: { 'Content-Type': 'application/json' } }], 'unsupported_content_type'],
       ['multipart without a boundary', () => [{ body: Buffer.from('x'), contentType: 'multipart/form-data' }], 'unsupported_content_type'],
-      ['no licenseId', () => [rawForm([{ name: 'apiKey', value: '5678' }, { name: 'image', filename: 'a.jpg', data: image }])], 'missing_field'],
-      ['no apiKey', () => [rawForm([{ name: 'licenseId', value: '1234' }, { name: 'image', filename: 'a.jpg', data: image }])], 'missing_field'],
-      ['no image', () => [rawForm([{ name: 'licenseId', value: '1234' }, { name: 'apiKey', value: '5678' }])], 'missing_field'],
-      ['the image as a text field', () => [rawForm([{ name: 'licenseId', value: '1234' }, { name: 'apiKey', value: '5678' }, { name: 'image', value: 'abc' }])], 'invalid_field'],
-      ['an empty image file', () => [rawForm([{ name: 'licenseId', value: '1234' }, { name: 'apiKey', value: '5678' }, { name: 'image', filename: 'a.jpg', data: new Uint8Array() }])], 'missing_field'],
-      ['apiKey sent twice', () => [rawForm([{ name: 'licenseId', value: '1234' }, { name: 'apiKey', value: '5678' }, { name: 'apiKey', value: '5678' }, { name: 'image', filename: 'a.jpg', data: image }])], 'duplicate_field'],
-      ['two images', () => [rawForm([{ name: 'licenseId', value: '1234' }, { name: 'apiKey', value: '5678' }, { name: 'image', filename: 'a.jpg', data: image }, { name: 'image', filename: 'b.jpg', data: image }])], 'duplicate_field'],
-      ['too many parts', () => [rawForm([{ name: 'licenseId', value: '1234' }, { name: 'apiKey', value: '5678' }, ...Array.from({ length: 10 }, (_, i) => ({ name: `x${i}`, value: 'y' }))])], 'too_many_parts'],
-      ['includeCroppedImage sent as a file', () => [rawForm([{ name: 'licenseId', value: '1234' }, { name: 'apiKey', value: '5678' }, { name: 'includeCroppedImage', filename: 'x.txt', data: Buffer.from('true') }, { name: 'image', filename: 'a.jpg', data: image }])], 'invalid_field'],
-      ['includeCroppedImage=yes', () => [rawForm([{ name: 'licenseId', value: '1234' }, { name: 'apiKey', value: '5678' }, { name: 'includeCroppedImage', value: 'yes' }, { name: 'image', filename: 'a.jpg', data: image }])], 'invalid_field'],
-      ['a body cut short', () => { const { body, contentType } = rawForm([{ name: 'licenseId', value: '1234' }, { name: 'image', filename: 'a.jpg', data: image }]); return [{ body: body.subarray(0, body.length - 40), contentType }]; }, 'malformed_multipart'],
-      ['no License-Id header', () => [rawForm([{ name: 'licenseId', value: '1234' }, { name: 'apiKey', value: '5678' }, { name: 'image', filename: 'a.jpg', data: image }]), { headers: { 'License-Id': null } }], 'missing_license_header'],
-      ['a License-Id header that differs from the form', () => [rawForm([{ name: 'licenseId', value: '1234' }, { name: 'apiKey', value: '5678' }, { name: 'image', filename: 'a.jpg', data: image }]), { headers: { 'License-Id': '9999' } }], 'license_header_mismatch'],
+      [
+        'no licenseId',
+        () => [
+          rawForm([
+            { name: 'apiKey', value: '5678' },
+            { name: 'image', filename: 'a.jpg', data: image },
+          ]),
+        ],
+        'missing_field',
+      ],
+      [
+        'no apiKey',
+        () => [
+          rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'image', filename: 'a.jpg', data: image },
+          ]),
+        ],
+        'missing_field',
+      ],
+      [
+        'no image',
+        () => [
+          rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'apiKey', value: '5678' },
+          ]),
+        ],
+        'missing_field',
+      ],
+      [
+        'the image as a text field',
+        () => [
+          rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'apiKey', value: '5678' },
+            { name: 'image', value: 'abc' },
+          ]),
+        ],
+        'invalid_field',
+      ],
+      [
+        'an empty image file',
+        () => [
+          rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'apiKey', value: '5678' },
+            { name: 'image', filename: 'a.jpg', data: new Uint8Array() },
+          ]),
+        ],
+        'missing_field',
+      ],
+      [
+        'apiKey sent twice',
+        () => [
+          rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'apiKey', value: '5678' },
+            { name: 'apiKey', value: '5678' },
+            { name: 'image', filename: 'a.jpg', data: image },
+          ]),
+        ],
+        'duplicate_field',
+      ],
+      [
+        'two images',
+        () => [
+          rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'apiKey', value: '5678' },
+            { name: 'image', filename: 'a.jpg', data: image },
+            { name: 'image', filename: 'b.jpg', data: image },
+          ]),
+        ],
+        'duplicate_field',
+      ],
+      [
+        'too many parts',
+        () => [
+          rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'apiKey', value: '5678' },
+            ...Array.from({ length: 10 }, (_, i) => ({ name: `x${i}`, value: 'y' })),
+          ]),
+        ],
+        'too_many_parts',
+      ],
+      [
+        'includeCroppedImage sent as a file',
+        () => [
+          rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'apiKey', value: '5678' },
+            { name: 'includeCroppedImage', filename: 'x.txt', data: Buffer.from('true') },
+            { name: 'image', filename: 'a.jpg', data: image },
+          ]),
+        ],
+        'invalid_field',
+      ],
+      [
+        'includeCroppedImage=yes',
+        () => [
+          rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'apiKey', value: '5678' },
+            { name: 'includeCroppedImage', value: 'yes' },
+            { name: 'image', filename: 'a.jpg', data: image },
+          ]),
+        ],
+        'invalid_field',
+      ],
+      [
+        'a body cut short',
+        () => {
+          const { body, contentType } = rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'image', filename: 'a.jpg', data: image },
+          ]);
+          return [{ body: body.subarray(0, body.length - 40), contentType }];
+        },
+        'malformed_multipart',
+      ],
+      [
+        'no License-Id header',
+        () => [
+          rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'apiKey', value: '5678' },
+            { name: 'image', filename: 'a.jpg', data: image },
+          ]),
+          { headers: { 'License-Id': null } },
+        ],
+        'missing_license_header',
+      ],
+      [
+        'a License-Id header that differs from the form',
+        () => [
+          rawForm([
+            { name: 'licenseId', value: '1234' },
+            { name: 'apiKey', value: '5678' },
+            { name: 'image', filename: 'a.jpg', data: image },
+          ]),
+          { headers: { 'License-Id': '9999' } },
+        ],
+        'license_header_mismatch',
+      ],
     ];
     it.each(cases)('%s', async (_title, request, code) => {
       const mock = inProcessMock();
@@ -46,7 +179,12 @@ describe('every status of the vendor table, in-process', () => {
     });
 
     it('a message that says what to do', async () => {
-      const res = await inProcessMock().post(rawForm([{ name: 'licenseId', value: '1234' }, { name: 'image', filename: 'a.jpg', data: image }]));
+      const res = await inProcessMock().post(
+        rawForm([
+          { name: 'licenseId', value: '1234' },
+          { name: 'image', filename: 'a.jpg', data: image },
+        ]),
+      );
       const body = (await res.json()) as { error: { message: string } };
       expect(body.error.message).toBe('Field "apiKey" is missing or empty. Send licenseId, apiKey and image in the form.');
     });
@@ -159,7 +297,12 @@ describe('precedence: the first failing check answers (M1)', () => {
     expect((await inProcessMock().post('x', { peerAddress: '192.0.2.1', headers: { 'Content-Type': 'text/plain' } })).status).toBe(403);
   });
   it('400 before 401: a wrong key and a missing image', async () => {
-    const res = await inProcessMock().post(rawForm([{ name: 'licenseId', value: '1234' }, { name: 'apiKey', value: 'bad' }]));
+    const res = await inProcessMock().post(
+      rawForm([
+        { name: 'licenseId', value: '1234' },
+        { name: 'apiKey', value: 'bad' },
+      ]),
+    );
     expect(res.status).toBe(400);
   });
   it('401 before 402: a wrong key on a license without credits', async () => {

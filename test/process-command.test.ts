@@ -54,7 +54,18 @@ describe('beia process', () => {
     expect(run.stdout).toContain(`fail  ${join(input, 'notes.txt')}: not an image`);
     expect(run.stdout).toContain('processed 5, skipped 0 (already done), failed 1 (not_an_image 1), credits left 95');
     const files = (await readdir(out)).filter((name) => !name.startsWith('.')).sort();
-    expect(files).toEqual(['photo0.cropped.png', 'photo0.png', 'photo1.cropped.png', 'photo1.png', 'photo2.cropped.png', 'photo2.png', 'pic0.cropped.png', 'pic0.png', 'pic1.cropped.png', 'pic1.png']);
+    expect(files).toEqual([
+      'photo0.cropped.png',
+      'photo0.png',
+      'photo1.cropped.png',
+      'photo1.png',
+      'photo2.cropped.png',
+      'photo2.png',
+      'pic0.cropped.png',
+      'pic0.png',
+      'pic1.cropped.png',
+      'pic1.png',
+    ]);
     expect(await decode(await import('node:fs/promises').then((fs) => fs.readFile(join(out, 'photo1.png'))))).toEqual({ format: 'png', width: 51, height: 40 });
     expect((await mock.store.listJournal()).length).toBe(5);
   });
@@ -139,7 +150,9 @@ describe('beia process', () => {
     const out = await mkdtemp(join(tmpdir(), 'beia-out-'));
     const run = await beiaProcess([join(root, 'a'), join(root, 'b'), '--out', out, '--cropped'], env);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`fail  ${join(root, 'b', 'same.jpg')}: its output ${join(out, 'same.png')} is also ${join(root, 'a', 'same.jpg')}'s; not sent.`);
+    expect(run.stdout).toContain(
+      `fail  ${join(root, 'b', 'same.jpg')}: its output ${join(out, 'same.png')} is also ${join(root, 'a', 'same.jpg')}'s; not sent.`,
+    );
     expect(run.stdout).toMatch(/fail {2}.*x\.(cropped\.)?jpg: its output .*x\.cropped\.png is also/);
     expect((await mock.store.listJournal()).length).toBe(2);
   });

@@ -103,7 +103,11 @@ describe("the vendor's samples against `beia mock` with no config (D9)", () => {
   });
 
   it('every request above was logged as one JSON line with status 200', () => {
-    const lines = mock.stdout().trim().split('\n').map((line) => JSON.parse(line) as { status: number; path: string });
+    const lines = mock
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { status: number; path: string });
     expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(lines.every((line) => line.status === 200 && line.path === '/beia-api/v1/image')).toBe(true);
   });

@@ -103,7 +103,7 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
       ...(values['unlisted-source-address'] ? { unlistedSourceAddress: values['unlisted-source-address'] } : {}),
       ...(values.admin ? { admin: true } : {}),
       ...(values['dry-run'] ? { planOnly: true } : {}),
-      ...(values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN ? { adminToken: values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN } : {}),
+      ...((values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN) ? { adminToken: values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN } : {}),
     });
   } catch (error) {
     console.error(`beia conformance: ${(error as Error).message}`);
@@ -115,7 +115,9 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
     if (values['dry-run']) {
       const plan = planRun(ALL_CASES, opened.target, selection);
       for (const { case: c, skipReason } of plan.cases) {
-        console.log(`${skipReason ? 'skip' : 'run '}  ${c.id.padEnd(28)} ${c.rule.padEnd(7)} ${String(caseCost(c)).padStart(2)} credit(s)${c.tags.shares?.length ? ` (shares ${c.tags.shares.join(', ')})` : ''}${skipReason ? `  ${skipReason}` : ''}`);
+        console.log(
+          `${skipReason ? 'skip' : 'run '}  ${c.id.padEnd(28)} ${c.rule.padEnd(7)} ${String(caseCost(c)).padStart(2)} credit(s)${c.tags.shares?.length ? ` (shares ${c.tags.shares.join(', ')})` : ''}${skipReason ? `  ${skipReason}` : ''}`,
+        );
       }
       console.log(`\nplan: ${plan.cases.filter((p) => !p.skipReason).length} cases, at most ${plan.maxCredits} credits (shared paid answers counted once)`);
       return budget !== undefined && plan.maxCredits > budget ? 2 : 0;
@@ -167,12 +169,16 @@ function parse(argv: string[]) {
 }
 
 function list(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 function readReporter(text: string): ReporterChoice {
   const [kind, file] = text.split('=', 2) as [string, string | undefined];
-  if (kind !== 'console' && kind !== 'json' && kind !== 'junit') throw new Error(`--reporter is "${text}"; expected console, json or junit, each optionally =FILE.`);
+  if (kind !== 'console' && kind !== 'json' && kind !== 'junit')
+    throw new Error(`--reporter is "${text}"; expected console, json or junit, each optionally =FILE.`);
   return file ? { kind, file } : { kind };
 }
 

@@ -32,7 +32,10 @@ export async function expandInputs(args: readonly string[], isResult: (absoluteP
     } else if (!info) found.push({ missing: arg, reason: 'no such file or folder' });
     else if (info.isDirectory()) {
       const entries = await readdir(arg, { withFileTypes: true });
-      const files = entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => join(arg, e.name)).sort();
+      const files = entries
+        .filter((e) => e.isFile() && !e.name.startsWith('.'))
+        .map((e) => join(arg, e.name))
+        .sort();
       if (files.length === 0) found.push({ missing: arg, reason: 'the folder has no files' });
       files.forEach(add);
     } else add(arg);

@@ -67,7 +67,9 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
   const portText = values.port ?? fromEnv('BEIA_MOCK_PORT') ?? '8080';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) {
-    throw new Error(`${values.port === undefined ? 'BEIA_MOCK_PORT' : '--port'} is "${portText}"; expected a port number from 0 to 65535 (0 picks a free port).`);
+    throw new Error(
+      `${values.port === undefined ? 'BEIA_MOCK_PORT' : '--port'} is "${portText}"; expected a port number from 0 to 65535 (0 picks a free port).`,
+    );
   }
   const options: MockCommandOptions = {
     host: values.host || fromEnv('BEIA_MOCK_HOST') || '127.0.0.1',
@@ -147,7 +149,11 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
     const allowedIps = { defaultAllowedIps: defaultAllowedIps(options.host) };
     let config: MockConfig = options.configFile
       ? await loadConfigFile(options.configFile, allowedIps)
-      : parseConfigText(options.configJson ?? '{}', options.configJson ? 'config in --config-json or BEIA_MOCK_CONFIG_JSON' : 'embedded default config', allowedIps);
+      : parseConfigText(
+          options.configJson ?? '{}',
+          options.configJson ? 'config in --config-json or BEIA_MOCK_CONFIG_JSON' : 'embedded default config',
+          allowedIps,
+        );
     if (options.profileFile) config = applyProfile(config, (await readObservations(options.profileFile)).observations);
     mock = await startMockServer({
       host: options.host,

@@ -218,4 +218,3 @@ function lowest(a: number | undefined, b: number | undefined): number | undefine
   if (a === undefined) return b;
   return b === undefined ? a : Math.min(a, b);
 }
-

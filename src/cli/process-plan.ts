@@ -15,10 +15,7 @@ export interface Job {
 }
 
 /** What the plan decided for one input, in input order. */
-export type Decision =
-  | { kind: 'send'; job: Job }
-  | { kind: 'skip'; id: string; reason: string }
-  | { kind: 'fail'; id: string; code: string; reason: string };
+export type Decision = { kind: 'send'; job: Job } | { kind: 'skip'; id: string; reason: string } | { kind: 'fail'; id: string; code: string; reason: string };
 
 const MANIFEST = '.beia-process.json';
 
@@ -91,7 +88,9 @@ export async function planJobs(inputs: readonly Input[], options: { out: string;
         kind: 'fail',
         id,
         code: 'output_clash',
-        reason: other ? `its output ${clash} is also ${other}'s; not sent. Process one of them with another --out.` : `its output ${clash} is an input; not sent. Choose an --out folder that holds no inputs.`,
+        reason: other
+          ? `its output ${clash} is also ${other}'s; not sent. Process one of them with another --out.`
+          : `its output ${clash} is an input; not sent. Choose an --out folder that holds no inputs.`,
       });
       continue;
     }
@@ -103,14 +102,21 @@ export async function planJobs(inputs: readonly Input[], options: { out: string;
       continue;
     }
     if (!format) {
-      decisions.push({ kind: 'fail', id, code: 'not_an_image', reason: 'not an image (no JPEG, PNG, GIF, WebP, TIFF, BMP or HEIF signature); not sent, nothing spent.' });
+      decisions.push({
+        kind: 'fail',
+        id,
+        code: 'not_an_image',
+        reason: 'not an image (no JPEG, PNG, GIF, WebP, TIFF, BMP or HEIF signature); not sent, nothing spent.',
+      });
       continue;
     }
     const sha256 = await hashFile(input.path);
     const existing = await existingOutputs(paths);
     if (existing.length > 0 && !options.force) {
       const self = resolve(input.path);
-      const foreign = existing.map((p) => ({ p, entry: manifest.get(p) })).find(({ entry }) => entry !== undefined && (entry.input !== self || entry.sha256 !== sha256));
+      const foreign = existing
+        .map((p) => ({ p, entry: manifest.get(p) }))
+        .find(({ entry }) => entry !== undefined && (entry.input !== self || entry.sha256 !== sha256));
       if (foreign) {
         decisions.push({
           kind: 'fail',

@@ -1,15 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
-import {
-  HEADER,
-  LIVE_ENDPOINT,
-  UnreadableResponseError,
-  decodeMultipartMixed,
-  errorFromAnswer,
-  parseCredits,
-  readImageBundle,
-} from '../contract/index.js';
+import { HEADER, LIVE_ENDPOINT, UnreadableResponseError, decodeMultipartMixed, errorFromAnswer, parseCredits, readImageBundle } from '../contract/index.js';
 import { BeiaNetworkError, BeiaTimeoutError, InputChangedError } from './errors.js';
 import { formBody } from './form-body.js';
 import { imageSource, sniffImageFormat, type ImageInput } from './image-source.js';
@@ -178,7 +170,10 @@ export class BeiaClient {
           'content-type': body.contentType,
           'content-length': String(body.length),
         },
-        body: Readable.from(body.stream(() => (sent = true)), { objectMode: false }),
+        body: Readable.from(
+          body.stream(() => (sent = true)),
+          { objectMode: false },
+        ),
         signal: combined,
         ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       });

@@ -57,7 +57,10 @@ export class InputChangedError extends BeiaError {
   static override readonly kind = 'InputChangedError';
   override readonly name = 'InputChangedError';
   constructor(filename: string, expected: number, sent: number) {
-    super('input_changed', `Failed to send ${filename}: it was ${expected} bytes when the upload began, and ${sent} bytes were read. Nothing was charged; send it again once the file is complete.`);
+    super(
+      'input_changed',
+      `Failed to send ${filename}: it was ${expected} bytes when the upload began, and ${sent} bytes were read. Nothing was charged; send it again once the file is complete.`,
+    );
   }
 }
 

@@ -39,9 +39,12 @@ export async function imageSource(input: ImageInput, filename?: string, signal?:
       if (!info.isFile()) throw new Error('it is not a regular file');
       size = info.size;
     } catch (error) {
-      throw new Error(`Failed to read image ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}. Check the path.`, {
-        cause: error,
-      });
+      throw new Error(
+        `Failed to read image ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}. Check the path.`,
+        {
+          cause: error,
+        },
+      );
     }
     return {
       filename: filename ?? basename(path),

@@ -4,16 +4,58 @@ import { applyProfile, compareObservations, orderWith } from './observations.js'
 
 describe('orderWith', () => {
   it('moves only what an observation puts earlier, just before the check it beat', () => {
-    expect(orderWith([...CHECK_NAMES], [['image', 'auth']])).toEqual(['ip-allowlist', 'content-type', 'form', 'license-header', 'image', 'auth', 'credits', 'slot']);
+    expect(orderWith([...CHECK_NAMES], [['image', 'auth']])).toEqual([
+      'ip-allowlist',
+      'content-type',
+      'form',
+      'license-header',
+      'image',
+      'auth',
+      'credits',
+      'slot',
+    ]);
   });
 
   it('keeps slot with credits, since the slot check also refuses a license without credits', () => {
-    expect(orderWith([...CHECK_NAMES], [['credits', 'auth']])).toEqual(['ip-allowlist', 'content-type', 'form', 'license-header', 'credits', 'slot', 'auth', 'image']);
-    expect(orderWith([...CHECK_NAMES], [['image', 'auth'], ['auth', 'credits']]).indexOf('slot')).toBeGreaterThan(orderWith([...CHECK_NAMES], [['image', 'auth'], ['auth', 'credits']]).indexOf('auth'));
+    expect(orderWith([...CHECK_NAMES], [['credits', 'auth']])).toEqual([
+      'ip-allowlist',
+      'content-type',
+      'form',
+      'license-header',
+      'credits',
+      'slot',
+      'auth',
+      'image',
+    ]);
+    expect(
+      orderWith(
+        [...CHECK_NAMES],
+        [
+          ['image', 'auth'],
+          ['auth', 'credits'],
+        ],
+      ).indexOf('slot'),
+    ).toBeGreaterThan(
+      orderWith(
+        [...CHECK_NAMES],
+        [
+          ['image', 'auth'],
+          ['auth', 'credits'],
+        ],
+      ).indexOf('auth'),
+    );
   });
 
   it('stops on contradicting observations instead of looping', () => {
-    expect(orderWith([...CHECK_NAMES], [['image', 'auth'], ['auth', 'image']])).toHaveLength(CHECK_NAMES.length);
+    expect(
+      orderWith(
+        [...CHECK_NAMES],
+        [
+          ['image', 'auth'],
+          ['auth', 'image'],
+        ],
+      ),
+    ).toHaveLength(CHECK_NAMES.length);
   });
 });
 
@@ -29,7 +71,14 @@ describe('applyProfile', () => {
       'concurrency.burst': { succeeded: 3, refused429: 1 },
       'order.auth-vs-image': 415,
     });
-    expect(config.rules).toMatchObject({ errorBody: 'text', partLabels: 'content-id', creditsPartFormat: 'json', creditsRemainingOnErrors: false, requireLicenseHeader: false, strictBooleans: false });
+    expect(config.rules).toMatchObject({
+      errorBody: 'text',
+      partLabels: 'content-id',
+      creditsPartFormat: 'json',
+      creditsRemainingOnErrors: false,
+      requireLicenseHeader: false,
+      strictBooleans: false,
+    });
     expect(config.processing.delayMs).toBe(850);
     expect(config.licenses[0]!.maxConcurrent).toBe(3);
     expect(config.rules.checkOrder.indexOf('image')).toBeLessThan(config.rules.checkOrder.indexOf('auth'));

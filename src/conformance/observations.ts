@@ -124,7 +124,17 @@ export function applyProfile(config: MockConfig, observations: Record<string, un
 export function orderWith(order: readonly CheckName[], constraints: Array<[CheckName, CheckName]>): CheckName[] {
   const result = [...order];
   const expanded = constraints.flatMap(([a, b]): Array<[CheckName, CheckName]> =>
-    b === 'credits' ? [[a, 'credits'], [a, 'slot']] : a === 'credits' ? [['credits', b], ['slot', b]] : [[a, b]],
+    b === 'credits'
+      ? [
+          [a, 'credits'],
+          [a, 'slot'],
+        ]
+      : a === 'credits'
+        ? [
+            ['credits', b],
+            ['slot', b],
+          ]
+        : [[a, b]],
   );
   for (let moves = 0; moves < CHECK_NAMES.length * expanded.length + 1; moves++) {
     const broken = expanded.find(([a, b]) => result.indexOf(a) > result.indexOf(b));

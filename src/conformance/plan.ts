@@ -48,7 +48,9 @@ export function planRun(cases: readonly ConformanceCase[], target: Target, optio
   };
   const unknown = [...(options.only ?? []), ...(options.skip ?? [])].filter((token) => !cases.some((c) => matches(c, [token])));
   if (unknown.length > 0) {
-    throw new Error(`--only/--skip name no case: ${unknown.join(', ')}. Use a case id, a rule (D1..D9, M1..M10), a kind (documented, mock-default, unknown) or a tag (free, paid, load, zero-credit-license, unlisted-source-address, admin-api).`);
+    throw new Error(
+      `--only/--skip name no case: ${unknown.join(', ')}. Use a case id, a rule (D1..D9, M1..M10), a kind (documented, mock-default, unknown) or a tag (free, paid, load, zero-credit-license, unlisted-source-address, admin-api).`,
+    );
   }
   const selected = cases.filter((c) => (!options.only?.length || matches(c, options.only)) && !(options.skip?.length && matches(c, options.skip)));
   const ordered = [...selected].sort((a, b) => caseCost(a) - caseCost(b));

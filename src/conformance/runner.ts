@@ -33,11 +33,18 @@ export class OverBudgetError extends Error {
 export async function runConformance(target: Target, cases: readonly ConformanceCase[], options: RunOptions = {}): Promise<RunReport> {
   const plan: Plan = planRun(cases, target, options);
   if (options.budget !== undefined && plan.maxCredits > options.budget) {
-    throw new OverBudgetError(`The plan may spend ${plan.maxCredits} credits, over the budget of ${options.budget}. Raise --budget, or leave cases out with --skip paid (or --only free).`);
+    throw new OverBudgetError(
+      `The plan may spend ${plan.maxCredits} credits, over the budget of ${options.budget}. Raise --budget, or leave cases out with --skip paid (or --only free).`,
+    );
   }
   const wire = new Wire(target.endpoint);
   const state = new RunState(target, wire, await makeSamples());
-  const report: RunReport = { target: { endpoint: redactUrl(target.endpoint), kind: target.kind }, plan: { maxCredits: plan.maxCredits }, outcomes: [], observations: state.observations };
+  const report: RunReport = {
+    target: { endpoint: redactUrl(target.endpoint), kind: target.kind },
+    plan: { maxCredits: plan.maxCredits },
+    outcomes: [],
+    observations: state.observations,
+  };
   const secrets = [target.credentials.apiKey, target.zeroCreditLicense?.apiKey].filter((s): s is string => Boolean(s));
   const used = new Set<string>();
   let allowed = 0;
@@ -57,7 +64,12 @@ export async function runConformance(target: Target, cases: readonly Conformance
           const result = (await c.run(new CaseContext(state, c))) ?? { status: 'pass' as const, message: '' };
           outcome = { ...base, ...result, durationMs: Math.round(performance.now() - started) };
         } catch (error) {
-          outcome = { ...base, status: 'error', message: `the suite could not run the case: ${(error as Error).message}`, durationMs: Math.round(performance.now() - started) };
+          outcome = {
+            ...base,
+            status: 'error',
+            message: `the suite could not run the case: ${(error as Error).message}`,
+            durationMs: Math.round(performance.now() - started),
+          };
         }
         const spent = spentCredits(state.creditsSeen);
         if (options.budget !== undefined && spent > allowed) {
@@ -95,4 +107,3 @@ function redactDeep(value: unknown, secrets: string[]): unknown {
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k, secrets), redactDeep(v, secrets)]));
   return value;
 }
-

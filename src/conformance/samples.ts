@@ -22,7 +22,9 @@ export async function makeSamples(): Promise<Samples> {
       pixels[i + 2] = 128;
     }
   }
-  const jpeg = await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+  const jpeg = await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 85 })
+    .toBuffer();
   return {
     jpeg,
     width,

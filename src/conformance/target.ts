@@ -42,7 +42,8 @@ export async function openTarget(options: TargetOptions): Promise<OpenTarget> {
     const shown = options.target.replace(/\/\/[^/@]*@/, '//');
     throw new Error(`--target is "${shown}"; expected "mock" or the image endpoint's URL, e.g. https://aws.beiatechnology.com/beia-api/v1/image.`);
   }
-  if (!options.licenseId || !options.apiKey) throw new Error('A URL target needs credentials: --license-id and --api-key (or BEIA_LICENSE_ID and BEIA_API_KEY).');
+  if (!options.licenseId || !options.apiKey)
+    throw new Error('A URL target needs credentials: --license-id and --api-key (or BEIA_LICENSE_ID and BEIA_API_KEY).');
   const target: Target = { endpoint: url.toString(), kind: 'url', credentials: { licenseId: options.licenseId, apiKey: options.apiKey } };
   if (options.zeroCreditLicense) target.zeroCreditLicense = options.zeroCreditLicense;
   if (options.unlistedSourceAddress) target.unlistedSourceAddress = options.unlistedSourceAddress;

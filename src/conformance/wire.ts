@@ -48,7 +48,7 @@ export class Wire {
     }
     const started = performance.now();
     const res = await request(this.#endpoint, {
-      method: (req.method ?? 'POST'),
+      method: req.method ?? 'POST',
       headers,
       ...(body === undefined ? {} : { body }),
       dispatcher: this.#agent(req.localAddress),
@@ -95,7 +95,9 @@ export function formData(parts: FormPart[], boundary: string): Buffer {
       chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\n\r\n${part.value}\r\n`));
     } else {
       chunks.push(
-        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"; filename="${part.filename}"\r\nContent-Type: ${part.contentType}\r\n\r\n`),
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"; filename="${part.filename}"\r\nContent-Type: ${part.contentType}\r\n\r\n`,
+        ),
         Buffer.from(part.data),
         Buffer.from('\r\n'),
       );

@@ -26,7 +26,11 @@ describe('errorFromAnswer', () => {
   });
 
   it('works on a plain-text body or none, with the catalogue code for the status', () => {
-    expect(errorFromAnswer({ status: 402, headers: { 'credits-remaining': '0' }, body: 'No credits' })).toMatchObject({ code: 'no_credits', creditsRemaining: 0, serverMessage: 'No credits' });
+    expect(errorFromAnswer({ status: 402, headers: { 'credits-remaining': '0' }, body: 'No credits' })).toMatchObject({
+      code: 'no_credits',
+      creditsRemaining: 0,
+      serverMessage: 'No credits',
+    });
     expect(errorFromAnswer({ status: 402, headers: {}, body: '' })).toBeInstanceOf(NoCreditsError);
     expect(errorFromAnswer({ status: 402, headers: {}, body: '<html>oops</html>' }).serverMessage).toBeUndefined();
   });

@@ -27,7 +27,8 @@ export class BeiaError extends Error {
     super(message, options);
     this.code = code;
     const kinds: string[] = [];
-    for (let type = new.target as unknown as { kind?: string } | null; type && type.kind; type = Object.getPrototypeOf(type) as { kind?: string } | null) kinds.push(type.kind);
+    for (let type = new.target as unknown as { kind?: string } | null; type && type.kind; type = Object.getPrototypeOf(type) as { kind?: string } | null)
+      kinds.push(type.kind);
     Object.defineProperty(this, KINDS, { value: kinds, enumerable: false });
   }
 
@@ -93,7 +94,10 @@ export class BadRequestError extends BeiaApiError {
   static override readonly kind = 'BadRequestError';
   override readonly name = 'BadRequestError';
   constructor(details: ApiErrorDetails) {
-    super(details, 'BEIA refused the request as missing or invalid parameters (400): send licenseId, apiKey and image as multipart/form-data, and a License-Id header equal to licenseId.');
+    super(
+      details,
+      'BEIA refused the request as missing or invalid parameters (400): send licenseId, apiKey and image as multipart/form-data, and a License-Id header equal to licenseId.',
+    );
   }
 }
 
@@ -141,7 +145,10 @@ export class IpNotAllowedError extends BeiaApiError {
   static override readonly kind = 'IpNotAllowedError';
   override readonly name = 'IpNotAllowedError';
   constructor(details: ApiErrorDetails) {
-    super(details, 'BEIA refused this source IP (403): requests must come from a static IP registered with BEIA for this license; register it with BEIA support, or send from the registered host.');
+    super(
+      details,
+      'BEIA refused this source IP (403): requests must come from a static IP registered with BEIA for this license; register it with BEIA support, or send from the registered host.',
+    );
   }
 }
 

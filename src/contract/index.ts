@@ -1,11 +1,6 @@
 export { LIVE_ENDPOINT, IMAGE_PATH, FIELD, KNOWN_FIELDS, HEADER, PART } from './protocol.js';
 export type { PartName } from './protocol.js';
-export {
-  ERROR_CATALOGUE,
-  DOCUMENTED_STATUS_CODES,
-  errorForStatus,
-  isErrorCode,
-} from './error-catalogue.js';
+export { ERROR_CATALOGUE, DOCUMENTED_STATUS_CODES, errorForStatus, isErrorCode } from './error-catalogue.js';
 export type { ErrorCode, ErrorBody, DocumentedErrorStatus } from './error-catalogue.js';
 export {
   BeiaError,

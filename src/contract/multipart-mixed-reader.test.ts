@@ -14,18 +14,54 @@ function read(parts: MixedPart[]) {
 describe('readImageBundle', () => {
   it('finds parts by Content-Disposition name, in any order', () => {
     const bundle = read([
-      { headers: [['Content-Type', 'text/plain'], ['Content-Disposition', 'inline; name="credits"']], body: Buffer.from('17') },
-      { headers: [['Content-Type', 'image/png'], ['Content-Disposition', 'inline; name="cropped"']], body: PNG_B },
-      { headers: [['Content-Type', 'image/png'], ['Content-Disposition', 'attachment; name=result; filename="r.png"']], body: PNG_A },
+      {
+        headers: [
+          ['Content-Type', 'text/plain'],
+          ['Content-Disposition', 'inline; name="credits"'],
+        ],
+        body: Buffer.from('17'),
+      },
+      {
+        headers: [
+          ['Content-Type', 'image/png'],
+          ['Content-Disposition', 'inline; name="cropped"'],
+        ],
+        body: PNG_B,
+      },
+      {
+        headers: [
+          ['Content-Type', 'image/png'],
+          ['Content-Disposition', 'attachment; name=result; filename="r.png"'],
+        ],
+        body: PNG_A,
+      },
     ]);
     expect(bundle).toEqual({ result: new Uint8Array(PNG_A), cropped: new Uint8Array(PNG_B), credits: 17, labelledBy: 'content-disposition' });
   });
 
   it('falls back to Content-ID, with or without a host part', () => {
     const bundle = read([
-      { headers: [['Content-Type', 'image/png'], ['Content-ID', '<cropped@beia>']], body: PNG_B },
-      { headers: [['Content-Type', 'image/png'], ['Content-ID', '<result@beia>']], body: PNG_A },
-      { headers: [['Content-Type', 'application/json'], ['Content-ID', 'credits']], body: Buffer.from('{"remaining":5}') },
+      {
+        headers: [
+          ['Content-Type', 'image/png'],
+          ['Content-ID', '<cropped@beia>'],
+        ],
+        body: PNG_B,
+      },
+      {
+        headers: [
+          ['Content-Type', 'image/png'],
+          ['Content-ID', '<result@beia>'],
+        ],
+        body: PNG_A,
+      },
+      {
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['Content-ID', 'credits'],
+        ],
+        body: Buffer.from('{"remaining":5}'),
+      },
     ]);
     expect(bundle).toMatchObject({ result: new Uint8Array(PNG_A), cropped: new Uint8Array(PNG_B), credits: 5, labelledBy: 'content-id' });
   });
@@ -40,9 +76,17 @@ describe('readImageBundle', () => {
   });
 
   it('says what it saw when there is no image', () => {
-    expect(() => read([{ headers: [['Content-Type', 'text/plain'], ['Content-Disposition', 'inline; name="credits"']], body: Buffer.from('3') }])).toThrow(
-      'Failed to find the "result" image in the multipart/mixed answer; its parts were: #1 text/plain name=credits.',
-    );
+    expect(() =>
+      read([
+        {
+          headers: [
+            ['Content-Type', 'text/plain'],
+            ['Content-Disposition', 'inline; name="credits"'],
+          ],
+          body: Buffer.from('3'),
+        },
+      ]),
+    ).toThrow('Failed to find the "result" image in the multipart/mixed answer; its parts were: #1 text/plain name=credits.');
   });
 
   it('refuses a body that is not multipart/mixed, naming its Content-Type', () => {

@@ -80,7 +80,9 @@ export function readImageBundle(parts: readonly ReceivedPart[]): ImageBundle {
   else [found, labelledBy] = [byOrder(parts), 'order'];
 
   if (!found.result) {
-    const seen = parts.map((p, i) => `#${i + 1} ${p.contentType ?? 'no type'}${p.name ? ` name=${p.name}` : ''}${p.contentId ? ` id=${p.contentId}` : ''}`).join('; ');
+    const seen = parts
+      .map((p, i) => `#${i + 1} ${p.contentType ?? 'no type'}${p.name ? ` name=${p.name}` : ''}${p.contentId ? ` id=${p.contentId}` : ''}`)
+      .join('; ');
     throw new UnreadableResponseError(`Failed to find the "result" image in the multipart/mixed answer; its parts were: ${seen || 'none'}.`);
   }
   const bundle: ImageBundle = { result: found.result.bytes, labelledBy };

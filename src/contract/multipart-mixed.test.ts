@@ -6,8 +6,20 @@ describe('encodeMultipartMixed', () => {
   it('encodes binary parts that a standard parser reads back byte for byte', () => {
     const binary = Buffer.from([0x00, 0xff, 0x0d, 0x0a, 0x2d, 0x2d, 0x89, 0x50]);
     const { contentType, body } = encodeMultipartMixed([
-      { headers: [['Content-Type', 'image/png'], ['Content-Disposition', 'inline; name="result"; filename="result.png"']], body: binary },
-      { headers: [['Content-Type', 'text/plain'], ['Content-Disposition', 'inline; name="credits"']], body: Buffer.from('41') },
+      {
+        headers: [
+          ['Content-Type', 'image/png'],
+          ['Content-Disposition', 'inline; name="result"; filename="result.png"'],
+        ],
+        body: binary,
+      },
+      {
+        headers: [
+          ['Content-Type', 'text/plain'],
+          ['Content-Disposition', 'inline; name="credits"'],
+        ],
+        body: Buffer.from('41'),
+      },
     ]);
     const boundary = /boundary=(.+)$/.exec(contentType)![1]!;
     expect(contentType.startsWith('multipart/mixed; boundary=')).toBe(true);

@@ -102,21 +102,40 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
 
   app.post(
     IMAGE_PATH,
-    imageRoute({ config, store, random: options.random ?? Math.random, shutdown: options.shutdown ?? new AbortController().signal, version: MOCK_VERSION, uploads }),
+    imageRoute({
+      config,
+      store,
+      random: options.random ?? Math.random,
+      shutdown: options.shutdown ?? new AbortController().signal,
+      version: MOCK_VERSION,
+      uploads,
+    }),
   );
   app.all(IMAGE_PATH, (c) => {
-    const response = errorResponse(new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${IMAGE_PATH}. Send POST with a multipart/form-data body.`), config.rules.errorBody);
+    const response = errorResponse(
+      new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${IMAGE_PATH}. Send POST with a multipart/form-data body.`),
+      config.rules.errorBody,
+    );
     response.headers.set('Allow', 'POST');
     return response;
   });
 
   app.notFound((c) =>
-    errorResponse(new ApiError('not_found', `No route ${c.req.method} ${c.req.path}. The BEIA API has one route: POST ${IMAGE_PATH}; the mock's controls are under /__admin.`), config.rules.errorBody),
+    errorResponse(
+      new ApiError(
+        'not_found',
+        `No route ${c.req.method} ${c.req.path}. The BEIA API has one route: POST ${IMAGE_PATH}; the mock's controls are under /__admin.`,
+      ),
+      config.rules.errorBody,
+    ),
   );
 
   app.onError((error, c) => {
     console.error(`beia mock: unexpected error on ${c.req.method} ${c.req.path}:`, error);
-    return errorResponse(new ApiError('internal_error', 'The mock failed unexpectedly; this is a bug in beia-kit, please report it with the log line above.'), config.rules.errorBody);
+    return errorResponse(
+      new ApiError('internal_error', 'The mock failed unexpectedly; this is a bug in beia-kit, please report it with the log line above.'),
+      config.rules.errorBody,
+    );
   });
 
   return { app, store, config };

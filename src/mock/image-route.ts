@@ -125,10 +125,18 @@ export function imageRoute(deps: ImageRouteDeps) {
     return (await store.getLicense(state.authenticated.licenseId))?.credits;
   }
 
-  async function transportFault(c: Context<MockEnv>, outcome: ProcessOutcome & { kind: 'transport-fault' }, signal: AbortSignal, record: RequestRecord): Promise<Response> {
+  async function transportFault(
+    c: Context<MockEnv>,
+    outcome: ProcessOutcome & { kind: 'transport-fault' },
+    signal: AbortSignal,
+    record: RequestRecord,
+  ): Promise<Response> {
     const outgoing = rawResponse(c);
     if (!outgoing) {
-      throw new ApiError('internal_error', `Fault ${outcome.fault.type} needs a real socket; it cannot run under app.request(). Start the mock with startMockServer().`);
+      throw new ApiError(
+        'internal_error',
+        `Fault ${outcome.fault.type} needs a real socket; it cannot run under app.request(). Start the mock with startMockServer().`,
+      );
     }
     if (outcome.fault.type === 'hang') {
       await waitOrAbort(config.faults.maxHangMs, AbortSignal.any([signal, deps.shutdown])).catch(() => {});

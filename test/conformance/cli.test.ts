@@ -31,18 +31,28 @@ describe('beia conformance against beia mock on a port', () => {
     const out = await dir();
     const run = await runCli([
       'conformance',
-      '--target', mock.endpoint,
+      '--target',
+      mock.endpoint,
       ...CREDENTIALS,
-      '--zero-credit-license', 'zero:zero-key',
-      '--unlisted-source-address', '127.0.0.2',
+      '--zero-credit-license',
+      'zero:zero-key',
+      '--unlisted-source-address',
+      '127.0.0.2',
       '--admin',
-      '--reporter', 'console',
-      '--reporter', `json=${join(out, 'report.json')}`,
-      '--reporter', `junit=${join(out, 'report.xml')}`,
-      '--record', join(out, 'observed.json'),
+      '--reporter',
+      'console',
+      '--reporter',
+      `json=${join(out, 'report.json')}`,
+      '--reporter',
+      `junit=${join(out, 'report.xml')}`,
+      '--record',
+      join(out, 'observed.json'),
     ]);
     expect(run.code).toBe(0);
-    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as { summary: Record<string, number>; cases: Array<{ id: string; rule: string; status: string; message: string }> };
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as {
+      summary: Record<string, number>;
+      cases: Array<{ id: string; rule: string; status: string; message: string }>;
+    };
     expect(report.summary).toMatchObject({ failed: 0, errored: 0, skipped: 0 });
     expect(report.summary.passed).toBeGreaterThan(15);
     expect(report.cases.every((c) => c.id && c.rule && c.status && typeof c.message === 'string')).toBe(true);
@@ -131,7 +141,10 @@ describe('beia conformance against beia mock on a port', () => {
   });
 
   it('--target mock ignores live credentials exported in the environment', async () => {
-    const run = await runCli(['conformance', '--target', 'mock', '--only', 'D7-401-wrong-key,D1-post-multipart'], { BEIA_LICENSE_ID: 'live-license', BEIA_API_KEY: 'live-key' });
+    const run = await runCli(['conformance', '--target', 'mock', '--only', 'D7-401-wrong-key,D1-post-multipart'], {
+      BEIA_LICENSE_ID: 'live-license',
+      BEIA_API_KEY: 'live-key',
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('2 passed, 0 failed');
   });
@@ -139,7 +152,9 @@ describe('beia conformance against beia mock on a port', () => {
   it('refuses bad usage with exit 2', async () => {
     expect((await runCli(['conformance'])).code).toBe(2);
     expect((await runCli(['conformance', '--target', 'ftp://x'])).stderr).toContain('expected "mock" or the image endpoint');
-    expect((await runCli(['conformance', '--target', 'mock', '--only', 'nothing-like-this'])).stderr).toContain('--only/--skip name no case: nothing-like-this');
+    expect((await runCli(['conformance', '--target', 'mock', '--only', 'nothing-like-this'])).stderr).toContain(
+      '--only/--skip name no case: nothing-like-this',
+    );
     expect((await runCli(['conformance', '--target', 'mock', '--reporter', 'html'])).code).toBe(2);
   });
 });
@@ -148,9 +163,34 @@ describe('observations: --record, --compare and beia mock --profile', () => {
   it('records what a target decided, makes a mock behave the same, and finds no drift between them', async () => {
     const out = await dir();
     // A "live" API that decides differently where the vendor page is silent.
-    const live = await startCliMock(['--quiet', '--config', await configFile({ licenses: LICENSES, rules: { errorBody: 'text', partLabels: 'content-id', creditsRemainingOnErrors: false, checkOrder: ['ip-allowlist', 'content-type', 'form', 'license-header', 'credits', 'auth', 'image', 'slot'] } })]);
+    const live = await startCliMock([
+      '--quiet',
+      '--config',
+      await configFile({
+        licenses: LICENSES,
+        rules: {
+          errorBody: 'text',
+          partLabels: 'content-id',
+          creditsRemainingOnErrors: false,
+          checkOrder: ['ip-allowlist', 'content-type', 'form', 'license-header', 'credits', 'auth', 'image', 'slot'],
+        },
+      }),
+    ]);
     const record = (target: string, file: string) =>
-      runCli(['conformance', '--target', target, ...CREDENTIALS, '--zero-credit-license', 'zero:zero-key', '--skip', 'load', '--reporter', `json=${join(out, 'r.json')}`, '--record', file]);
+      runCli([
+        'conformance',
+        '--target',
+        target,
+        ...CREDENTIALS,
+        '--zero-credit-license',
+        'zero:zero-key',
+        '--skip',
+        'load',
+        '--reporter',
+        `json=${join(out, 'r.json')}`,
+        '--record',
+        file,
+      ]);
     expect((await record(live.endpoint, join(out, 'live.json'))).code).toBe(0);
     await live.stop();
 

@@ -24,7 +24,11 @@ function urlTarget(endpoint: string): Target {
   return { endpoint, kind: 'url', credentials: { licenseId: '1234', apiKey: '5678' }, zeroCreditLicense: ZERO, unlistedSourceAddress: '127.0.0.2' };
 }
 
-const ids = (report: RunReport, status: string) => report.outcomes.filter((o) => o.status === status).map((o) => o.id).sort();
+const ids = (report: RunReport, status: string) =>
+  report.outcomes
+    .filter((o) => o.status === status)
+    .map((o) => o.id)
+    .sort();
 
 describe('against the faithful mock', () => {
   it('in-process (--target mock): every case passes, or is observed when it is an unknown', async () => {
@@ -34,7 +38,11 @@ describe('against the faithful mock', () => {
       expect(ids(report, 'fail')).toEqual([]);
       expect(ids(report, 'error')).toEqual([]);
       expect(ids(report, 'skip')).toEqual([]);
-      expect(ids(report, 'observed')).toEqual(ALL_CASES.filter((c) => c.kind === 'unknown').map((c) => c.id).sort());
+      expect(ids(report, 'observed')).toEqual(
+        ALL_CASES.filter((c) => c.kind === 'unknown')
+          .map((c) => c.id)
+          .sort(),
+      );
       expect(report.outcomes).toHaveLength(ALL_CASES.length);
     } finally {
       await close();
@@ -46,7 +54,11 @@ describe('against the faithful mock', () => {
     const report = await runConformance(urlTarget(mock.endpoint), ALL_CASES);
     expect(ids(report, 'fail')).toEqual([]);
     expect(ids(report, 'error')).toEqual([]);
-    expect(ids(report, 'pass')).toEqual(ALL_CASES.filter((c) => c.kind === 'documented' && !c.tags.needs.includes('admin-api')).map((c) => c.id).sort());
+    expect(ids(report, 'pass')).toEqual(
+      ALL_CASES.filter((c) => c.kind === 'documented' && !c.tags.needs.includes('admin-api'))
+        .map((c) => c.id)
+        .sort(),
+    );
     expect(ids(report, 'skip')).toEqual(['D7-500-internal-error', 'M7-concurrency-limit']);
   });
 });
@@ -86,7 +98,9 @@ describe('against servers that break one documented rule: exactly the cases of t
   });
 
   it('a truncated PNG (D4): the header is fine, only a full decode notices', async () => {
-    expect(await failuresWith((a) => (a.headers['content-type'] === 'image/png' ? { ...a, body: a.body.subarray(0, Math.floor(a.body.length / 2)) } : a))).toEqual(['D4-png-answer']);
+    expect(
+      await failuresWith((a) => (a.headers['content-type'] === 'image/png' ? { ...a, body: a.body.subarray(0, Math.floor(a.body.length / 2)) } : a)),
+    ).toEqual(['D4-png-answer']);
   });
 
   it('a wrong key accepted (D7)', async () => {
@@ -121,19 +135,29 @@ describe('against a server that keeps every documented rule but decides the rest
     const report = await runConformance(urlTarget(mock.endpoint), ALL_CASES);
     expect(ids(report, 'fail')).toEqual([]);
     expect(ids(report, 'error')).toEqual([]);
-    expect(report.observations).toMatchObject({ errorBody: 'text', parts: { labelledBy: 'content-id', creditsFormat: 'json' }, 'licenseHeader.missing': 200, 'order.auth-vs-credits': 402 });
+    expect(report.observations).toMatchObject({
+      errorBody: 'text',
+      parts: { labelledBy: 'content-id', creditsFormat: 'json' },
+      'licenseHeader.missing': 200,
+      'order.auth-vs-credits': 402,
+    });
   });
 });
 
 describe('against a server that checks the key first and says Credits-Remaining: 0 on every error', () => {
   it('nothing fails: another check order is a choice, and the header on errors is not read as credits', async () => {
     const mock = await mockAtUrl({ rules: { checkOrder: ['ip-allowlist', 'content-type', 'auth', 'form', 'license-header', 'credits', 'slot', 'image'] } });
-    const endpoint = await deviantServer(mock.endpoint, { answer: (a) => (a.status >= 400 ? { ...a, headers: { ...a.headers, 'credits-remaining': '0' } } : a) });
+    const endpoint = await deviantServer(mock.endpoint, {
+      answer: (a) => (a.status >= 400 ? { ...a, headers: { ...a.headers, 'credits-remaining': '0' } } : a),
+    });
     const report = await runConformance(urlTarget(endpoint), ALL_CASES, { budget: 40 });
     expect(ids(report, 'fail')).toEqual([]);
     expect(ids(report, 'error')).toEqual([]);
     expect(report.stopped).toBeUndefined();
-    expect(report.outcomes.find((o) => o.id === 'D2-missing-api-key')).toMatchObject({ status: 'observed', message: expect.stringContaining('refused with 401 rather than 400') });
+    expect(report.outcomes.find((o) => o.id === 'D2-missing-api-key')).toMatchObject({
+      status: 'observed',
+      message: expect.stringContaining('refused with 401 rather than 400'),
+    });
   });
 });
 
@@ -141,7 +165,8 @@ describe('credentials never appear in a report', () => {
   it('not in messages nor observations, even when the target echoes them', async () => {
     const mock = await mockAtUrl();
     // A target that puts the license's key in its error bodies.
-    const leak = (a: Answer) => (a.status >= 400 ? { ...a, headers: { ...a.headers, 'content-type': 'text/plain' }, body: Buffer.from('the key of 1234 is 5678, zero-key for zero') } : a);
+    const leak = (a: Answer) =>
+      a.status >= 400 ? { ...a, headers: { ...a.headers, 'content-type': 'text/plain' }, body: Buffer.from('the key of 1234 is 5678, zero-key for zero') } : a;
     const endpoint = await deviantServer(mock.endpoint, { answer: leak });
     const report = await runConformance(urlTarget(endpoint), ALL_CASES, { only: ['M9-error-body'] });
     const text = JSON.stringify(report);

@@ -54,7 +54,28 @@ describeWithDocker('the beia-kit/mock image', () => {
     await writeFile(join(dir, '001.jpg'), input);
     const endpoint = `http://127.0.0.1:${await mappedPort(id)}/beia-api/v1/image`;
     // The vendor's line with the URL and the image path changed, -D to see the headers.
-    const curl = await run('curl', ['-sS', '-X', 'POST', endpoint, '-H', 'License-Id: 1234', '-F', 'image=@001.jpg;filename=001.jpg', '-F', 'apiKey=5678', '-F', 'licenseId=1234', '-o', 'result.png', '-D', '-'], { cwd: dir });
+    const curl = await run(
+      'curl',
+      [
+        '-sS',
+        '-X',
+        'POST',
+        endpoint,
+        '-H',
+        'License-Id: 1234',
+        '-F',
+        'image=@001.jpg;filename=001.jpg',
+        '-F',
+        'apiKey=5678',
+        '-F',
+        'licenseId=1234',
+        '-o',
+        'result.png',
+        '-D',
+        '-',
+      ],
+      { cwd: dir },
+    );
     expect(curl.stdout).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(curl.stdout).toMatch(/credits-remaining: 99/i);
     expect(await decode(await readFile(join(dir, 'result.png')))).toMatchObject({ format: 'png', width: 120, height: 80 });
@@ -102,7 +123,12 @@ describeWithDocker('the beia-kit/mock image', () => {
 
   it('holds production dependencies only: no dev dependency, npm cache, build tool or build CA', async () => {
     const look = await dockerCli([
-      'run', '--rm', '--entrypoint', 'sh', IMAGE, '-c',
+      'run',
+      '--rm',
+      '--entrypoint',
+      'sh',
+      IMAGE,
+      '-c',
       'echo "modules: $(ls node_modules node_modules/@*)"; echo "homes: $(ls -A /home/node /root 2>/dev/null)"; echo "tmp: $(ls -A /tmp)"; echo "tools: $(command -v gcc g++ make python3 tsc)"; ' +
         'echo "pems: $(find / -xdev \\( -name "*.pem" -path "*certs*" -o -name "extra-ca.pem" -o -name "build-ca.pem" \\) -not -path "/etc/ssl/*" -not -path "/usr/share/*" 2>/dev/null)"',
     ]);
@@ -129,7 +155,16 @@ describeWithDocker('the beia-kit/mock image', () => {
     await writeFile(good, JSON.stringify({ licenses: [{ licenseId: 'team', apiKey: 'k', credits: 7 }] }));
     await chmod(good, 0o644);
     const port = await freePort();
-    const id = await runContainer(['--network', 'host', '-e', `BEIA_MOCK_PORT=${port}`, '-v', `${good}:/config/mock.json:ro`, '-e', 'BEIA_MOCK_CONFIG=/config/mock.json']);
+    const id = await runContainer([
+      '--network',
+      'host',
+      '-e',
+      `BEIA_MOCK_PORT=${port}`,
+      '-v',
+      `${good}:/config/mock.json:ro`,
+      '-e',
+      'BEIA_MOCK_CONFIG=/config/mock.json',
+    ]);
     const banner = await waitForLog(id, READY);
     expect(banner).toContain('config    /config/mock.json');
     expect(banner).toMatch(/licenseId team +apiKey k +credits 7/);

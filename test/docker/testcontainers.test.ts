@@ -5,13 +5,7 @@ import { join } from 'node:path';
 import { Network, type StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NoCreditsError, ServerError } from '../../src/client/index.js';
-import {
-  BEIA_MOCK_IMAGE,
-  BeiaMockContainer,
-  MockAdminClient,
-  MockAdminError,
-  type StartedBeiaMockContainer,
-} from '../../src/testcontainers/index.js';
+import { BEIA_MOCK_IMAGE, BeiaMockContainer, MockAdminClient, MockAdminError, type StartedBeiaMockContainer } from '../../src/testcontainers/index.js';
 import { runCli } from '../helpers/cli.js';
 import { describeWithDocker, docker, dockerCli, IMAGE, labelled } from '../helpers/docker.js';
 import { decode, jpeg } from '../helpers/images.js';
@@ -103,10 +97,15 @@ describeWithDocker('beia-kit/testcontainers: BeiaMockContainer', () => {
   it('takes a config file or object, with withLicense and withProcessingDelay on top', async () => {
     const file = join(await mkdtemp(join(tmpdir(), 'beia-tc-')), 'mock.json');
     await writeFile(file, JSON.stringify({ licenses: [{ licenseId: 'from-file', apiKey: 'f', credits: 9 }], rules: { errorBody: 'text' } }));
-    const mock = await hostNetwork(new BeiaMockContainer().withConfig(file).withLicense({ licenseId: 'added', apiKey: 'a', credits: 2 }).withProcessingDelay(20).withAdminToken('chosen'));
+    const mock = await hostNetwork(
+      new BeiaMockContainer().withConfig(file).withLicense({ licenseId: 'added', apiKey: 'a', credits: 2 }).withProcessingDelay(20).withAdminToken('chosen'),
+    );
     expect(mock.getEndpoint()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/beia-api\/v1\/image$/);
     expect(mock.getAdminToken()).toBe('chosen');
-    expect(mock.getLicenses().map((l) => [l.licenseId, l.credits])).toEqual([['from-file', 9], ['added', 2]]);
+    expect(mock.getLicenses().map((l) => [l.licenseId, l.credits])).toEqual([
+      ['from-file', 9],
+      ['added', 2],
+    ]);
     // On the host's network the mock listens on loopback, and a license without allowedIps takes loopback.
     expect(mock.getLicenses()[1]!.allowedIps).toEqual(['127.0.0.1', '::1']);
     expect((await mock.client({ licenseId: 'added' }).process(input)).creditsRemaining).toBe(1);
@@ -118,16 +117,29 @@ describeWithDocker('beia-kit/testcontainers: BeiaMockContainer', () => {
   it('refuses a bad config before any container is created, naming the field', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     const mark = { 'beia-kit.case': randomUUID() };
-    await expect(labelled(new BeiaMockContainer()).withLabels(mark).withConfig({ licenses: [{ licenseId: 'x', apiKey: 'k', credits: -1 }] }).start()).rejects.toThrow(
-      'Invalid BeiaMockContainer config: config.licenses[0].credits: expected an integer from 0',
-    );
+    await expect(
+      labelled(new BeiaMockContainer())
+        .withLabels(mark)
+        .withConfig({ licenses: [{ licenseId: 'x', apiKey: 'k', credits: -1 }] })
+        .start(),
+    ).rejects.toThrow('Invalid BeiaMockContainer config: config.licenses[0].credits: expected an integer from 0');
     await expect(labelled(new BeiaMockContainer()).withLabels(mark).withConfig('/nonexistent/mock.json').start()).rejects.toThrow(
       'BeiaMockContainer.withConfig: Failed to read config file /nonexistent/mock.json: ENOENT',
     );
     expect(() => new BeiaMockContainer().withProcessingDelay(-5)).toThrow('expected a whole number of milliseconds');
     // The engine saw no container of these two: not created, not even created and removed.
     const until = String(Math.floor(Date.now() / 1000) + 1);
-    const events = await dockerCli(['events', '--since', String(since), '--until', until, '--filter', `label=beia-kit.case=${mark['beia-kit.case']}`, '--format', '{{.Action}}']);
+    const events = await dockerCli([
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      until,
+      '--filter',
+      `label=beia-kit.case=${mark['beia-kit.case']}`,
+      '--format',
+      '{{.Action}}',
+    ]);
     expect(events.code).toBe(0);
     expect(events.stdout.trim()).toBe('');
   });
@@ -156,8 +168,18 @@ describeWithDocker('beia-kit/testcontainers: BeiaMockContainer', () => {
   it('passes the conformance suite, admin cases included (beia conformance --target URL --admin)', async () => {
     const mock = await hostNetwork(new BeiaMockContainer());
     const run = await runCli([
-      'conformance', '--target', mock.getEndpoint(), '--license-id', '1234', '--api-key', '5678',
-      '--admin', '--admin-token', mock.getAdminToken(), '--unlisted-source-address', '127.0.0.2',
+      'conformance',
+      '--target',
+      mock.getEndpoint(),
+      '--license-id',
+      '1234',
+      '--api-key',
+      '5678',
+      '--admin',
+      '--admin-token',
+      mock.getAdminToken(),
+      '--unlisted-source-address',
+      '127.0.0.2',
     ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);

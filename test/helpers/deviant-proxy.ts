@@ -38,7 +38,11 @@ export async function deviantServer(upstream: string, deviation: Deviation): Pro
       const headers = clean(req.headers);
       headers['x-forwarded-for'] = req.socket.remoteAddress ?? '127.0.0.1';
       headers['content-length'] = String(payload.length);
-      const answer = await request(new URL(req.url ?? '/', upstreamUrl.origin), { method: req.method as 'POST', headers, body: payload.length ? payload : null });
+      const answer = await request(new URL(req.url ?? '/', upstreamUrl.origin), {
+        method: req.method as 'POST',
+        headers,
+        body: payload.length ? payload : null,
+      });
       const flat: Record<string, string> = {};
       for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
       return { status: answer.statusCode, headers: flat, body: Buffer.from(await answer.body.arrayBuffer()) };

@@ -119,9 +119,27 @@ describe('the BEIA API, as the reference client uses it', () => {
     // checked, by regex, and the body is an opaque example. The parts are the conformance suite's job.
     const mixed = encodeMultipartMixed(
       [
-        { headers: [['Content-Type', 'image/png'], ['Content-Disposition', 'inline; name="result"; filename="result.png"']], body: resultPng },
-        { headers: [['Content-Type', 'image/png'], ['Content-Disposition', 'inline; name="cropped"; filename="cropped.png"']], body: croppedPng },
-        { headers: [['Content-Type', 'text/plain'], ['Content-Disposition', 'inline; name="credits"']], body: Buffer.from('98') },
+        {
+          headers: [
+            ['Content-Type', 'image/png'],
+            ['Content-Disposition', 'inline; name="result"; filename="result.png"'],
+          ],
+          body: resultPng,
+        },
+        {
+          headers: [
+            ['Content-Type', 'image/png'],
+            ['Content-Disposition', 'inline; name="cropped"; filename="cropped.png"'],
+          ],
+          body: croppedPng,
+        },
+        {
+          headers: [
+            ['Content-Type', 'text/plain'],
+            ['Content-Disposition', 'inline; name="credits"'],
+          ],
+          body: Buffer.from('98'),
+        },
       ],
       'pact-mixed-boundary',
     );
@@ -145,33 +163,84 @@ describe('the BEIA API, as the reference client uses it', () => {
   });
 
   const errors = [
-    { status: 400, Type: BadRequestError, state: STATE.hasCredits, description: 'an empty image file', fields: () => ({ image: Buffer.alloc(0) }), imageType: null, headers: {} },
-    { status: 401, Type: InvalidLicenseError, state: STATE.hasCredits, description: 'an image with a wrong API key', fields: () => ({ image, apiKey: 'wrong-key' }), imageType: 'image/jpeg', headers: {} },
-    { status: 402, Type: NoCreditsError, state: STATE.noCredits, description: 'an image when no credits are left', fields: () => ({ image }), imageType: 'image/jpeg', headers: { 'Credits-Remaining': credits(0) } },
-    { status: 403, Type: IpNotAllowedError, state: STATE.addressNotAllowed, description: 'an image from an address that is not allowed', fields: () => ({ image }), imageType: 'image/jpeg', headers: {} },
-    { status: 415, Type: UnsupportedFileError, state: STATE.hasCredits, description: 'a file that is not an image', fields: () => ({ image: Buffer.from('this is a text file, not an image\n') }), imageType: 'text/plain', headers: { 'Credits-Remaining': credits(100) } },
-    { status: 429, Type: TooManyRequestsError, state: STATE.busy, description: 'an image while two are already being processed', fields: () => ({ image }), imageType: 'image/jpeg', headers: { 'Credits-Remaining': credits(100), 'Retry-After': regex('^\\d+$', '1') } },
+    {
+      status: 400,
+      Type: BadRequestError,
+      state: STATE.hasCredits,
+      description: 'an empty image file',
+      fields: () => ({ image: Buffer.alloc(0) }),
+      imageType: null,
+      headers: {},
+    },
+    {
+      status: 401,
+      Type: InvalidLicenseError,
+      state: STATE.hasCredits,
+      description: 'an image with a wrong API key',
+      fields: () => ({ image, apiKey: 'wrong-key' }),
+      imageType: 'image/jpeg',
+      headers: {},
+    },
+    {
+      status: 402,
+      Type: NoCreditsError,
+      state: STATE.noCredits,
+      description: 'an image when no credits are left',
+      fields: () => ({ image }),
+      imageType: 'image/jpeg',
+      headers: { 'Credits-Remaining': credits(0) },
+    },
+    {
+      status: 403,
+      Type: IpNotAllowedError,
+      state: STATE.addressNotAllowed,
+      description: 'an image from an address that is not allowed',
+      fields: () => ({ image }),
+      imageType: 'image/jpeg',
+      headers: {},
+    },
+    {
+      status: 415,
+      Type: UnsupportedFileError,
+      state: STATE.hasCredits,
+      description: 'a file that is not an image',
+      fields: () => ({ image: Buffer.from('this is a text file, not an image\n') }),
+      imageType: 'text/plain',
+      headers: { 'Credits-Remaining': credits(100) },
+    },
+    {
+      status: 429,
+      Type: TooManyRequestsError,
+      state: STATE.busy,
+      description: 'an image while two are already being processed',
+      fields: () => ({ image }),
+      imageType: 'image/jpeg',
+      headers: { 'Credits-Remaining': credits(100), 'Retry-After': regex('^\\d+$', '1') },
+    },
   ] as const;
 
-  it.each(errors)('answers $status for $description, which the client throws as $Type.name (D7)', async ({ status, Type, state, description, imageType, headers, ...rest }) => {
-    const fields: Parameters<typeof formBody>[0] = rest.fields();
-    await pact
-      .addInteraction()
-      .given(state)
-      .uponReceiving(description)
-      .withRequest('POST', PATH, imageRequest(fields, imageType))
-      .willRespondWith(status, (builder) => {
-        builder.headers(headers);
-      })
-      .executeTest(async (server) => {
-        const error = await client(server.url, fields.apiKey ? { apiKey: fields.apiKey } : {})
-          .process(fields.image, { filename: '001.jpg' })
-          .catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(Type);
-        expect(error).toMatchObject({ status });
-        if (status === 429) expect(error).toMatchObject({ retryAfterMs: 1000, creditsRemaining: 100 });
-        if (status === 402) expect(error).toMatchObject({ creditsRemaining: 0 });
-        await settle();
-      });
-  });
+  it.each(errors)(
+    'answers $status for $description, which the client throws as $Type.name (D7)',
+    async ({ status, Type, state, description, imageType, headers, ...rest }) => {
+      const fields: Parameters<typeof formBody>[0] = rest.fields();
+      await pact
+        .addInteraction()
+        .given(state)
+        .uponReceiving(description)
+        .withRequest('POST', PATH, imageRequest(fields, imageType))
+        .willRespondWith(status, (builder) => {
+          builder.headers(headers);
+        })
+        .executeTest(async (server) => {
+          const error = await client(server.url, fields.apiKey ? { apiKey: fields.apiKey } : {})
+            .process(fields.image, { filename: '001.jpg' })
+            .catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(Type);
+          expect(error).toMatchObject({ status });
+          if (status === 429) expect(error).toMatchObject({ retryAfterMs: 1000, creditsRemaining: 100 });
+          if (status === 402) expect(error).toMatchObject({ creditsRemaining: 0 });
+          await settle();
+        });
+    },
+  );
 });

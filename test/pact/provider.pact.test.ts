@@ -82,7 +82,13 @@ class Provider {
 
   verify(overrides?: Partial<Record<string, () => Promise<void>>>): Promise<string> {
     if (!existsSync(PACT_FILE)) throw new Error(`No pact file at ${PACT_FILE}: run the consumer step first (npm run pact:consumer).`);
-    return new Verifier({ provider: PROVIDER, providerBaseUrl: this.base, pactUrls: [PACT_FILE], logLevel: 'error', stateHandlers: this.stateHandlers(overrides) }).verifyProvider();
+    return new Verifier({
+      provider: PROVIDER,
+      providerBaseUrl: this.base,
+      pactUrls: [PACT_FILE],
+      logLevel: 'error',
+      stateHandlers: this.stateHandlers(overrides),
+    }).verifyProvider();
   }
 }
 

@@ -116,7 +116,8 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
       const type = res.headers['content-type'] ?? '';
       if (!/^image\/png\b/i.test(type)) return ctx.verdict(false, 'Content-Type image/png', `Content-Type ${type || '(none)'}`);
       const decoded = await decodeImage(res.body);
-      if (decoded instanceof Error) return ctx.verdict(false, 'a PNG that decodes in full', `${res.body.length} bytes that do not decode: ${decoded.message.split('\n')[0]}`);
+      if (decoded instanceof Error)
+        return ctx.verdict(false, 'a PNG that decodes in full', `${res.body.length} bytes that do not decode: ${decoded.message.split('\n')[0]}`);
       return ctx.verdict(decoded.format === 'png', 'a PNG', `a ${decoded.format} of ${decoded.width}x${decoded.height}`);
     },
   },
@@ -130,7 +131,8 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
       const res = await ctx.paid('mixed');
       if (res.status !== 200) return ctx.verdict(false, 'a 200', describeResponse(res));
       const type = res.headers['content-type'] ?? '';
-      if (!/^multipart\/mixed\s*;.*boundary=/i.test(type)) return ctx.verdict(false, 'Content-Type multipart/mixed; boundary=...', `Content-Type ${type || '(none)'}`);
+      if (!/^multipart\/mixed\s*;.*boundary=/i.test(type))
+        return ctx.verdict(false, 'Content-Type multipart/mixed; boundary=...', `Content-Type ${type || '(none)'}`);
       let bundle;
       try {
         bundle = readImageBundle(decodeMultipartMixed(res.body, type));
@@ -138,7 +140,10 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
         return ctx.verdict(false, 'parts result and cropped', (error as Error).message);
       }
       if (!bundle.cropped) return ctx.verdict(false, 'a cropped part', 'only a result part');
-      for (const [name, bytes] of [['result', bundle.result], ['cropped', bundle.cropped]] as const) {
+      for (const [name, bytes] of [
+        ['result', bundle.result],
+        ['cropped', bundle.cropped],
+      ] as const) {
         const decoded = await decodeImage(bytes);
         if (decoded instanceof Error || decoded.format !== 'png') {
           return ctx.verdict(false, `the ${name} part a PNG that decodes`, decoded instanceof Error ? decoded.message.split('\n')[0]! : decoded.format);
@@ -173,7 +178,11 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
       if (earlier!.status !== 200 || later!.status !== 200) return { status: 'skip', message: 'needs two 200 answers' };
       const a = parseCredits(earlier!.headers[HEADER.creditsRemaining]);
       const b = parseCredits(later!.headers[HEADER.creditsRemaining]);
-      return ctx.verdict(a !== undefined && b !== undefined && b < a, `a value below ${a ?? 'the first'} after the second image`, `${a ?? '(absent)'} then ${b ?? '(absent)'}`);
+      return ctx.verdict(
+        a !== undefined && b !== undefined && b < a,
+        `a value below ${a ?? 'the first'} after the second image`,
+        `${a ?? '(absent)'} then ${b ?? '(absent)'}`,
+      );
     },
   },
   {
@@ -254,7 +263,8 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
 /** What .NET's MultipartFormDataContent sends for the vendor's C# sample (D9): tokens unquoted, a filename with "/" quoted. */
 function csharpRequest(licenseId: string, apiKey: string, image: Uint8Array): WireRequest {
   const boundary = 'a1b2c3d4-0000-4000-8000-csharpsample';
-  const text = (name: string, value: string) => `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: form-data; name=${name}\r\n\r\n${value}\r\n`;
+  const text = (name: string, value: string) =>
+    `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: form-data; name=${name}\r\n\r\n${value}\r\n`;
   const body = Buffer.concat([
     Buffer.from(text('apiKey', apiKey) + text('licenseId', licenseId)),
     Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=image; filename="./001.jpg"; filename*=utf-8''.%2F001.jpg\r\n\r\n`),

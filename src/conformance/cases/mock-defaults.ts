@@ -19,7 +19,14 @@ export function errorBodyFormat(res: WireResponse): 'json-envelope' | 'json' | '
 }
 
 /** Two failures at once: which status answers tells the order of the checks (M1). */
-function precedence(id: string, title: string, pair: [string, string], expected: number, build: (ctx: CaseContext) => WireRequest, needs: ConformanceCase['tags']['needs'] = []): ConformanceCase {
+function precedence(
+  id: string,
+  title: string,
+  pair: [string, string],
+  expected: number,
+  build: (ctx: CaseContext) => WireRequest,
+  needs: ConformanceCase['tags']['needs'] = [],
+): ConformanceCase {
   return {
     id,
     title,
@@ -41,7 +48,9 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     req.parts = req.parts!.filter((p) => p.name !== 'image');
     return req;
   }),
-  precedence('M1-auth-before-image', 'a wrong key and a file that is not an image: the 401 comes first', ['auth', 'image'], 401, (ctx) => ctx.vendor({ apiKey: 'wrong-key', image: ctx.samples.text })),
+  precedence('M1-auth-before-image', 'a wrong key and a file that is not an image: the 401 comes first', ['auth', 'image'], 401, (ctx) =>
+    ctx.vendor({ apiKey: 'wrong-key', image: ctx.samples.text }),
+  ),
   precedence(
     'M1-auth-before-credits',
     'a wrong key on a license without credits: the 401 comes first',
@@ -55,10 +64,16 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     'an unlisted address and a body that is not a form: the 403 comes first, decided before the body',
     ['ip-allowlist', 'content-type'],
     403,
-    (ctx) => ({ headers: { [HEADER.licenseId]: ctx.target.credentials.licenseId, 'content-type': 'text/plain' }, body: 'not a form', localAddress: ctx.target.unlistedSourceAddress! }),
+    (ctx) => ({
+      headers: { [HEADER.licenseId]: ctx.target.credentials.licenseId, 'content-type': 'text/plain' },
+      body: 'not a form',
+      localAddress: ctx.target.unlistedSourceAddress!,
+    }),
     ['unlisted-source-address'],
   ),
-  precedence('M1-unknown-license', 'an unknown license from an allowed address: 401', ['license', 'allowlist'], 401, (ctx) => ctx.vendor({ licenseId: `${ctx.target.credentials.licenseId}-unknown` })),
+  precedence('M1-unknown-license', 'an unknown license from an allowed address: 401', ['license', 'allowlist'], 401, (ctx) =>
+    ctx.vendor({ licenseId: `${ctx.target.credentials.licenseId}-unknown` }),
+  ),
   {
     id: 'M1-truncated-image',
     title: 'a truncated JPEG (its header intact) does not fully decode: a 415, not a 200',
@@ -84,7 +99,11 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
       const bad = await ctx.send(ctx.vendor({ image: ctx.samples.text }));
       const after = parseCredits(bad.headers[HEADER.creditsRemaining]);
       ctx.observe('charges.415', before === undefined || after === undefined ? 'unknown' : before - after);
-      return ctx.verdict(before !== undefined && after === before, `Credits-Remaining ${before} on the 415`, `${after ?? '(absent)'} after ${before ?? '(absent)'}`);
+      return ctx.verdict(
+        before !== undefined && after === before,
+        `Credits-Remaining ${before} on the 415`,
+        `${after ?? '(absent)'} after ${before ?? '(absent)'}`,
+      );
     },
   },
   {
@@ -102,7 +121,16 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
       const has = (res: WireResponse) => res.headers[HEADER.creditsRemaining] !== undefined;
       const seen = { 400: has(on400), 401: has(on401), 415: has(on415) };
       ctx.observe('creditsRemaining.onErrors', seen);
-      return ctx.verdict(seen[415] && !seen[401] && !seen[400], 'on 415 only', `present on ${Object.entries(seen).filter(([, v]) => v).map(([k]) => k).join(', ') || 'none'}`);
+      return ctx.verdict(
+        seen[415] && !seen[401] && !seen[400],
+        'on 415 only',
+        `present on ${
+          Object.entries(seen)
+            .filter(([, v]) => v)
+            .map(([k]) => k)
+            .join(', ') || 'none'
+        }`,
+      );
     },
   },
   {
@@ -126,7 +154,8 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     async run(ctx) {
       const res = await ctx.paid('mixed');
       const type = res.headers['content-type'] ?? '';
-      if (res.status !== 200 || !/^multipart\//i.test(type)) return { status: ctx.isMock ? 'fail' : 'observed', message: `no multipart answer: ${describeResponse(res)}` };
+      if (res.status !== 200 || !/^multipart\//i.test(type))
+        return { status: ctx.isMock ? 'fail' : 'observed', message: `no multipart answer: ${describeResponse(res)}` };
       let parts;
       let bundle;
       try {
@@ -168,7 +197,11 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
       }
       const size = decoded instanceof Error ? 'undecodable' : `${decoded.width}x${decoded.height}`;
       ctx.observe('result', { inputSize: `${ctx.samples.width}x${ctx.samples.height}`, resultSize: size, deterministic: same });
-      return ctx.verdict(size === `${ctx.samples.width}x${ctx.samples.height}` && same === true, `a ${ctx.samples.width}x${ctx.samples.height} result, the same bytes twice`, `${size}, same bytes: ${same}`);
+      return ctx.verdict(
+        size === `${ctx.samples.width}x${ctx.samples.height}` && same === true,
+        `a ${ctx.samples.width}x${ctx.samples.height} result, the same bytes twice`,
+        `${size}, same bytes: ${same}`,
+      );
     },
   },
   {
@@ -189,7 +222,11 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
       const ok = answers.filter((a) => a.status === 200).length;
       const busy = answers.filter((a) => a.status === 429);
       ctx.observe('concurrency', { parallel: 3, succeeded: ok, refused429: busy.length, retryAfter: busy[0]?.headers[HEADER.retryAfter] ?? null });
-      return ctx.verdict(ok === 2 && busy.length === 1 && busy[0]!.headers[HEADER.retryAfter] !== undefined, '2 answered, 1 refused with 429 and Retry-After', `${ok} answered, ${busy.length} refused with 429`);
+      return ctx.verdict(
+        ok === 2 && busy.length === 1 && busy[0]!.headers[HEADER.retryAfter] !== undefined,
+        '2 answered, 1 refused with 429 and Retry-After',
+        `${ok} answered, ${busy.length} refused with 429`,
+      );
     },
   },
   {

@@ -17,9 +17,19 @@ export const UNKNOWN_CASES: ConformanceCase[] = [
       const answers = await Promise.all([1, 2, 3, 4].map(() => ctx.send(ctx.vendor())));
       const succeeded = answers.filter((a) => a.status === 200).length;
       const busy = answers.filter((a) => a.status === 429);
-      const seen = { parallel: 4, succeeded, refused429: busy.length, retryAfter: busy[0]?.headers[HEADER.retryAfter] ?? null, statuses: answers.map((a) => a.status) };
+      const seen = {
+        parallel: 4,
+        succeeded,
+        refused429: busy.length,
+        retryAfter: busy[0]?.headers[HEADER.retryAfter] ?? null,
+        statuses: answers.map((a) => a.status),
+      };
       ctx.observe('concurrency.burst', seen);
-      return ctx.verdict(true, '', `${succeeded} answered, ${busy.length} refused with 429${busy.length ? ` (Retry-After ${seen.retryAfter ?? 'absent'})` : ''}`);
+      return ctx.verdict(
+        true,
+        '',
+        `${succeeded} answered, ${busy.length} refused with 429${busy.length ? ` (Retry-After ${seen.retryAfter ?? 'absent'})` : ''}`,
+      );
     },
   },
   {

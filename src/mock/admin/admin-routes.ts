@@ -37,7 +37,11 @@ export function adminRoutes(deps: AdminDeps): Hono {
     // Origin. Tools (curl, tests, CI) send no Origin, or the mock's own.
     const origin = c.req.header('origin');
     if (origin !== undefined && origin !== new URL(c.req.url).origin) {
-      return adminError(c, 'admin_cross_origin', `The admin API does not take requests from web pages (Origin ${origin}). Call it from a tool or a test, not a browser.`);
+      return adminError(
+        c,
+        'admin_cross_origin',
+        `The admin API does not take requests from web pages (Origin ${origin}). Call it from a tool or a test, not a browser.`,
+      );
     }
     return next();
   });
@@ -47,7 +51,11 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const header = c.req.header('authorization') ?? '';
     const given = /^Bearer\s+(.+)$/i.exec(header)?.[1] ?? c.req.header('x-beia-admin-token') ?? '';
     if (!secretsEqual(given.trim(), deps.adminToken)) {
-      return adminError(c, 'admin_unauthorized', 'The admin API needs a token: the one given to --admin-token (BEIA_MOCK_ADMIN_TOKEN), or the one the mock made and printed at start. Send Authorization: Bearer <token>.');
+      return adminError(
+        c,
+        'admin_unauthorized',
+        'The admin API needs a token: the one given to --admin-token (BEIA_MOCK_ADMIN_TOKEN), or the one the mock made and printed at start. Send Authorization: Bearer <token>.',
+      );
     }
     return next();
   });
@@ -72,7 +80,8 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const licenseId = c.req.param('id');
     const license = await readJson(c, (body) => {
       const raw = readObject(body, 'body', ['licenseId', 'apiKey', 'credits', 'allowedIps', 'maxConcurrent']);
-      if (raw.licenseId !== undefined && raw.licenseId !== licenseId) throw new ConfigError('body.licenseId', `"${licenseId}" as in the URL, or nothing`, raw.licenseId);
+      if (raw.licenseId !== undefined && raw.licenseId !== licenseId)
+        throw new ConfigError('body.licenseId', `"${licenseId}" as in the URL, or nothing`, raw.licenseId);
       const apiKey = readString(raw.apiKey, 'body.apiKey');
       const { credits, allowedIps, maxConcurrent } = readLicensePatch({ ...raw, licenseId: undefined }, 'body', {
         credits: 0,
@@ -123,11 +132,17 @@ export function adminRoutes(deps: AdminDeps): Hono {
 
   admin.delete('/faults/:id', async (c) => {
     const id = c.req.param('id');
-    return (await store.removeFault(id)) ? c.json({ removed: id }) : adminError(c, 'admin_not_found', `No armed fault "${id}". GET /__admin/faults lists them.`);
+    return (await store.removeFault(id))
+      ? c.json({ removed: id })
+      : adminError(c, 'admin_not_found', `No armed fault "${id}". GET /__admin/faults lists them.`);
   });
 
   admin.notFound((c) =>
-    adminError(c, 'admin_not_found', `No admin route ${c.req.method} ${c.req.path}. Routes: /health, /licenses, /licenses/:id, /reset, /journal, /faults (README, "Admin API").`),
+    adminError(
+      c,
+      'admin_not_found',
+      `No admin route ${c.req.method} ${c.req.path}. Routes: /health, /licenses, /licenses/:id, /reset, /journal, /faults (README, "Admin API").`,
+    ),
   );
   return admin;
 }

@@ -1,14 +1,5 @@
 /** The checks of the image route, each answering one status (CONTRACT.md M1). */
-export const CHECK_NAMES = [
-  'ip-allowlist',
-  'content-type',
-  'form',
-  'license-header',
-  'auth',
-  'credits',
-  'slot',
-  'image',
-] as const;
+export const CHECK_NAMES = ['ip-allowlist', 'content-type', 'form', 'license-header', 'auth', 'credits', 'slot', 'image'] as const;
 
 export type CheckName = (typeof CHECK_NAMES)[number];
 

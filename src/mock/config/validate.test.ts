@@ -32,7 +32,9 @@ describe('validateConfig', () => {
     expect(validateConfig({}, beyond).licenses[0]!.allowedIps).toEqual(LOCAL_NETWORK_IPS);
     expect(validateConfig({ licenses: [{ licenseId: 'a', apiKey: 'b' }] }, beyond).licenses[0]!.allowedIps).toEqual(LOCAL_NETWORK_IPS);
     // A license that names its allowlist keeps it, wherever the mock listens.
-    expect(validateConfig({ licenses: [{ licenseId: 'a', apiKey: 'b', allowedIps: ['203.0.113.7'] }] }, beyond).licenses[0]!.allowedIps).toEqual(['203.0.113.7']);
+    expect(validateConfig({ licenses: [{ licenseId: 'a', apiKey: 'b', allowedIps: ['203.0.113.7'] }] }, beyond).licenses[0]!.allowedIps).toEqual([
+      '203.0.113.7',
+    ]);
     // The default is never shared: changing one config's list leaves the next one alone.
     validateConfig({}, beyond).licenses[0]!.allowedIps.push('198.51.100.1');
     expect(validateConfig({}, beyond).licenses[0]!.allowedIps).toEqual(LOCAL_NETWORK_IPS);
@@ -42,7 +44,15 @@ describe('validateConfig', () => {
     [{ licenses: [{ licenseId: '1', apiKey: 'k', credits: -1 }] }, 'config.licenses[0].credits: expected an integer from 0'],
     [{ licenses: [{ licenseId: 1234, apiKey: 'k' }] }, 'config.licenses[0].licenseId: expected a non-empty string, got number 1234'],
     [{ licenses: [{ licenseId: '1', apiKey: 'k', allowedIps: ['localhost'] }] }, 'config.licenses[0].allowedIps[0]: expected an IP address or CIDR block'],
-    [{ licenses: [{ licenseId: '1', apiKey: 'a' }, { licenseId: '1', apiKey: 'b' }] }, 'config.licenses[1].licenseId: expected a licenseId not used by another license'],
+    [
+      {
+        licenses: [
+          { licenseId: '1', apiKey: 'a' },
+          { licenseId: '1', apiKey: 'b' },
+        ],
+      },
+      'config.licenses[1].licenseId: expected a licenseId not used by another license',
+    ],
     [{ processing: { delayMS: 5 } }, 'config.processing.delayMS: expected one of the known keys (delayMs, msPerMegapixel'],
     [{ rules: { errorBody: 'xml' } }, 'config.rules.errorBody: expected one of "json", "text", "none"'],
     [{ rules: { checkOrder: ['auth'] } }, 'config.rules.checkOrder: expected each of ip-allowlist'],

@@ -1,25 +1,6 @@
 import { ipEntryProblem, isLoopbackHost } from '../net/ip.js';
-import {
-  ConfigError,
-  readArray,
-  readBoolean,
-  readEnum,
-  readInt,
-  readNumber,
-  readObject,
-  readString,
-  type Json,
-} from './reader.js';
-import {
-  CHECK_NAMES,
-  DEFAULT_CONFIG,
-  DEFAULT_LICENSE,
-  LOCAL_NETWORK_IPS,
-  LOOPBACK_IPS,
-  type CheckName,
-  type LicenseConfig,
-  type MockConfig,
-} from './types.js';
+import { ConfigError, readArray, readBoolean, readEnum, readInt, readNumber, readObject, readString, type Json } from './reader.js';
+import { CHECK_NAMES, DEFAULT_CONFIG, DEFAULT_LICENSE, LOCAL_NETWORK_IPS, LOOPBACK_IPS, type CheckName, type LicenseConfig, type MockConfig } from './types.js';
 
 const DAY_MS = 86_400_000;
 

@@ -71,7 +71,12 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
         },
       });
     } catch (error) {
-      reject(new ApiError('unsupported_content_type', `Failed to read the form: ${(error as Error).message}. Send Content-Type: multipart/form-data; boundary=... as your HTTP library builds it.`));
+      reject(
+        new ApiError(
+          'unsupported_content_type',
+          `Failed to read the form: ${(error as Error).message}. Send Content-Type: multipart/form-data; boundary=... as your HTTP library builds it.`,
+        ),
+      );
       return;
     }
 
@@ -84,9 +89,13 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
 
     const timer = setTimeout(() => {
       finish(
-        new ApiError('request_timeout', `The request body did not arrive within ${limits.requestTimeoutMs} ms. Check the network, or raise limits.requestTimeoutMs in the mock's config.`, {
-          Connection: 'close',
-        }),
+        new ApiError(
+          'request_timeout',
+          `The request body did not arrive within ${limits.requestTimeoutMs} ms. Check the network, or raise limits.requestTimeoutMs in the mock's config.`,
+          {
+            Connection: 'close',
+          },
+        ),
       );
     }, limits.requestTimeoutMs);
 
@@ -188,7 +197,12 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
         size += chunk.length;
       });
       stream.on('limit', () => {
-        finish(new ApiError('payload_too_large', `File "${name}" is larger than the ${limits.maxUploadBytes}-byte upload limit. Send a smaller image, or raise limits.maxUploadBytes in the mock's config.`));
+        finish(
+          new ApiError(
+            'payload_too_large',
+            `File "${name}" is larger than the ${limits.maxUploadBytes}-byte upload limit. Send a smaller image, or raise limits.maxUploadBytes in the mock's config.`,
+          ),
+        );
       });
       stream.on('end', () => {
         pendingFiles -= 1;
@@ -214,7 +228,9 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
     parser.on('fieldsLimit', tooMany);
     parser.on('filesLimit', tooMany);
     parser.on('error', (error: Error) =>
-      finish(new ApiError('malformed_multipart', `Failed to read the form: ${error.message}. The multipart/form-data body is incomplete or malformed (RFC 7578).`)),
+      finish(
+        new ApiError('malformed_multipart', `Failed to read the form: ${error.message}. The multipart/form-data body is incomplete or malformed (RFC 7578).`),
+      ),
     );
     parser.on('close', () => {
       parserClosed = true;

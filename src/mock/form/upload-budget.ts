@@ -97,7 +97,9 @@ export class UploadBudget {
           );
         }
         if (this.#total.bytes + more > this.#limits.maxBufferedBytes) {
-          throw this.#busy(`The mock holds ${this.#total.bytes} bytes of uploads, and this one would pass its limit of ${this.#limits.maxBufferedBytes} (limits.maxBufferedBytes).`);
+          throw this.#busy(
+            `The mock holds ${this.#total.bytes} bytes of uploads, and this one would pass its limit of ${this.#limits.maxBufferedBytes} (limits.maxBufferedBytes).`,
+          );
         }
         bytes += more;
         holding.bytes += more;

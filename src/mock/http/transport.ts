@@ -33,7 +33,7 @@ export function requestBody<E extends WithMockBindings>(c: Context<E>): Readable
 /** The raw response, needed by the transport faults; undefined in-process. */
 export function rawResponse<E extends WithMockBindings>(c: Context<E>): ServerResponse | undefined {
   const outgoing = c.env?.outgoing;
-  return outgoing && 'socket' in outgoing ? (outgoing) : undefined;
+  return outgoing && 'socket' in outgoing ? outgoing : undefined;
 }
 
 /** Resets the TCP connection (the client sees ECONNRESET) without answering. */

@@ -67,7 +67,10 @@ export function ipMatcher(entries: readonly string[]): IpMatcher {
 export function clientAddress(peer: string, forwardedFor: string | undefined, trustedProxies: IpMatcher): string {
   let address = normaliseIp(peer);
   if (!forwardedFor || !trustedProxies.has(address)) return address;
-  const hops = forwardedFor.split(',').map((hop) => normaliseIp(hop)).filter((hop) => hop !== '');
+  const hops = forwardedFor
+    .split(',')
+    .map((hop) => normaliseIp(hop))
+    .filter((hop) => hop !== '');
   while (trustedProxies.has(address)) {
     const next = hops.pop();
     if (next === undefined || isIP(next) === 0) return address;

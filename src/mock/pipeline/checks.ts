@@ -41,7 +41,8 @@ export const CHECKS: Record<CheckName, Check> = {
       if (files.has(name)) throw new ApiError('invalid_field', `Field "${name}" was sent as a file; send it as a plain text field.`);
     }
     for (const name of [FIELD.licenseId, FIELD.apiKey]) {
-      if (!form.fields.get(name)?.trim()) throw new ApiError('missing_field', `Field "${name}" is missing or empty. Send ${FIELD.licenseId}, ${FIELD.apiKey} and ${FIELD.image} in the form.`);
+      if (!form.fields.get(name)?.trim())
+        throw new ApiError('missing_field', `Field "${name}" is missing or empty. Send ${FIELD.licenseId}, ${FIELD.apiKey} and ${FIELD.image} in the form.`);
     }
     if (!form.image) {
       const asText = form.fields.has(FIELD.image);
@@ -61,10 +62,16 @@ export const CHECKS: Record<CheckName, Check> = {
     const field = (await state.form()).fields.get(FIELD.licenseId);
     if (header === undefined) {
       if (!state.config.rules.requireLicenseHeader) return;
-      throw new ApiError('missing_license_header', `The License-Id header is missing. Send License-Id: ${field ?? '<your licenseId>'} as well as the licenseId field.`);
+      throw new ApiError(
+        'missing_license_header',
+        `The License-Id header is missing. Send License-Id: ${field ?? '<your licenseId>'} as well as the licenseId field.`,
+      );
     }
     if (field !== undefined && header !== field) {
-      throw new ApiError('license_header_mismatch', `The License-Id header "${header}" differs from the licenseId field "${field}". Send the same license id in both.`);
+      throw new ApiError(
+        'license_header_mismatch',
+        `The License-Id header "${header}" differs from the licenseId field "${field}". Send the same license id in both.`,
+      );
     }
   },
 
@@ -101,7 +108,9 @@ export const CHECKS: Record<CheckName, Check> = {
       'server-busy': 'the server is at its global limit of images in processing',
       'credits-reserved': `every credit left on license ${licenseId} is held by an image in processing, and comes back if that image fails`,
     }[admission.reason];
-    throw new ApiError('too_many_requests', `Too many images in processing: ${scope}. Retry after ${retryAfter} s, or send fewer images at once.`, { 'Retry-After': retryAfter });
+    throw new ApiError('too_many_requests', `Too many images in processing: ${scope}. Retry after ${retryAfter} s, or send fewer images at once.`, {
+      'Retry-After': retryAfter,
+    });
   },
 
   async image(state) {
@@ -122,7 +131,10 @@ export const CHECKS: Record<CheckName, Check> = {
 };
 
 function noCredits(licenseId: string): ApiError {
-  return new ApiError('no_credits', `License ${licenseId} has no credits left. Buy credits from BEIA; on the mock, PATCH /__admin/licenses/${licenseId} with {"credits": N}.`);
+  return new ApiError(
+    'no_credits',
+    `License ${licenseId} has no credits left. Buy credits from BEIA; on the mock, PATCH /__admin/licenses/${licenseId} with {"credits": N}.`,
+  );
 }
 
 const TRUE = new Set(['true', '1']);

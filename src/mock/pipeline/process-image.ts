@@ -15,9 +15,7 @@ export interface ImageReply {
 }
 
 /** What processing produced: a reply to send, or a reply to spoil with a transport fault. */
-export type ProcessOutcome =
-  | { kind: 'reply'; reply: ImageReply }
-  | { kind: 'transport-fault'; fault: ArmedFault; reply: ImageReply };
+export type ProcessOutcome = { kind: 'reply'; reply: ImageReply } | { kind: 'transport-fault'; fault: ArmedFault; reply: ImageReply };
 
 /**
  * The last stage, once every check passed and a slot is held: simulated processing time,
@@ -28,7 +26,8 @@ export async function processImage(state: RequestState, random: () => number): P
   const { config, store, facts } = state;
   const ticket = state.ticket;
   const rendered = state.rendered;
-  if (!ticket || !rendered) throw new ApiError('internal_error', 'The mock reached processing without a slot or an image; this is a bug in beia-kit, please report it.');
+  if (!ticket || !rendered)
+    throw new ApiError('internal_error', 'The mock reached processing without a slot or an image; this is a bug in beia-kit, please report it.');
 
   const fault = await store.takeFault(ticket.licenseId, random());
   state.fault = fault;

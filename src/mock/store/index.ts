@@ -1,14 +1,3 @@
 export { MemoryStore } from './memory-store.js';
 export { FAULT_TYPES } from './types.js';
-export type {
-  Admission,
-  ArmedFault,
-  FaultSpec,
-  FaultType,
-  JournalEntry,
-  JournalPart,
-  LicenseState,
-  MockStore,
-  Settlement,
-  Ticket,
-} from './types.js';
+export type { Admission, ArmedFault, FaultSpec, FaultType, JournalEntry, JournalPart, LicenseState, MockStore, Settlement, Ticket } from './types.js';

@@ -1,14 +1,5 @@
 import type { LicenseConfig } from '../config/index.js';
-import type {
-  Admission,
-  ArmedFault,
-  FaultSpec,
-  JournalEntry,
-  LicenseState,
-  MockStore,
-  Settlement,
-  Ticket,
-} from './types.js';
+import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, Settlement, Ticket } from './types.js';
 
 interface LicenseRecord extends LicenseState {
   /** Credits promised to requests in processing, spent or freed by `settle`. */
