@@ -157,6 +157,20 @@ describe('bad input on the wire: a clear 4xx, nothing spent, the server keeps se
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('malformed_multipart');
   });
 
+  it('a part without a name: 400 malformed_multipart, and the process lives on (found by the fuzz test: it crashed the mock)', async () => {
+    const mock = await startTestMock();
+    for (const disposition of ['form-data; filename="a.jpg"', 'form-data', 'form-data; name=""']) {
+      const body = Buffer.from(`--b\r\nContent-Disposition: ${disposition}\r\nContent-Type: application/octet-stream\r\n\r\nxyz\r\n--b--\r\n`);
+      const res = await fetch(mock.endpoint, { method: 'POST', body, headers: { 'License-Id': '1234', 'Content-Type': 'multipart/form-data; boundary=b' } });
+      expect(res.status, disposition).toBe(400);
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'malformed_multipart',
+        message: expect.stringContaining('A form part has no name'),
+      });
+    }
+    expect((await sendImage(mock.endpoint, image)).status).toBe(200);
+  });
+
   it('an upload over the limit: 413, and the server keeps serving', async () => {
     const mock = await startTestMock({ limits: { maxUploadBytes: 100_000 } });
     const res = await sendImage(mock.endpoint, Buffer.alloc(3_000_000, 7));

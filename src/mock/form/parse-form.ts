@@ -155,7 +155,12 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
       if (parserClosed && pendingFiles === 0) finish(image ? { fields, image, parts } : { fields, parts });
     };
     const seen = new Set<string>();
-    const claimName = (name: string): boolean => {
+    // busboy gives no name (undefined, despite its types) when Content-Disposition has none.
+    const claimName = (name: string | undefined): name is string => {
+      if (name === undefined || name === '') {
+        finish(new ApiError('malformed_multipart', 'A form part has no name in its Content-Disposition header. Name every part: form-data; name="licenseId".'));
+        return false;
+      }
       if (seen.has(name)) {
         finish(new ApiError('duplicate_field', `Field "${name}" was sent more than once. Send each form field once.`));
         return false;
@@ -164,63 +169,84 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
       return true;
     };
 
-    parser.on('field', (name, value, info) => {
-      if (settled || !claimName(name)) return;
-      if (info.valueTruncated) {
-        finish(new ApiError('invalid_field', `Field "${name}" is longer than ${limits.maxFieldBytes} bytes. Send the value alone, without padding.`));
-        return;
-      }
-      fields.set(name, value);
-      const part: JournalPart = { name, kind: 'field', size: Buffer.byteLength(value) };
-      if (!isSecret(name)) {
-        part.value = value.slice(0, 64);
-        part.sha256 = sha256(Buffer.from(value));
-      }
-      parts.push(part);
-    });
+    // A throw inside busboy's events would escape the stream as an uncaught exception and end the
+    // process: turn any into this request's failure (a 500 that names a bug) instead.
+    const guarded =
+      <A extends unknown[]>(handler: (...args: A) => void) =>
+      (...args: A): void => {
+        try {
+          handler(...args);
+        } catch (error) {
+          finish(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
 
-    parser.on('file', (name, stream, info) => {
-      stream.on('error', (error: Error) => finish(new ApiError('malformed_multipart', `Failed to read file part "${name}": ${error.message}.`)));
-      if (settled || !claimName(name)) {
-        stream.resume();
-        return;
-      }
-      pendingFiles += 1;
-      // Only the image is kept; other file parts are counted and hashed for the journal, then dropped.
-      const keep = name === FIELD.image;
-      const chunks: Buffer[] = [];
-      const hash = isSecret(name) ? undefined : createHash('sha256');
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        if (keep) chunks.push(chunk);
-        hash?.update(chunk);
-        size += chunk.length;
-      });
-      stream.on('limit', () => {
-        finish(
-          new ApiError(
-            'payload_too_large',
-            `File "${name}" is larger than the ${limits.maxUploadBytes}-byte upload limit. Send a smaller image, or raise limits.maxUploadBytes in the mock's config.`,
-          ),
-        );
-      });
-      stream.on('end', () => {
-        pendingFiles -= 1;
-        if (settled) return;
-        const part: JournalPart = { name, kind: 'file', size };
-        if (hash) {
-          part.contentType = info.mimeType;
-          part.sha256 = hash.digest('hex');
-          if (info.filename !== undefined) part.filename = info.filename;
+    parser.on(
+      'field',
+      guarded((name: string | undefined, value: string, info: busboy.FieldInfo) => {
+        if (settled || !claimName(name)) return;
+        if (info.valueTruncated) {
+          finish(new ApiError('invalid_field', `Field "${name}" is longer than ${limits.maxFieldBytes} bytes. Send the value alone, without padding.`));
+          return;
+        }
+        fields.set(name, value);
+        const part: JournalPart = { name, kind: 'field', size: Buffer.byteLength(value) };
+        if (!isSecret(name)) {
+          part.value = value.slice(0, 64);
+          part.sha256 = sha256(Buffer.from(value));
         }
         parts.push(part);
-        if (keep) {
-          image = { contentType: info.mimeType, data: Buffer.concat(chunks, size) };
-          if (info.filename !== undefined) image.filename = info.filename;
+      }),
+    );
+
+    parser.on(
+      'file',
+      guarded((name: string | undefined, stream: Readable, info: busboy.FileInfo) => {
+        stream.on('error', (error: Error) => finish(new ApiError('malformed_multipart', `Failed to read file part "${name ?? ''}": ${error.message}.`)));
+        if (settled || !claimName(name)) {
+          stream.resume();
+          return;
         }
-        maybeDone();
-      });
-    });
+        pendingFiles += 1;
+        // Only the image is kept; other file parts are counted and hashed for the journal, then dropped.
+        const keep = name === FIELD.image;
+        const chunks: Buffer[] = [];
+        const hash = isSecret(name) ? undefined : createHash('sha256');
+        let size = 0;
+        stream.on('data', (chunk: Buffer) => {
+          if (keep) chunks.push(chunk);
+          hash?.update(chunk);
+          size += chunk.length;
+        });
+        stream.on('limit', () => {
+          finish(
+            new ApiError(
+              'payload_too_large',
+              `File "${name}" is larger than the ${limits.maxUploadBytes}-byte upload limit. Send a smaller image, or raise limits.maxUploadBytes in the mock's config.`,
+            ),
+          );
+        });
+        stream.on(
+          'end',
+          guarded(() => {
+            pendingFiles -= 1;
+            if (settled) return;
+            const part: JournalPart = { name, kind: 'file', size };
+            if (hash) {
+              part.contentType = info.mimeType;
+              part.sha256 = hash.digest('hex');
+              if (info.filename !== undefined) part.filename = info.filename;
+            }
+            parts.push(part);
+            if (keep) {
+              image = { contentType: info.mimeType, data: Buffer.concat(chunks, size) };
+              if (info.filename !== undefined) image.filename = info.filename;
+            }
+            maybeDone();
+          }),
+        );
+      }),
+    );
 
     const tooMany = () =>
       finish(new ApiError('too_many_parts', `The form has more than ${limits.maxParts} parts. Send only licenseId, apiKey, image and includeCroppedImage.`));
