@@ -1,6 +1,7 @@
 // ESLint with typescript-eslint's type-checked rules: the async mistakes (a promise left floating,
 // a promise where a boolean is read, an await of a non-promise) are what this code can least afford.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -37,17 +38,6 @@ export default tseslint.config(
     // Plain scripts (benchmarks, CI helpers) are not in the TypeScript project.
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: {
-      globals: {
-        process: 'readonly',
-        console: 'readonly',
-        setTimeout: 'readonly',
-        clearTimeout: 'readonly',
-        setInterval: 'readonly',
-        clearInterval: 'readonly',
-        Buffer: 'readonly',
-        URL: 'readonly',
-      },
-    },
+    languageOptions: { globals: globals.node },
   },
 );
