@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.ci/out/', 'test/vendor-samples/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.ci/out/', 'test/vendor-samples/', 'tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
