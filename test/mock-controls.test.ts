@@ -54,7 +54,13 @@ describe('the mock says what it is', () => {
 
   it('has a health endpoint', async () => {
     const res = await inProcessMock().admin('GET', '/health');
-    expect(await res.json()).toEqual({ status: 'ok', version: MOCK_VERSION, inFlight: 0, uploads: { receiving: 0, bufferedBytes: 0 } });
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      version: MOCK_VERSION,
+      inFlight: 0,
+      uploads: { receiving: 0, bufferedBytes: 0 },
+      cache: { entries: 0, bytes: 0, maxBytes: 64 * 1024 * 1024, hits: 0, misses: 0 },
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import {
+  configureSharpForMock,
   defaultAllowedIps,
   jsonLogger,
   listeningLine,
@@ -155,6 +156,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
           allowedIps,
         );
     if (options.profileFile) config = applyProfile(config, (await readObservations(options.profileFile)).observations);
+    configureSharpForMock();
     mock = await startMockServer({
       host: options.host,
       port: options.port,

@@ -1,6 +1,6 @@
 import { parseMultipart } from '@remix-run/multipart-parser';
 import { describe, expect, it } from 'vitest';
-import { encodeMultipartMixed } from './multipart-mixed.js';
+import { encodeMultipartMixed, safeBoundary } from './multipart-mixed.js';
 
 describe('encodeMultipartMixed', () => {
   it('encodes binary parts that a standard parser reads back byte for byte', () => {
@@ -38,5 +38,21 @@ describe('encodeMultipartMixed', () => {
 
   it('refuses a boundary RFC 2046 does not allow', () => {
     expect(() => encodeMultipartMixed([], 'has space;')).toThrow(/not a valid RFC 2046 boundary/);
+  });
+});
+
+describe('safeBoundary', () => {
+  it('takes the preferred boundary when no body holds it, and another when one does', () => {
+    const png = Buffer.from('\x89PNG some bytes');
+    expect(safeBoundary([png], 'beia-abc')).toBe('beia-abc');
+    const holding = Buffer.from('...--beia-abc...');
+    const other = safeBoundary([png, holding], 'beia-abc');
+    expect(other).toMatch(/^beia-[0-9a-f]{32}$/);
+    expect(holding.includes(other)).toBe(false);
+  });
+
+  it('looks only at the bytes of a view, not at the rest of its buffer', () => {
+    const whole = Buffer.from('beia-abc|clean part');
+    expect(safeBoundary([whole.subarray(9)], 'beia-abc')).toBe('beia-abc');
   });
 });

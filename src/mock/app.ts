@@ -4,9 +4,10 @@ import { adminRoutes } from './admin/admin-routes.js';
 import { DEFAULT_CONFIG, LOOPBACK_IPS, type MockConfig } from './config/index.js';
 import { UploadBudget } from './form/upload-budget.js';
 import { ApiError } from './http/api-error.js';
+import { ImageRenderer } from './images/renderer.js';
 import { errorResponse } from './http/respond.js';
-import { imageRoute, type MockEnv } from './image-route.js';
-import { silentLogger, type RequestLogger } from './logger.js';
+import { imageRoute, type MockEnv, type RequestRecord } from './image-route.js';
+import { silentLogger, type RequestLogger, type RequestLogLine } from './logger.js';
 import { MemoryStore, type MockStore } from './store/index.js';
 import { MOCK_VERSION } from './version.js';
 
@@ -49,6 +50,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
   const store = options.store ?? new MemoryStore(config.licenses, { maxJournalEntries: config.journal.maxEntries });
   const logger = options.logger ?? silentLogger;
   const uploads = new UploadBudget({ ...config.limits, retryAfterSeconds: config.processing.retryAfterSeconds });
+  const renderer = new ImageRenderer({ maxInputPixels: config.limits.maxInputPixels, ...config.images });
   const app = new Hono<MockEnv>();
 
   app.use('*', async function identifyMock(c, next) {
@@ -64,7 +66,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     const record = c.get('record') ?? {};
     const status = record.status ?? c.res.status;
     const durationMs = Math.round(performance.now() - started);
-    const line = {
+    const line: RequestLogLine = {
       time: new Date().toISOString(),
       level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
       msg: 'request',
@@ -72,19 +74,16 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       path: c.req.path,
       status,
       durationMs,
-      ...defined({
-        remoteAddress: record.remoteAddress,
-        licenseId: record.licenseId,
-        code: record.code,
-        scenario: record.scenario,
-        fault: record.fault,
-        creditsRemaining: record.creditsRemaining,
-      }),
-    } as const;
+    };
+    // Only the facts known: a plain loop, as this runs on every request.
+    for (const key of RECORD_KEYS) {
+      const value = record[key];
+      if (value !== undefined) (line as unknown as Record<string, unknown>)[key] = value;
+    }
     logger(line);
     if (!c.req.path.startsWith('/__admin')) {
-      const { level: _level, msg: _msg, ...entry } = line;
-      await store.appendJournal({ ...entry, parts: record.parts ?? [] });
+      const { level: _level, msg: _msg, fault: _fault, ...entry } = line;
+      await store.appendJournal(record.fault ? { ...entry, fault: record.fault, parts: record.parts ?? [] } : { ...entry, parts: record.parts ?? [] });
     }
   });
 
@@ -95,6 +94,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       store,
       version: MOCK_VERSION,
       uploads,
+      renderer,
       defaultAllowedIps: options.defaultAllowedIps ?? LOOPBACK_IPS,
       ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     }),
@@ -109,6 +109,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       shutdown: options.shutdown ?? new AbortController().signal,
       version: MOCK_VERSION,
       uploads,
+      renderer,
     }),
   );
   app.all(IMAGE_PATH, (c) => {
@@ -141,6 +142,6 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
   return { app, store, config };
 }
 
-function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
-  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
+/** What the image route learnt that goes into the log line and the journal, in this order. */
+const RECORD_KEYS = ['remoteAddress', 'licenseId', 'code', 'scenario', 'fault', 'creditsRemaining'] as const satisfies readonly (keyof RequestRecord &
+  keyof RequestLogLine)[];

@@ -1,10 +1,9 @@
-import { availableParallelism } from 'node:os';
 import type { Context } from 'hono';
-import { Semaphore } from '../shared/index.js';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { HEADER } from '../contract/index.js';
 import type { MockConfig } from './config/index.js';
 import type { UploadBudget } from './form/upload-budget.js';
+import type { ImageRenderer } from './images/renderer.js';
 import { ApiError, ClientGoneError } from './http/api-error.js';
 import { errorResponse } from './http/respond.js';
 import { peerAddress, rawResponse, requestBody, resetConnection, sendTruncated, type MockBindings } from './http/transport.js';
@@ -15,6 +14,12 @@ import { processImage, type ProcessOutcome } from './pipeline/process-image.js';
 import { RequestState } from './pipeline/request-state.js';
 import { scenarioError } from './pipeline/scenario.js';
 import type { FaultType, JournalPart, MockStore } from './store/index.js';
+
+/** A `Content-Length` the HTTP parser enforces, as a number; undefined when absent or odd. */
+function contentLength(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,15}$/.test(value)) return undefined;
+  return Number(value);
+}
 
 /** What the image route learnt about a request, for the journal and the log line. */
 export interface RequestRecord {
@@ -44,6 +49,8 @@ export interface ImageRouteDeps {
   version: string;
   /** Bounds the uploads held in memory (shared with the health route, which reports it). */
   uploads: UploadBudget;
+  /** The result cache and the bounded renders (shared with the health route, which reports the cache). */
+  renderer: ImageRenderer;
 }
 
 /**
@@ -54,7 +61,6 @@ export interface ImageRouteDeps {
 export function imageRoute(deps: ImageRouteDeps) {
   const { config, store } = deps;
   const trustedProxies = ipMatcher(config.network.trustedProxies);
-  const renders = new Semaphore(Math.max(2, availableParallelism()));
 
   return async function handleImageRequest(c: Context<MockEnv>): Promise<Response> {
     const record: RequestRecord = {};
@@ -72,10 +78,17 @@ export function imageRoute(deps: ImageRouteDeps) {
     }
 
     const state = new RequestState(
-      { clientAddress: address, contentType: c.req.header('content-type'), licenseHeader, body: () => requestBody(c), signal },
+      {
+        clientAddress: address,
+        contentType: c.req.header('content-type'),
+        contentLength: contentLength(c.req.header('content-length')),
+        licenseHeader,
+        body: () => requestBody(c),
+        signal,
+      },
       config,
       store,
-      renders,
+      deps.renderer,
       deps.uploads,
     );
     try {

@@ -22,5 +22,6 @@ export { jsonLogger, silentLogger } from './logger.js';
 export type { RequestLogger, RequestLogLine } from './logger.js';
 export { SCENARIOS } from './pipeline/scenario.js';
 export { MOCK_VERSION } from './version.js';
+export { configureSharpForMock } from './images/render.js';
 export { MockAdminClient, MockAdminError } from './admin/admin-client.js';
 export type { MockAdminClientOptions, AdminLicense } from './admin/admin-client.js';

@@ -17,10 +17,37 @@ export interface RequestLogLine {
 
 export type RequestLogger = (line: RequestLogLine) => void;
 
-/** Writes each line as JSON to a stream (stdout by default). API keys never reach a log line. */
+/** Text waiting for the next turn of the event loop, per logger; written out at exit too. */
+const unwritten = new Set<() => void>();
+let flushesAtExit = false;
+
+/**
+ * Writes each line as JSON to a stream (stdout by default). API keys never reach a log line.
+ * The lines of one turn of the event loop go out in one write (a busy mock would otherwise make
+ * a system call per request), at the latest when the process exits.
+ */
 export function jsonLogger(stream: NodeJS.WritableStream = process.stdout): RequestLogger {
+  let pending = '';
+  const flush = () => {
+    unwritten.delete(flush);
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    stream.write(text);
+  };
+  if (!flushesAtExit) {
+    flushesAtExit = true;
+    process.on('exit', () => {
+      for (const write of [...unwritten]) write();
+    });
+  }
   return (line) => {
-    stream.write(`${JSON.stringify(line)}\n`);
+    pending += `${JSON.stringify(line)}\n`;
+    if (pending.length >= 64 * 1024) flush();
+    else if (!unwritten.has(flush)) {
+      unwritten.add(flush);
+      setImmediate(flush);
+    }
   };
 }
 

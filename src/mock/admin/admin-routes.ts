@@ -5,6 +5,7 @@ import { ConfigError, readLicensePatch, type MockConfig } from '../config/index.
 import { readInt, readNumber, readObject, readEnum, readString } from '../config/reader.js';
 import { secretsEqual } from '../pipeline/request-state.js';
 import type { UploadBudget } from '../form/upload-budget.js';
+import type { ImageRenderer } from '../images/renderer.js';
 import { FAULT_TYPES, type FaultSpec, type LicenseState, type MockStore } from '../store/index.js';
 
 export interface AdminDeps {
@@ -17,6 +18,8 @@ export interface AdminDeps {
   defaultAllowedIps: readonly string[];
   /** The uploads held in memory, which health reports. */
   uploads: UploadBudget;
+  /** The image work, whose result cache health reports. */
+  renderer: ImageRenderer;
 }
 
 /**
@@ -29,7 +32,13 @@ export function adminRoutes(deps: AdminDeps): Hono {
 
   admin.get('/health', async (c) => {
     const { uploads, bytes } = deps.uploads.held;
-    return c.json({ status: 'ok', version: deps.version, inFlight: await store.inFlight(), uploads: { receiving: uploads, bufferedBytes: bytes } });
+    return c.json({
+      status: 'ok',
+      version: deps.version,
+      inFlight: await store.inFlight(),
+      uploads: { receiving: uploads, bufferedBytes: bytes },
+      cache: deps.renderer.cacheStats(),
+    });
   });
 
   admin.use('*', async function refuseOtherOrigins(c, next) {

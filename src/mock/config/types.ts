@@ -55,6 +55,8 @@ export interface MockConfig {
   images: {
     /** The result keeps the input's size, scaled down to fit this many pixels per side (M6). */
     maxSide: number;
+    /** Bytes of finished answers kept for images sent again (checks and credits still apply); 0: no cache. */
+    cacheBytes: number;
   };
   network: {
     /** Peers whose `X-Forwarded-For` is believed. Empty: the header is ignored. */
@@ -124,7 +126,7 @@ export const DEFAULT_CONFIG: MockConfig = {
     maxConcurrentUploads: 256,
     maxClientShare: 0.5,
   },
-  images: { maxSide: 2048 },
+  images: { maxSide: 2048, cacheBytes: 64 * 1024 * 1024 },
   network: { trustedProxies: [] },
   rules: {
     checkOrder: [...CHECK_NAMES],

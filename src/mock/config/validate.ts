@@ -77,6 +77,7 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
     },
     images: {
       maxSide: readInt(images.maxSide, at('images', 'maxSide'), 16, 16_384),
+      cacheBytes: readInt(images.cacheBytes, at('images', 'cacheBytes'), 0, 2 ** 40),
     },
     network: {
       trustedProxies: readIpList(network.trustedProxies, at('network', 'trustedProxies')),

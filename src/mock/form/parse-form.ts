@@ -25,6 +25,8 @@ export interface UploadedFile {
   filename?: string;
   contentType: string;
   data: Buffer;
+  /** sha256 of `data`, computed as it arrived. */
+  sha256: Buffer;
 }
 
 export interface ParsedForm {
@@ -54,7 +56,14 @@ function isSecret(name: string): boolean {
  * form.fields.get('licenseId');
  * ```
  */
-export function parseForm(body: Readable, contentType: string, limits: FormLimits, signal: AbortSignal, ticket: UploadTicket): Promise<ParsedForm> {
+export function parseForm(
+  body: Readable,
+  contentType: string,
+  limits: FormLimits,
+  signal: AbortSignal,
+  ticket: UploadTicket,
+  contentLength?: number,
+): Promise<ParsedForm> {
   return new Promise<ParsedForm>((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -210,11 +219,11 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
         pendingFiles += 1;
         // Only the image is kept; other file parts are counted and hashed for the journal, then dropped.
         const keep = name === FIELD.image;
-        const chunks: Buffer[] = [];
         const hash = isSecret(name) ? undefined : createHash('sha256');
+        const collect = keep ? collector(contentLength === undefined ? 0 : Math.min(contentLength, limits.maxUploadBytes + 1)) : undefined;
         let size = 0;
         stream.on('data', (chunk: Buffer) => {
-          if (keep) chunks.push(chunk);
+          collect?.add(chunk);
           hash?.update(chunk);
           size += chunk.length;
         });
@@ -232,14 +241,15 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
             pendingFiles -= 1;
             if (settled) return;
             const part: JournalPart = { name, kind: 'file', size };
-            if (hash) {
+            const digest = hash?.digest();
+            if (digest) {
               part.contentType = info.mimeType;
-              part.sha256 = hash.digest('hex');
+              part.sha256 = digest.toString('hex');
               if (info.filename !== undefined) part.filename = info.filename;
             }
             parts.push(part);
-            if (keep) {
-              image = { contentType: info.mimeType, data: Buffer.concat(chunks, size) };
+            if (collect && digest) {
+              image = { contentType: info.mimeType, data: collect.bytes(), sha256: digest };
               if (info.filename !== undefined) image.filename = info.filename;
             }
             maybeDone();
@@ -279,6 +289,31 @@ export function parseForm(body: Readable, contentType: string, limits: FormLimit
     signal.addEventListener('abort', onAbort, { once: true });
     body.pipe(parser);
   });
+}
+
+/**
+ * Gathers a file's chunks into one buffer. With a bound known in advance (the request's
+ * Content-Length), into one buffer of that size: the memory is only reserved, and pages become
+ * resident as bytes are written, so a slow sender holds what it sent, and the upload never exists
+ * twice (chunks, then their concatenation) while the old chunks wait for the garbage collector.
+ */
+function collector(bound: number): { add(chunk: Buffer): void; bytes(): Buffer } {
+  let target = bound > 0 ? Buffer.allocUnsafeSlow(bound) : undefined;
+  let filled = 0;
+  const chunks: Buffer[] = [];
+  return {
+    add(chunk) {
+      if (target && filled + chunk.length <= target.length) {
+        chunk.copy(target, filled);
+      } else {
+        if (target) chunks.push(target.subarray(0, filled));
+        target = undefined;
+        chunks.push(chunk);
+      }
+      filled += chunk.length;
+    },
+    bytes: () => (target ? target.subarray(0, filled) : Buffer.concat(chunks, filled)),
+  };
 }
 
 function sha256(data: Buffer): string {

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import sharp, { type Metadata } from 'sharp';
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { safeBoundary } from '../../contract/index.js';
 import { ApiError } from '../http/api-error.js';
-import { mockMarkSvg } from './mock-mark.js';
+import { drawMockMark } from './mock-mark.js';
 
 export interface ImageLimits {
   /** Most pixels in an input image (decompression bombs). */
@@ -18,19 +18,41 @@ export interface InspectedImage {
 
 export interface RenderedImages {
   result: Buffer;
+  /** The central half of the result in each direction, when it was asked for. */
+  cropped?: Buffer;
   /** Pixels of the input, for the simulated processing time per megapixel. */
   inputPixels: number;
   width: number;
   height: number;
+  /**
+   * The boundary of a multipart/mixed answer that carries these images: taken from the input's
+   * hash, so the same upload gets the same answer bytes (M6), and checked once to occur in neither PNG.
+   */
+  boundary: string;
 }
 
 // 'warning' makes libvips fail on a truncated JPEG or PNG instead of filling the rest with grey.
 const DECODE = { failOn: 'warning' } as const;
+// zlib's fastest level and no filter search: the result and the crop are encoded in about the
+// time the upload takes to decode, and the same pixels always give the same bytes (M6).
+const PNG = { compressionLevel: 1, adaptiveFiltering: false } as const;
+
+/**
+ * Sets sharp up for a process that is a mock server: libvips' operation cache off (it keeps
+ * decoded images of past requests; the mock's own result cache keeps finished answers instead,
+ * bounded by `images.cacheBytes`) and one libvips thread per image (the mock renders several
+ * images at once, one per core, rather than one image on every core). Global to the process's
+ * sharp, so `beia mock` calls it and a library user decides for their own process.
+ */
+export function configureSharpForMock(): void {
+  sharp.cache(false);
+  sharp.concurrency(1);
+}
 
 /**
  * Reads an upload's header: what it is and how big, without decoding the pixels. A file that
  * is not an image, or has more pixels than the limit, is a 415. This is not proof that the
- * image decodes (a truncated JPEG has a good header); {@link renderResult} decodes it in full.
+ * image decodes (a truncated JPEG has a good header); {@link renderImages} decodes it in full.
  */
 export async function inspectImage(data: Buffer, limits: ImageLimits): Promise<InspectedImage> {
   let meta: Metadata;
@@ -53,36 +75,60 @@ export async function inspectImage(data: Buffer, limits: ImageLimits): Promise<I
 }
 
 /**
- * The mock's result for an upload: the image decoded in full, scaled down to `maxSide` if
- * larger, with a "BEIA MOCK" mark in a colour derived from the input's bytes. The same bytes
- * in always give the same PNG out (M6). A decode failure is a 415.
+ * The mock's answer for an upload, from one decode: the image scaled down to `maxSide` if
+ * larger, as 8-bit sRGB (with its alpha, if any), the "BEIA MOCK" mark drawn on its pixels in a
+ * colour taken from `digest` (the upload's sha256), encoded as the result and, when asked, cut
+ * to the cropped image. The same bytes in always give the same PNGs out (M6). A decode
+ * failure, such as a truncated file, is a 415.
  */
-export async function renderResult(data: Buffer, inspected: InspectedImage, limits: ImageLimits): Promise<RenderedImages> {
+export async function renderImages(
+  data: Buffer,
+  digest: Buffer,
+  inspected: InspectedImage,
+  limits: ImageLimits,
+  includeCropped: boolean,
+): Promise<RenderedImages> {
   const scale = Math.min(1, limits.maxSide / Math.max(inspected.width, inspected.height));
   const width = Math.max(1, Math.round(inspected.width * scale));
   const height = Math.max(1, Math.round(inspected.height * scale));
-  const digest = createHash('sha256').update(data).digest();
-  const tint = [digest[0]! >> 1, digest[1]! >> 1, digest[2]! >> 1] as const;
+  let decoded: { data: Buffer; info: OutputInfo };
   try {
-    const result = await sharp(data, { ...DECODE, limitInputPixels: limits.maxInputPixels })
-      .resize(width, height, { fit: 'fill' })
-      .composite([{ input: Buffer.from(mockMarkSvg(width, height, tint)), top: 0, left: 0 }])
-      .png({ compressionLevel: 6 })
-      .toBuffer();
-    return { result, width, height, inputPixels: inspected.width * inspected.height };
+    let pipeline = sharp(data, { ...DECODE, limitInputPixels: limits.maxInputPixels });
+    if (width !== inspected.width || height !== inspected.height) pipeline = pipeline.resize(width, height, { fit: 'fill' });
+    decoded = await pipeline.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw new ApiError('unsupported_file', `Failed to decode the image: ${reason(error)}. The file is damaged or truncated; send it again in full.`);
   }
-}
+  const { info } = decoded;
+  let pixels = decoded.data;
+  let channels = info.channels;
+  if (channels !== 3 && channels !== 4) {
+    // sRGB is always 3 bands, plus alpha; anything else is widened once rather than drawn wrongly.
+    pixels = await sharp(pixels, { raw: { width: info.width, height: info.height, channels } })
+      .toColourspace('srgb')
+      .ensureAlpha()
+      .raw()
+      .toBuffer();
+    channels = 4;
+  }
+  drawMockMark(pixels, info.width, info.height, channels, [digest[0]! >> 1, digest[1]! >> 1, digest[2]! >> 1]);
 
-/** The cropped image: the central half of the result in each direction, as a PNG (M6). */
-export async function renderCropped(result: Buffer, width: number, height: number): Promise<Buffer> {
-  const cropWidth = Math.max(1, Math.floor(width / 2));
-  const cropHeight = Math.max(1, Math.floor(height / 2));
-  return sharp(result)
-    .extract({ left: Math.floor((width - cropWidth) / 2), top: Math.floor((height - cropHeight) / 2), width: cropWidth, height: cropHeight })
-    .png({ compressionLevel: 6 })
-    .toBuffer();
+  const raw = { raw: { width: info.width, height: info.height, channels } };
+  const cropWidth = Math.max(1, Math.floor(info.width / 2));
+  const cropHeight = Math.max(1, Math.floor(info.height / 2));
+  const [result, cropped] = await Promise.all([
+    sharp(pixels, raw).png(PNG).toBuffer(),
+    includeCropped
+      ? sharp(pixels, raw)
+          .extract({ left: Math.floor((info.width - cropWidth) / 2), top: Math.floor((info.height - cropHeight) / 2), width: cropWidth, height: cropHeight })
+          .png(PNG)
+          .toBuffer()
+      : undefined,
+  ]);
+  const boundary = safeBoundary(cropped ? [result, cropped] : [result], `beia-${digest.subarray(0, 16).toString('hex')}`);
+  const rendered: RenderedImages = { result, width: info.width, height: info.height, inputPixels: inspected.width * inspected.height, boundary };
+  if (cropped) rendered.cropped = cropped;
+  return rendered;
 }
 
 function reason(error: unknown): string {

@@ -51,3 +51,20 @@ describe('clientAddress', () => {
     expect(clientAddress('127.0.0.1', 'unknown', proxies)).toBe('127.0.0.1');
   });
 });
+
+describe('ipMatcher, asked again', () => {
+  it('gives the same answers for the same list, exact addresses and blocks alike', () => {
+    for (let round = 0; round < 2; round++) {
+      const exactOnly = ipMatcher(['127.0.0.1', '10.1.2.3']);
+      expect(exactOnly.has('10.1.2.3')).toBe(true);
+      expect(exactOnly.has('::ffff:127.0.0.1')).toBe(true);
+      expect(exactOnly.has('10.1.2.4')).toBe(false);
+      expect(exactOnly.has('::1')).toBe(false);
+      expect(exactOnly.has('not an address')).toBe(false);
+      const mixed = ipMatcher(['127.0.0.1', '192.168.0.0/16', '::1']);
+      expect(mixed.has('192.168.44.5')).toBe(true);
+      expect(mixed.has('::1')).toBe(true);
+      expect(mixed.has('192.169.0.1')).toBe(false);
+    }
+  });
+});

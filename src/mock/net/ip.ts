@@ -36,23 +36,38 @@ export interface IpMatcher {
  * ```
  */
 export function ipMatcher(entries: readonly string[]): IpMatcher {
+  // Licenses are asked on every request: the same list gets the same matcher.
+  const key = entries.join(',');
+  const known = matchers.get(key);
+  if (known) return known;
   const list = new BlockList();
+  // Plain IPv4 addresses are also kept as strings: the usual allowlist answers without BlockList.
+  const exact = new Set<string>();
+  let subnets = false;
   for (const entry of entries) {
     const [rawAddress = '', prefix] = entry.split('/');
     const address = normaliseIp(rawAddress);
     const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
     if (prefix === undefined) list.addAddress(address, type);
     else list.addSubnet(address, Number(prefix), type);
+    if (prefix === undefined && type === 'ipv4') exact.add(address);
+    else subnets = true;
   }
-  return {
+  const matcher: IpMatcher = {
     has(candidate) {
       const address = normaliseIp(candidate);
+      if (exact.has(address)) return true;
       const family = isIP(address);
-      if (family === 0) return false;
+      if (family === 0 || (!subnets && family === 4)) return false;
       return list.check(address, family === 6 ? 'ipv6' : 'ipv4');
     },
   };
+  if (matchers.size >= 1000) matchers.delete(matchers.keys().next().value!);
+  matchers.set(key, matcher);
+  return matcher;
 }
+
+const matchers = new Map<string, IpMatcher>();
 
 /**
  * The client's address: the socket's peer, or, when that peer is a trusted proxy, the

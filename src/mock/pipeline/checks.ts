@@ -1,7 +1,6 @@
 import { FIELD } from '../../contract/index.js';
 import type { CheckName } from '../config/index.js';
-import { ApiError, ClientGoneError } from '../http/api-error.js';
-import { inspectImage, renderResult } from '../images/render.js';
+import { ApiError } from '../http/api-error.js';
 import { ipMatcher } from '../net/ip.js';
 import { untilAborted } from './abort.js';
 import type { RequestState } from './request-state.js';
@@ -114,19 +113,19 @@ export const CHECKS: Record<CheckName, Check> = {
   },
 
   async image(state) {
-    const image = (await state.form()).image;
+    const form = await state.form();
+    const image = form.image;
     if (!image || image.data.length === 0) return; // `form` answers 400
-    const limits = { maxInputPixels: state.config.limits.maxInputPixels, maxSide: state.config.images.maxSide };
-    const inspected = await inspectImage(image.data, limits);
-    // Only a full decode catches a truncated file, so the check is the rendering itself. Renders
-    // are bounded: a client that leaves frees its slot at once, but its render keeps its permit
-    // until sharp is done, so upload-and-abort loops cannot pile up decodes.
-    const release = await state.renders.acquire(state.facts.signal).catch(() => {
-      throw new ClientGoneError('client closed the connection while waiting to be processed');
-    });
-    const render = renderResult(image.data, inspected, limits);
-    render.then(release, release);
-    state.rendered = await untilAborted(render, state.facts.signal);
+    // The cropped image is cut from the same decode; a value `form` refuses renders without it.
+    let withCropped = false;
+    try {
+      withCropped = readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), state.config.rules.strictBooleans);
+    } catch {
+      // `form` answers 400
+    }
+    // Only a full decode catches a truncated file, so the check is the rendering itself (or a
+    // cache hit: the same bytes rendered before).
+    state.rendered = await untilAborted(state.renderer.render(image, withCropped, state.facts.signal), state.facts.signal);
   },
 };
 

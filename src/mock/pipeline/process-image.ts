@@ -1,9 +1,9 @@
 import { FIELD, PART, encodeMultipartMixed, type MixedPart } from '../../contract/index.js';
 import type { MockConfig } from '../config/index.js';
 import { ApiError } from '../http/api-error.js';
-import { renderCropped } from '../images/render.js';
+import type { RenderedImages } from '../images/render.js';
 import type { ArmedFault } from '../store/index.js';
-import { untilAborted, waitOrAbort } from './abort.js';
+import { waitOrAbort } from './abort.js';
 import { readIncludeCropped } from './checks.js';
 import type { RequestState } from './request-state.js';
 
@@ -38,19 +38,26 @@ export async function processImage(state: RequestState, random: () => number): P
   }
 
   const form = await state.form();
+  // The same reading as the `image` check's, so the cropped image was cut when it is asked for.
   const includeCropped = readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), config.rules.strictBooleans);
-  const cropped = includeCropped ? await untilAborted(renderCropped(rendered.result, rendered.width, rendered.height), facts.signal) : undefined;
+  const cropped = includeCropped ? rendered.cropped : undefined;
+  if (includeCropped && !cropped) {
+    throw new ApiError(
+      'internal_error',
+      'The mock rendered the image without the cropped image that was asked for; this is a bug in beia-kit, please report it.',
+    );
+  }
 
   if (fault && (fault.type === 'reset' || fault.type === 'truncate' || fault.type === 'hang')) {
     const license = await store.getLicense(ticket.licenseId);
-    return { kind: 'transport-fault', fault, reply: buildReply(config, rendered.result, cropped, license?.credits ?? 0) };
+    return { kind: 'transport-fault', fault, reply: buildReply(config, rendered, cropped, license?.credits ?? 0) };
   }
 
   const settlement = await store.settle(ticket, true);
   if (!settlement.spent) {
     throw new ApiError('no_credits', `License ${ticket.licenseId} ran out of credits while the image was processed. Add credits and retry.`);
   }
-  return { kind: 'reply', reply: buildReply(config, rendered.result, cropped, settlement.credits) };
+  return { kind: 'reply', reply: buildReply(config, rendered, cropped, settlement.credits) };
 }
 
 /** Fixed time, plus time per megapixel, plus up to `jitterMs` at random (M8). */
@@ -58,7 +65,8 @@ export function processingDelayMs(processing: MockConfig['processing'], pixels: 
   return Math.round(processing.delayMs + (processing.msPerMegapixel * pixels) / 1_000_000 + random() * processing.jitterMs);
 }
 
-function buildReply(config: MockConfig, result: Buffer, cropped: Buffer | undefined, credits: number): ImageReply {
+function buildReply(config: MockConfig, rendered: RenderedImages, cropped: Buffer | undefined, credits: number): ImageReply {
+  const { result } = rendered;
   const creditsHeader = { 'Credits-Remaining': String(credits) };
   if (!cropped) {
     return { headers: { 'Content-Type': 'image/png', ...creditsHeader }, body: result, creditsRemaining: credits };
@@ -73,10 +81,13 @@ function buildReply(config: MockConfig, result: Buffer, cropped: Buffer | undefi
     return { headers, body };
   };
   const creditsBody = creditsPartFormat === 'json' ? JSON.stringify({ credits }) : String(credits);
-  const encoded = encodeMultipartMixed([
-    part(PART.result, 'image/png', result, 'result.png'),
-    part(PART.cropped, 'image/png', cropped, 'cropped.png'),
-    part(PART.credits, creditsPartFormat === 'json' ? 'application/json' : 'text/plain', Buffer.from(creditsBody)),
-  ]);
+  const encoded = encodeMultipartMixed(
+    [
+      part(PART.result, 'image/png', result, 'result.png'),
+      part(PART.cropped, 'image/png', cropped, 'cropped.png'),
+      part(PART.credits, creditsPartFormat === 'json' ? 'application/json' : 'text/plain', Buffer.from(creditsBody)),
+    ],
+    rendered.boundary,
+  ); // checked against both PNGs; the credits part is digits, or JSON of digits
   return { headers: { 'Content-Type': encoded.contentType, ...creditsHeader }, body: encoded.body, creditsRemaining: credits };
 }

@@ -5,15 +5,17 @@ import { parseForm, type ParsedForm } from '../form/parse-form.js';
 import type { UploadBudget, UploadTicket } from '../form/upload-budget.js';
 import { ApiError } from '../http/api-error.js';
 import type { RenderedImages } from '../images/render.js';
+import type { ImageRenderer } from '../images/renderer.js';
 import type { ArmedFault, LicenseState, MockStore, Ticket } from '../store/index.js';
 import type { Readable } from 'node:stream';
-import type { Semaphore } from '../../shared/index.js';
 
 /** What the HTTP layer knows about a request before its body is read. */
 export interface RequestFacts {
   /** The client's address, after trusted proxies (see `clientAddress`). */
   clientAddress: string;
   contentType: string | undefined;
+  /** The body's length when the client sent `Content-Length` (Node's parser holds the body to it). */
+  contentLength?: number | undefined;
   licenseHeader: string | undefined;
   /** The request body, read only when a check needs the form. */
   body: () => Readable;
@@ -30,7 +32,7 @@ export class RequestState {
   authenticated: LicenseState | undefined;
   /** Set once `slot` admitted the request: a slot and a credit are held until settled. */
   ticket: Ticket | undefined;
-  /** Set once `image` decoded the upload: the result, before the cropped image is cut. */
+  /** Set once `image` decoded the upload (or found it in the cache): the result, and the cropped image if asked. */
   rendered: RenderedImages | undefined;
   /** The armed fault this request drew, if any. */
   fault: ArmedFault | undefined;
@@ -38,16 +40,16 @@ export class RequestState {
   #parsed: ParsedForm | undefined;
   #upload: UploadTicket | undefined;
 
-  /** Bounds the sharp renders running at once in this process. */
-  readonly renders: Semaphore;
+  /** The image work of this process: the result cache, then a bounded number of renders. */
+  readonly renderer: ImageRenderer;
   /** Bounds the uploads held in memory in this process, by bytes, and per client address. */
   readonly uploads: UploadBudget;
 
-  constructor(facts: RequestFacts, config: MockConfig, store: MockStore, renders: Semaphore, uploads: UploadBudget) {
+  constructor(facts: RequestFacts, config: MockConfig, store: MockStore, renderer: ImageRenderer, uploads: UploadBudget) {
     this.facts = facts;
     this.config = config;
     this.store = store;
-    this.renders = renders;
+    this.renderer = renderer;
     this.uploads = uploads;
   }
 
@@ -71,7 +73,7 @@ export class RequestState {
       // Runs at once up to the first await: the upload's place is taken synchronously.
       this.#form = (async () => {
         this.#upload = this.uploads.open(this.facts.clientAddress);
-        const form = await parseForm(this.facts.body(), contentType, this.config.limits, this.facts.signal, this.#upload);
+        const form = await parseForm(this.facts.body(), contentType, this.config.limits, this.facts.signal, this.#upload, this.facts.contentLength);
         this.#parsed = form;
         return form;
       })();
