@@ -313,6 +313,8 @@ for (const c of cases) await runWrk(servers.get(c.name), c, 2, connections); // 
 const results = new Map(cases.map((c) => [c.name, []]));
 for (let round = 1; round <= rounds; round++) {
   for (const c of cases) {
+    // The previous case's last requests (a render each, for the slow ones) finish before this one starts.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     const target = servers.get(c.name);
     const counting = values.perf ? countEvents(target.child.pid) : undefined;
     const r = await runWrk(target, c, duration, connections);
