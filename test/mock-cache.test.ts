@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningMockServer } from '../src/mock/index.js';
+import { MOCK_VERSION, type RunningMockServer } from '../src/mock/index.js';
 import { errorCode, inProcessMock } from './helpers/app.js';
-import { rawForm } from './helpers/forms.js';
+import { imageForm, rawForm } from './helpers/forms.js';
 import { jpeg, truncatedJpeg } from './helpers/images.js';
 import { startTestMock } from './helpers/server.js';
 
@@ -125,6 +125,22 @@ describe('uploads without Content-Length', () => {
   afterEach(async () => {
     await mock?.close();
     mock = undefined;
+  });
+
+  it('a 200 over a socket is the same bytes as in-process, with its length and the mock version, also as multipart/mixed', async () => {
+    mock = await startTestMock();
+    const twin = inProcessMock(); // the same requests in the same order: the same credits left
+    for (const includeCroppedImage of [undefined, 'true']) {
+      const fields = includeCroppedImage ? { image, includeCroppedImage } : { image };
+      const viaSocket = await fetch(mock.endpoint, { method: 'POST', body: imageForm(fields), headers: { 'License-Id': '1234' } });
+      const bytes = Buffer.from(await viaSocket.arrayBuffer());
+      expect(viaSocket.status).toBe(200);
+      expect(viaSocket.headers.get('content-length')).toBe(String(bytes.length));
+      expect(viaSocket.headers.get('x-beia-mock-version')).toBe(MOCK_VERSION);
+      const inProcess = await twin.postImage(fields);
+      expect(viaSocket.headers.get('content-type')).toBe(inProcess.headers.get('content-type'));
+      expect(bytes.equals(Buffer.from(await inProcess.arrayBuffer()))).toBe(true);
+    }
   });
 
   it('a chunked upload gets the same answer as one with Content-Length', async () => {

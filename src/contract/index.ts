@@ -19,7 +19,7 @@ export {
   parseRetryAfter,
 } from './api-errors.js';
 export type { ApiErrorDetails, ErrorAnswer } from './api-errors.js';
-export { encodeMultipartMixed, safeBoundary } from './multipart-mixed.js';
-export type { MixedPart, EncodedMultipart } from './multipart-mixed.js';
+export { encodeMultipartMixed, encodeMultipartMixedChunks, safeBoundary } from './multipart-mixed.js';
+export type { MixedPart, EncodedMultipart, EncodedMultipartChunks } from './multipart-mixed.js';
 export { decodeMultipartMixed, readImageBundle } from './multipart-mixed-reader.js';
 export type { ReceivedPart, ImageBundle } from './multipart-mixed-reader.js';

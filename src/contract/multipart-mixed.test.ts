@@ -1,6 +1,6 @@
 import { parseMultipart } from '@remix-run/multipart-parser';
 import { describe, expect, it } from 'vitest';
-import { encodeMultipartMixed, safeBoundary } from './multipart-mixed.js';
+import { encodeMultipartMixed, encodeMultipartMixedChunks, safeBoundary } from './multipart-mixed.js';
 
 describe('encodeMultipartMixed', () => {
   it('encodes binary parts that a standard parser reads back byte for byte', () => {
@@ -54,5 +54,27 @@ describe('safeBoundary', () => {
   it('looks only at the bytes of a view, not at the rest of its buffer', () => {
     const whole = Buffer.from('beia-abc|clean part');
     expect(safeBoundary([whole.subarray(9)], 'beia-abc')).toBe('beia-abc');
+  });
+});
+
+describe('encodeMultipartMixedChunks', () => {
+  it('passes large bodies through uncopied, joins small ones into the framing, and adds up to the same bytes', () => {
+    const large = Buffer.alloc(10_000, 0xab);
+    const binarySmall = Buffer.from([0x00, 0xff, 0x80, 0x0d, 0x0a]);
+    const parts = [
+      { headers: [['Content-Type', 'image/png']] as [string, string][], body: large },
+      { headers: [['Content-Type', 'application/octet-stream']] as [string, string][], body: binarySmall },
+      { headers: [['Content-Type', 'text/plain']] as [string, string][], body: Buffer.alloc(0) },
+    ];
+    const { chunks, length, contentType } = encodeMultipartMixedChunks(parts, 'b-1');
+    expect(chunks).toHaveLength(3);
+    expect(chunks[1]).toBe(large);
+    const joined = Buffer.concat(chunks);
+    expect(joined.length).toBe(length);
+    expect(joined.equals(encodeMultipartMixed(parts, 'b-1').body)).toBe(true);
+    const read = [...parseMultipart(new Uint8Array(joined), { boundary: 'b-1' })];
+    expect(contentType).toBe('multipart/mixed; boundary=b-1');
+    expect(Buffer.from(read[1]!.bytes).equals(binarySmall)).toBe(true);
+    expect(read[2]!.bytes.length).toBe(0);
   });
 });

@@ -28,20 +28,47 @@ const CRLF = '\r\n';
  * ```
  */
 export function encodeMultipartMixed(parts: readonly MixedPart[], boundary?: string): EncodedMultipart {
+  const { contentType, chunks, length } = encodeMultipartMixedChunks(parts, boundary);
+  return { contentType, body: Buffer.concat(chunks, length) };
+}
+
+/** A multipart/mixed body as the pieces to write in order, the part bodies among them uncopied. */
+export interface EncodedMultipartChunks {
+  contentType: string;
+  chunks: Uint8Array[];
+  /** Bytes of all the chunks: the `Content-Length`. */
+  length: number;
+}
+
+/**
+ * Like {@link encodeMultipartMixed}, without concatenating: the framing between two part bodies
+ * is one small chunk, and each body is passed through as it is, so a large image is never copied.
+ * A server writes the chunks in one go (one `writev`).
+ */
+const SMALL_PART = 4096;
+
+export function encodeMultipartMixedChunks(parts: readonly MixedPart[], boundary?: string): EncodedMultipartChunks {
   boundary ??= safeBoundary(parts.map((part) => part.body));
   if (!/^[0-9A-Za-z'()+_,\-./:=?]{1,70}$/.test(boundary)) {
     throw new TypeError(`Failed to encode multipart/mixed: boundary "${boundary}" is not a valid RFC 2046 boundary.`);
   }
   const chunks: Uint8Array[] = [];
+  let framing = '';
   for (const part of parts) {
     const head = part.headers.map(([name, value]) => `${name}: ${value}${CRLF}`).join('');
-    chunks.push(Buffer.from(`--${boundary}${CRLF}${head}${CRLF}`, 'latin1'), part.body, CRLF_BYTES);
+    framing += `--${boundary}${CRLF}${head}${CRLF}`;
+    if (part.body.length >= SMALL_PART) {
+      chunks.push(Buffer.from(framing, 'latin1'), part.body);
+      framing = '';
+    } else {
+      // latin1 maps each byte to one character and back: a small body joins the framing exactly.
+      framing += Buffer.from(part.body.buffer, part.body.byteOffset, part.body.byteLength).toString('latin1');
+    }
+    framing += CRLF;
   }
-  chunks.push(Buffer.from(`--${boundary}--${CRLF}`));
-  return { contentType: `multipart/mixed; boundary=${boundary}`, body: Buffer.concat(chunks) };
+  chunks.push(Buffer.from(`${framing}--${boundary}--${CRLF}`, 'latin1'));
+  return { contentType: `multipart/mixed; boundary=${boundary}`, chunks, length: chunks.reduce((sum, chunk) => sum + chunk.length, 0) };
 }
-
-const CRLF_BYTES = Buffer.from(CRLF);
 
 /**
  * A boundary that occurs in none of `bodies`: `preferred` when it does not, else a random one.

@@ -6,11 +6,11 @@ import type { UploadBudget } from './form/upload-budget.js';
 import type { ImageRenderer } from './images/renderer.js';
 import { ApiError, ClientGoneError } from './http/api-error.js';
 import { errorResponse } from './http/respond.js';
-import { peerAddress, rawResponse, requestBody, resetConnection, sendTruncated, type MockBindings } from './http/transport.js';
+import { peerAddress, rawResponse, requestBody, resetConnection, sendChunks, sendTruncated, type MockBindings } from './http/transport.js';
 import { clientAddress, ipMatcher } from './net/ip.js';
 import { waitOrAbort } from './pipeline/abort.js';
 import { CHECKS } from './pipeline/checks.js';
-import { processImage, type ProcessOutcome } from './pipeline/process-image.js';
+import { processImage, replyBody, type ProcessOutcome } from './pipeline/process-image.js';
 import { RequestState } from './pipeline/request-state.js';
 import { scenarioError } from './pipeline/scenario.js';
 import type { FaultType, JournalPart, MockStore } from './store/index.js';
@@ -98,7 +98,15 @@ export function imageRoute(deps: ImageRouteDeps) {
       if (outcome.kind === 'transport-fault') {
         return await transportFault(c, outcome, signal, record);
       }
-      return new Response(outcome.reply.body as Uint8Array<ArrayBuffer>, { status: 200, headers: outcome.reply.headers });
+      const { reply } = outcome;
+      const outgoing = rawResponse(c);
+      if (outgoing) {
+        // Straight to the socket: the PNGs are written as they are, never copied into one body.
+        const headers = { ...reply.headers, [HEADER.mockVersion]: deps.version, ...(deps.shutdown.aborted ? { Connection: 'close' } : {}) };
+        sendChunks(outgoing, 200, headers, reply.chunks, reply.length);
+        return RESPONSE_ALREADY_SENT;
+      }
+      return new Response(replyBody(reply) as Uint8Array<ArrayBuffer>, { status: 200, headers: reply.headers });
     } catch (error) {
       if (error instanceof ClientGoneError) {
         record.status = 499;
@@ -159,7 +167,7 @@ export function imageRoute(deps: ImageRouteDeps) {
       record.status = 444;
       resetConnection(outgoing);
     } else {
-      sendTruncated(outgoing, 200, { ...outcome.reply.headers, [HEADER.mockVersion]: deps.version }, outcome.reply.body);
+      sendTruncated(outgoing, 200, { ...outcome.reply.headers, [HEADER.mockVersion]: deps.version }, replyBody(outcome.reply));
     }
     return RESPONSE_ALREADY_SENT;
   }

@@ -51,3 +51,14 @@ export function sendTruncated(outgoing: ServerResponse, status: number, headers:
     setTimeout(() => resetConnection(outgoing), 20);
   });
 }
+
+/**
+ * Sends a whole answer from pieces, without joining them: corked, so the status line, the
+ * headers and every piece leave in one `writev`, and `end()` uncorks.
+ */
+export function sendChunks(outgoing: ServerResponse, status: number, headers: Record<string, string>, chunks: readonly Uint8Array[], length: number): void {
+  outgoing.cork();
+  outgoing.writeHead(status, { ...headers, 'Content-Length': String(length) });
+  for (const chunk of chunks) outgoing.write(chunk);
+  outgoing.end();
+}

@@ -1,4 +1,4 @@
-import { FIELD, PART, encodeMultipartMixed, type MixedPart } from '../../contract/index.js';
+import { FIELD, PART, encodeMultipartMixedChunks, type MixedPart } from '../../contract/index.js';
 import type { MockConfig } from '../config/index.js';
 import { ApiError } from '../http/api-error.js';
 import type { RenderedImages } from '../images/render.js';
@@ -10,8 +10,16 @@ import type { RequestState } from './request-state.js';
 /** A 200 ready to send. */
 export interface ImageReply {
   headers: Record<string, string>;
-  body: Buffer;
+  /** The body as pieces to write in order, the PNGs among them uncopied; {@link replyBody} joins them. */
+  chunks: readonly Uint8Array[];
+  /** Bytes of all the chunks: the `Content-Length`. */
+  length: number;
   creditsRemaining: number;
+}
+
+/** The reply's body in one buffer, for a transport that cannot write pieces (`app.request()`, a truncated answer). */
+export function replyBody(reply: ImageReply): Buffer {
+  return Buffer.concat(reply.chunks, reply.length);
 }
 
 /** What processing produced: a reply to send, or a reply to spoil with a transport fault. */
@@ -69,7 +77,7 @@ function buildReply(config: MockConfig, rendered: RenderedImages, cropped: Buffe
   const { result } = rendered;
   const creditsHeader = { 'Credits-Remaining': String(credits) };
   if (!cropped) {
-    return { headers: { 'Content-Type': 'image/png', ...creditsHeader }, body: result, creditsRemaining: credits };
+    return { headers: { 'Content-Type': 'image/png', ...creditsHeader }, chunks: [result], length: result.length, creditsRemaining: credits };
   }
   const { partLabels, creditsPartFormat } = config.rules;
   const part = (name: string, contentType: string, body: Buffer, filename?: string): MixedPart => {
@@ -81,7 +89,7 @@ function buildReply(config: MockConfig, rendered: RenderedImages, cropped: Buffe
     return { headers, body };
   };
   const creditsBody = creditsPartFormat === 'json' ? JSON.stringify({ credits }) : String(credits);
-  const encoded = encodeMultipartMixed(
+  const encoded = encodeMultipartMixedChunks(
     [
       part(PART.result, 'image/png', result, 'result.png'),
       part(PART.cropped, 'image/png', cropped, 'cropped.png'),
@@ -89,5 +97,5 @@ function buildReply(config: MockConfig, rendered: RenderedImages, cropped: Buffe
     ],
     rendered.boundary,
   ); // checked against both PNGs; the credits part is digits, or JSON of digits
-  return { headers: { 'Content-Type': encoded.contentType, ...creditsHeader }, body: encoded.body, creditsRemaining: credits };
+  return { headers: { 'Content-Type': encoded.contentType, ...creditsHeader }, chunks: encoded.chunks, length: encoded.length, creditsRemaining: credits };
 }
