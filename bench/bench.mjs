@@ -27,8 +27,9 @@ import { summarise } from './profile-summary.mjs';
 const ROOT = new URL('..', import.meta.url).pathname;
 const PROFILES = join(ROOT, 'bench/results/profiles');
 // glibc malloc makes Node servers bimodal on these machines (5 to 12 page faults per request in the
-// slow mode): every server in the run gets the same setting, as the Docker image does.
-const ENV = { ...process.env, MALLOC_TRIM_THRESHOLD_: '1073741824', MALLOC_TOP_PAD_: '67108864' };
+// slow mode), and keeps freed large buffers: every server in the run gets the same settings, the
+// Docker image's.
+const ENV = { ...process.env, MALLOC_TRIM_THRESHOLD_: '1073741824', MALLOC_TOP_PAD_: '67108864', MALLOC_MMAP_THRESHOLD_: '4194304' };
 
 const { values } = parseArgs({
   options: {
