@@ -245,3 +245,97 @@ describe('admin token', () => {
     expect((await mock.admin('GET', '/licenses', undefined, { 'X-Beia-Admin-Token': 's3cret' })).status).toBe(200);
   });
 });
+
+describe('admin API: a license of its own for each test', () => {
+  it('POST /licenses makes one with a fresh id and key, which works at once and shows its key only then', async () => {
+    const mock = inProcessMock();
+    const res = await mock.admin('POST', '/licenses', { credits: 2, ttlSeconds: 60 });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { licenseId: string; apiKey: string; credits: number; expiresAt: string; maxConcurrent: number };
+    expect(created.licenseId).toMatch(/^t-[0-9a-f]{16}$/);
+    expect(created.apiKey).toMatch(/^[0-9a-f]{32}$/);
+    expect(created).toMatchObject({ credits: 2, maxConcurrent: 2, allowedIps: ['127.0.0.1', '::1'], inFlight: 0 });
+    const ttl = Date.parse(created.expiresAt) - Date.now();
+    expect(ttl).toBeGreaterThan(55_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+
+    const image = await jpeg();
+    const ok = await mock.postImage({ image, licenseId: created.licenseId, apiKey: created.apiKey }, { headers: { 'License-Id': created.licenseId } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('credits-remaining')).toBe('1');
+    expect(await mock.credits()).toBe(100); // the default license is untouched
+    const listed = (await (await mock.admin('GET', `/licenses/${created.licenseId}`)).json()) as { apiKey: string; expiresAt: string };
+    expect(listed).toMatchObject({ apiKey: '***', expiresAt: created.expiresAt });
+  });
+
+  it('takes every default from an empty body, and refuses a bad setting with its path', async () => {
+    const mock = inProcessMock();
+    const created = await mock.app.request('/__admin/licenses', { method: 'POST' });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ credits: 100, maxConcurrent: 2 });
+    for (const body of [{ ttlSeconds: 0 }, { credits: -1 }, { licenseId: 'mine' }, { allowedIps: ['not an ip'] }]) {
+      const res = await mock.admin('POST', '/licenses', body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/body\./);
+    }
+  });
+
+  it('DELETE /licenses/:id removes it and its journal entries; its key then gets a 401', async () => {
+    const mock = inProcessMock();
+    const { licenseId, apiKey } = (await (await mock.admin('POST', '/licenses', {})).json()) as { licenseId: string; apiKey: string };
+    const image = await jpeg();
+    expect((await mock.postImage({ image, licenseId, apiKey }, { headers: { 'License-Id': licenseId } })).status).toBe(200);
+    expect(((await (await mock.admin('GET', `/journal?licenseId=${licenseId}`)).json()) as unknown[]).length).toBe(1);
+    expect(await (await mock.admin('DELETE', `/licenses/${licenseId}`)).json()).toEqual({ deleted: licenseId });
+    expect(((await (await mock.admin('GET', `/journal?licenseId=${licenseId}`)).json()) as unknown[]).length).toBe(0);
+    expect((await mock.postImage({ image, licenseId, apiKey }, { headers: { 'License-Id': licenseId } })).status).toBe(401);
+    expect((await mock.admin('DELETE', `/licenses/${licenseId}`)).status).toBe(404);
+  });
+});
+
+describe('admin API: metrics', () => {
+  async function metricsText(mock: ReturnType<typeof inProcessMock>, headers: Record<string, string> = {}): Promise<string> {
+    const res = await mock.admin('GET', '/metrics', undefined, headers);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    return res.text();
+  }
+  const value = (text: string, series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+
+  it('counts requests by status and license, credits spent, the cache, and what is in processing', async () => {
+    const mock = inProcessMock();
+    const image = await jpeg();
+    expect((await mock.postImage({ image })).status).toBe(200);
+    expect((await mock.postImage({ image })).status).toBe(200);
+    expect((await mock.postImage({ image, apiKey: 'wrong' })).status).toBe(401);
+    const text = await metricsText(mock);
+    expect(value(text, 'beia_mock_requests_total{route="image",status="200",license="1234"}')).toBe(2);
+    expect(value(text, 'beia_mock_requests_total{route="image",status="401",license="1234"}')).toBe(1);
+    expect(value(text, 'beia_mock_credits_spent_total{license="1234"}')).toBe(2);
+    expect(value(text, 'beia_mock_result_cache_hits_total')).toBe(1);
+    expect(value(text, 'beia_mock_result_cache_misses_total')).toBe(1);
+    expect(value(text, 'beia_mock_images_in_processing')).toBe(0);
+    expect(value(text, 'beia_mock_request_duration_seconds_count{route="image",status_class="2xx"}')).toBe(2);
+    expect(text).not.toMatch(/process_cpu/); // Node's own metrics only for a process that is a mock
+    // Scraped again, the cache counters do not count twice.
+    expect(value(await metricsText(mock), 'beia_mock_result_cache_hits_total')).toBe(1);
+  });
+
+  it('forgets the series of a deleted license', async () => {
+    const mock = inProcessMock();
+    const { licenseId, apiKey } = (await (await mock.admin('POST', '/licenses', {})).json()) as { licenseId: string; apiKey: string };
+    expect((await mock.postImage({ image: await jpeg(), licenseId, apiKey }, { headers: { 'License-Id': licenseId } })).status).toBe(200);
+    expect(await metricsText(mock)).toContain(`license="${licenseId}"`);
+    await mock.admin('DELETE', `/licenses/${licenseId}`);
+    expect(await metricsText(mock)).not.toContain(licenseId);
+  });
+
+  it('needs the admin token when one is set, and adds Node’s process metrics when asked', async () => {
+    const mock = inProcessMock({}, { adminToken: 'secret', processMetrics: true });
+    expect((await mock.admin('GET', '/metrics')).status).toBe(401);
+    expect(await metricsText(mock, { Authorization: 'Bearer secret' })).toMatch(/^beia_mock_process_cpu_user_seconds_total /m);
+  });
+});

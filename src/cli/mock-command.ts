@@ -162,6 +162,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
       port: options.port,
       config,
       logger: options.quiet ? silentLogger : jsonLogger(process.stdout),
+      processMetrics: true,
       ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     });
   } catch (error) {

@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG, LOOPBACK_IPS, type MockConfig } from './config/index.js
 import { UploadBudget } from './form/upload-budget.js';
 import { ApiError } from './http/api-error.js';
 import { ImageRenderer } from './images/renderer.js';
+import { MockMetrics } from './metrics.js';
 import { errorResponse } from './http/respond.js';
 import { imageRoute, type MockEnv, type RequestRecord } from './image-route.js';
 import { silentLogger, type RequestLogger, type RequestLogLine } from './logger.js';
@@ -26,12 +27,16 @@ export interface MockAppOptions {
   random?: () => number;
   /** Aborted at shutdown, so hanging faults end at once. */
   shutdown?: AbortSignal;
+  /** Node's process metrics (CPU, memory, event loop, GC) in `/__admin/metrics` too: for a process that is a mock, as `beia mock` is. */
+  processMetrics?: boolean;
 }
 
 export interface MockApp {
   app: Hono<MockEnv>;
   store: MockStore;
   config: MockConfig;
+  /** What `GET /__admin/metrics` serves. */
+  metrics: MockMetrics;
 }
 
 /**
@@ -51,6 +56,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
   const logger = options.logger ?? silentLogger;
   const uploads = new UploadBudget({ ...config.limits, retryAfterSeconds: config.processing.retryAfterSeconds });
   const renderer = new ImageRenderer({ maxInputPixels: config.limits.maxInputPixels, ...config.images });
+  const metrics = new MockMetrics({ store, renderer, uploads }, { processMetrics: options.processMetrics ?? false });
   const app = new Hono<MockEnv>();
 
   app.use('*', async function identifyMock(c, next) {
@@ -81,6 +87,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       if (value !== undefined) (line as unknown as Record<string, unknown>)[key] = value;
     }
     logger(line);
+    metrics.observe(line);
     if (!c.req.path.startsWith('/__admin')) {
       const { level: _level, msg: _msg, fault: _fault, ...entry } = line;
       await store.appendJournal(record.fault ? { ...entry, fault: record.fault, parts: record.parts ?? [] } : { ...entry, parts: record.parts ?? [] });
@@ -95,6 +102,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       version: MOCK_VERSION,
       uploads,
       renderer,
+      metrics,
       defaultAllowedIps: options.defaultAllowedIps ?? LOOPBACK_IPS,
       ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     }),
@@ -139,7 +147,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     );
   });
 
-  return { app, store, config };
+  return { app, store, config, metrics };
 }
 
 /** What the image route learnt that goes into the log line and the journal, in this order. */

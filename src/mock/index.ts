@@ -17,11 +17,23 @@ export {
 } from './config/index.js';
 export type { CheckName, LicenseConfig, MockConfig, ValidateOptions } from './config/index.js';
 export { MemoryStore, FAULT_TYPES } from './store/index.js';
-export type { MockStore, LicenseState, JournalEntry, JournalPart, ArmedFault, FaultSpec, FaultType, Admission, Ticket, Settlement } from './store/index.js';
+export type {
+  MockStore,
+  NewLicense,
+  LicenseState,
+  JournalEntry,
+  JournalPart,
+  ArmedFault,
+  FaultSpec,
+  FaultType,
+  Admission,
+  Ticket,
+  Settlement,
+} from './store/index.js';
 export { jsonLogger, silentLogger } from './logger.js';
 export type { RequestLogger, RequestLogLine } from './logger.js';
 export { SCENARIOS } from './pipeline/scenario.js';
 export { MOCK_VERSION } from './version.js';
 export { configureSharpForMock } from './images/render.js';
 export { MockAdminClient, MockAdminError } from './admin/admin-client.js';
-export type { MockAdminClientOptions, AdminLicense } from './admin/admin-client.js';
+export type { MockAdminClientOptions, AdminLicense, MockHealth, CreateLicenseOptions, CreatedLicense } from './admin/admin-client.js';

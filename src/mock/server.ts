@@ -64,7 +64,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const adminTokenGenerated = !isLoopbackHost(host) && !options.adminToken;
   const adminToken = adminTokenGenerated ? randomBytes(18).toString('base64url') : options.adminToken;
   const shutdown = new AbortController();
-  const { app, store } = createMockApp({
+  const { app, store, metrics } = createMockApp({
     defaultAllowedIps: allowedIps,
     ...options,
     config,
@@ -96,9 +96,20 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `http://${urlHost(reachable)}:${port}`;
 
+  // Licenses made for one test go away when they expire even if nobody asks for them again,
+  // with their journal entries.
+  const sweep = setInterval(() => {
+    store
+      .deleteExpired()
+      .then((expired) => metrics.forgetLicenses(expired))
+      .catch((error: unknown) => console.error('beia mock: failed to remove expired licenses:', error));
+  }, 30_000);
+  sweep.unref();
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= new Promise<void>((resolve) => {
+      clearInterval(sweep);
       shutdown.abort();
       const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
       server.close(() => {

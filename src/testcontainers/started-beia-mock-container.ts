@@ -1,7 +1,7 @@
 import { AbstractStartedContainer, type StartedTestContainer } from 'testcontainers';
 import { BeiaClient, type BeiaClientOptions } from '../client/index.js';
 import { IMAGE_PATH } from '../contract/index.js';
-import { MockAdminClient, type LicenseConfig, type MockConfig } from '../mock/index.js';
+import { MockAdminClient, type CreatedLicense, type CreateLicenseOptions, type LicenseConfig, type MockConfig } from '../mock/index.js';
 
 /**
  * A running {@link BeiaMockContainer}: where to call it, its admin API, and a client for it.
@@ -51,6 +51,20 @@ export class StartedBeiaMockContainer extends AbstractStartedContainer {
   /** The licenses the mock started with, keys included (the admin API masks them). */
   getLicenses(): LicenseConfig[] {
     return this.#config.licenses.map((license) => ({ ...license, allowedIps: [...license.allowedIps] }));
+  }
+
+  /**
+   * A license of its own for one test (`POST /__admin/licenses`): parallel tests that each take
+   * one never share credits or journal entries. It goes away after `ttlSeconds` (an hour).
+   *
+   * @example
+   * ```ts
+   * const { licenseId, apiKey } = await mock.createLicense({ credits: 3 });
+   * const client = mock.client({ licenseId, apiKey });
+   * ```
+   */
+  createLicense(options: CreateLicenseOptions = {}): Promise<CreatedLicense> {
+    return this.admin.createLicense(options);
   }
 
   /**

@@ -92,6 +92,15 @@ describeWithDocker('beia-kit/testcontainers: BeiaMockContainer', () => {
     expect((await anonymous.health()).status).toBe('ok');
     await mock.admin.reset();
     expect((await mock.admin.license('1234')).credits).toBe(100);
+
+    // A license of its own for one test, usable at once from the host.
+    const own = await mock.createLicense({ credits: 1, ttlSeconds: 60 });
+    const ownClient = mock.client({ licenseId: own.licenseId, apiKey: own.apiKey, retries: 0 });
+    expect((await ownClient.process(input)).creditsRemaining).toBe(0);
+    await expect(ownClient.process(input)).rejects.toBeInstanceOf(NoCreditsError);
+    expect(await mock.admin.deleteLicense(own.licenseId)).toEqual({ deleted: own.licenseId });
+    const metrics = await fetch(`${mock.getAdminUrl()}/metrics`, { headers: { Authorization: `Bearer ${mock.getAdminToken()}` } });
+    expect(await metrics.text()).toMatch(/^beia_mock_process_cpu_user_seconds_total /m);
   });
 
   it('takes a config file or object, with withLicense and withProcessingDelay on top', async () => {

@@ -14,6 +14,30 @@ export interface MockAdminClientOptions {
 /** A license as the admin API shows it: the key is always masked. */
 export type AdminLicense = Omit<LicenseState, 'apiKey'> & { apiKey: '***' };
 
+/** What `GET /__admin/health` says. */
+export interface MockHealth {
+  status: string;
+  version: string;
+  inFlight: number;
+  uploads: { receiving: number; bufferedBytes: number };
+  cache: { entries: number; bytes: number; maxBytes: number; hits: number; misses: number };
+}
+
+/** Settings of a license made for one test; each has a default. */
+export interface CreateLicenseOptions {
+  /** 100 by default. */
+  credits?: number;
+  /** 2 by default. */
+  maxConcurrent?: number;
+  /** The mock's default allowlist by default (loopback, or the private ranges beyond loopback). */
+  allowedIps?: string[];
+  /** 3600 by default, at most 7 days. */
+  ttlSeconds?: number;
+}
+
+/** A license made for one test, with its key and when it goes away. */
+export type CreatedLicense = LicenseState & { expiresAt: string };
+
 /**
  * What the admin API refused, with its status and the mock's error code; or, with status 0 and
  * code `admin_unreachable`, a call that got no answer (nothing listening, a timeout).
@@ -59,9 +83,29 @@ export class MockAdminClient {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  /** `{ status: 'ok', version, inFlight, uploads: { receiving, bufferedBytes } }`; needs no token. */
-  health(): Promise<{ status: string; version: string; inFlight: number; uploads: { receiving: number; bufferedBytes: number } }> {
+  /** `{ status: 'ok', version, inFlight, uploads, cache }`; needs no token. */
+  health(): Promise<MockHealth> {
     return this.call('GET', '/health');
+  }
+
+  /**
+   * A license of its own for one test or one worker: a fresh id and key (the only time the admin
+   * API shows a key), 100 credits unless given, gone after `ttlSeconds` (an hour by default) or
+   * on {@link deleteLicense}. Tests that run in parallel each take one and never see each
+   * other's credits or journal.
+   *
+   * @example
+   * ```ts
+   * const { licenseId, apiKey } = await admin.createLicense({ credits: 5, ttlSeconds: 600 });
+   * ```
+   */
+  createLicense(options: CreateLicenseOptions = {}): Promise<CreatedLicense> {
+    return this.call('POST', '/licenses', options);
+  }
+
+  /** Removes a license with its journal entries and the faults armed for it. */
+  deleteLicense(licenseId: string): Promise<{ deleted: string }> {
+    return this.call('DELETE', `/licenses/${encodeURIComponent(licenseId)}`);
   }
 
   licenses(): Promise<AdminLicense[]> {

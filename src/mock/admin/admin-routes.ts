@@ -1,11 +1,13 @@
 import { Hono, type Context, type Env, type Input } from 'hono';
 import type { ErrorCode } from '../../contract/index.js';
 import { ERROR_CATALOGUE } from '../../contract/index.js';
-import { ConfigError, readLicensePatch, type MockConfig } from '../config/index.js';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, DEFAULT_LICENSE, readLicensePatch, type MockConfig } from '../config/index.js';
 import { readInt, readNumber, readObject, readEnum, readString } from '../config/reader.js';
 import { secretsEqual } from '../pipeline/request-state.js';
 import type { UploadBudget } from '../form/upload-budget.js';
 import type { ImageRenderer } from '../images/renderer.js';
+import type { MockMetrics } from '../metrics.js';
 import { FAULT_TYPES, type FaultSpec, type LicenseState, type MockStore } from '../store/index.js';
 
 export interface AdminDeps {
@@ -20,6 +22,8 @@ export interface AdminDeps {
   uploads: UploadBudget;
   /** The image work, whose result cache health reports. */
   renderer: ImageRenderer;
+  /** What `GET /metrics` serves; a deleted license's series go with it. */
+  metrics: MockMetrics;
 }
 
 /**
@@ -69,6 +73,8 @@ export function adminRoutes(deps: AdminDeps): Hono {
     return next();
   });
 
+  admin.get('/metrics', async (c) => c.body(await deps.metrics.text(), 200, { 'Content-Type': deps.metrics.contentType() }));
+
   admin.get('/licenses', async (c) => c.json((await store.listLicenses()).map(masked)));
 
   admin.get('/licenses/:id', async (c) => {
@@ -83,6 +89,38 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const patch = await readJson(c, (body) => readLicensePatch(body, 'body', current));
     if (patch instanceof Response) return patch;
     return c.json(masked((await store.updateLicense(id, patch))!));
+  });
+
+  // A license of its own for one test: a fresh id and key, gone after its TTL or when deleted.
+  admin.post('/licenses', async (c) => {
+    const created = await readJson(c, (body) => {
+      const raw = readObject(body, 'body', ['credits', 'allowedIps', 'maxConcurrent', 'ttlSeconds']);
+      const ttlSeconds = raw.ttlSeconds === undefined ? DEFAULT_TTL_SECONDS : readInt(raw.ttlSeconds, 'body.ttlSeconds', 1, MAX_TTL_SECONDS);
+      const { ttlSeconds: _ttl, ...settingsOnly } = raw;
+      const settings = readLicensePatch(settingsOnly, 'body', {
+        credits: DEFAULT_LICENSE.credits,
+        allowedIps: deps.defaultAllowedIps,
+        maxConcurrent: DEFAULT_LICENSE.maxConcurrent,
+      });
+      return {
+        licenseId: `t-${randomBytes(8).toString('hex')}`,
+        apiKey: randomBytes(16).toString('hex'),
+        credits: settings.credits,
+        allowedIps: settings.allowedIps,
+        maxConcurrent: settings.maxConcurrent,
+        expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+      };
+    });
+    if (created instanceof Response) return created;
+    // The only answer that shows a key: the test that asked needs it to call the API.
+    return c.json({ ...(await store.putLicense(created)), apiKey: created.apiKey }, 201);
+  });
+
+  admin.delete('/licenses/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!(await store.deleteLicense(id))) return noLicense(c, id);
+    await deps.metrics.forgetLicenses([id]);
+    return c.json({ deleted: id });
   });
 
   admin.put('/licenses/:id', async (c) => {
@@ -169,6 +207,10 @@ export function readFaultSpec(body: unknown): FaultSpec {
   return spec;
 }
 
+/** A license made by `POST /licenses` lives this long unless the body says otherwise. */
+const DEFAULT_TTL_SECONDS = 3600;
+const MAX_TTL_SECONDS = 7 * 24 * 3600;
+
 function masked(license: LicenseState) {
   return { ...license, apiKey: '***' };
 }
@@ -176,7 +218,9 @@ function masked(license: LicenseState) {
 async function readJson<T>(c: Context, read: (body: unknown) => T): Promise<T | Response> {
   let body: unknown;
   try {
-    body = await c.req.json();
+    // No body at all is an empty object: `curl -X POST .../licenses` takes every default.
+    const text = await c.req.text();
+    body = text.trim() === '' ? {} : JSON.parse(text);
   } catch {
     return adminError(c, 'admin_invalid_request', 'The body is not JSON. Send Content-Type: application/json and a JSON object.');
   }

@@ -80,4 +80,36 @@ describe('MemoryStore', () => {
     expect((await store.takeFault('L', 0.2))?.id).toBe(fault.id);
     expect((await store.listFaults())[0]).toMatchObject({ id: fault.id, fired: 1 });
   });
+
+  it('deletes a license with its journal entries and faults; its request in flight settles as nothing', async () => {
+    const store = new MemoryStore([license(5), { ...license(5), licenseId: 'M' }], { maxJournalEntries: 10 });
+    const admitted = await store.admit('L', 10);
+    if (!admitted.ok) throw new Error('expected an admission');
+    await store.appendJournal({ time: '', method: 'POST', path: '/', status: 200, durationMs: 0, parts: [], licenseId: 'L' });
+    await store.appendJournal({ time: '', method: 'POST', path: '/', status: 200, durationMs: 0, parts: [], licenseId: 'M' });
+    await store.armFault({ type: 'error', licenseId: 'L', count: 1 });
+    expect(await store.deleteLicense('L')).toBe(true);
+    expect(await store.deleteLicense('L')).toBe(false);
+    expect(await store.getLicense('L')).toBeUndefined();
+    expect((await store.listJournal()).map((e) => e.licenseId)).toEqual(['M']);
+    expect(await store.listFaults()).toEqual([]);
+    await store.settle(admitted.ticket, true);
+    expect(await store.inFlight()).toBe(0);
+    expect(await store.admit('L', 10)).toMatchObject({ ok: false, reason: 'unknown-license' });
+  });
+
+  it('treats a license past its expiresAt as deleted, and deleteExpired sweeps them', async () => {
+    let now = Date.parse('2026-12-04T10:00:00Z');
+    const store = new MemoryStore([license(5)], { maxJournalEntries: 10, now: () => now });
+    await store.putLicense({ ...license(3), licenseId: 'T1', expiresAt: '2026-12-04T10:01:00Z' });
+    await store.putLicense({ ...license(3), licenseId: 'T2', expiresAt: '2026-12-04T10:05:00Z' });
+    expect((await store.getLicense('T1'))?.expiresAt).toBe('2026-12-04T10:01:00Z');
+    expect((await store.admit('T1', 10)).ok).toBe(true);
+    now = Date.parse('2026-12-04T10:01:00Z');
+    expect(await store.getLicense('T1')).toBeUndefined();
+    expect(await store.admit('T1', 10)).toMatchObject({ ok: false, reason: 'unknown-license' });
+    now = Date.parse('2026-12-04T10:06:00Z');
+    expect(await store.deleteExpired()).toEqual(['T2']);
+    expect((await store.listLicenses()).map((l) => l.licenseId)).toEqual(['L']);
+  });
 });

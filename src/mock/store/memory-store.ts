@@ -1,5 +1,5 @@
 import type { LicenseConfig } from '../config/index.js';
-import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, Settlement, Ticket } from './types.js';
+import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, Settlement, Ticket } from './types.js';
 
 interface LicenseRecord extends LicenseState {
   /** Credits promised to requests in processing, spent or freed by `settle`. */
@@ -25,23 +25,55 @@ export class MemoryStore implements MockStore {
   #faults: ArmedFault[] = [];
   #nextFault = 1;
   readonly #maxJournalEntries: number;
+  readonly #now: () => number;
 
-  constructor(licenses: readonly LicenseConfig[], options: { maxJournalEntries: number }) {
+  /** `now` is the clock of license expiry, in milliseconds (`Date.now` unless a test sets one). */
+  constructor(licenses: readonly LicenseConfig[], options: { maxJournalEntries: number; now?: () => number }) {
     this.#maxJournalEntries = options.maxJournalEntries;
+    this.#now = options.now ?? Date.now;
     this.#load(licenses);
   }
 
-  async getLicense(licenseId: string): Promise<LicenseState | undefined> {
+  /** The live record of a license: an expired one is deleted on the spot, and is not there. */
+  #record(licenseId: string): LicenseRecord | undefined {
     const record = this.#licenses.get(licenseId);
+    if (record?.expiresAt !== undefined && Date.parse(record.expiresAt) <= this.#now()) {
+      this.#delete(licenseId);
+      return undefined;
+    }
+    return record;
+  }
+
+  async getLicense(licenseId: string): Promise<LicenseState | undefined> {
+    const record = this.#record(licenseId);
     return record && view(record);
   }
 
   async listLicenses(): Promise<LicenseState[]> {
+    await this.deleteExpired();
     return [...this.#licenses.values()].map(view);
   }
 
+  async deleteLicense(licenseId: string): Promise<boolean> {
+    return this.#record(licenseId) !== undefined && this.#delete(licenseId);
+  }
+
+  async deleteExpired(): Promise<string[]> {
+    const now = this.#now();
+    const expired = [...this.#licenses.values()].filter((r) => r.expiresAt !== undefined && Date.parse(r.expiresAt) <= now).map((r) => r.licenseId);
+    for (const licenseId of expired) this.#delete(licenseId);
+    return expired;
+  }
+
+  #delete(licenseId: string): boolean {
+    if (!this.#licenses.delete(licenseId)) return false;
+    this.#journal = this.#journal.filter((entry) => entry.licenseId !== licenseId);
+    this.#faults = this.#faults.filter((fault) => fault.licenseId !== licenseId);
+    return true;
+  }
+
   async updateLicense(licenseId: string, patch: Partial<Omit<LicenseConfig, 'licenseId'>>): Promise<LicenseState | undefined> {
-    const record = this.#licenses.get(licenseId);
+    const record = this.#record(licenseId);
     if (!record) return undefined;
     if (patch.apiKey !== undefined) record.apiKey = patch.apiKey;
     if (patch.credits !== undefined) record.credits = patch.credits;
@@ -50,9 +82,13 @@ export class MemoryStore implements MockStore {
     return view(record);
   }
 
-  async putLicense(license: LicenseConfig): Promise<LicenseState> {
-    const existing = this.#licenses.get(license.licenseId);
-    if (existing) return (await this.updateLicense(license.licenseId, license))!;
+  async putLicense(license: NewLicense): Promise<LicenseState> {
+    const existing = this.#record(license.licenseId);
+    if (existing) {
+      if (license.expiresAt === undefined) delete existing.expiresAt;
+      else existing.expiresAt = license.expiresAt;
+      return (await this.updateLicense(license.licenseId, license))!;
+    }
     const record = newRecord(license);
     this.#licenses.set(license.licenseId, record);
     return view(record);
@@ -65,7 +101,7 @@ export class MemoryStore implements MockStore {
   }
 
   async admit(licenseId: string, globalMaxConcurrent: number): Promise<Admission> {
-    const record = this.#licenses.get(licenseId);
+    const record = this.#record(licenseId);
     if (!record) return { ok: false, reason: 'unknown-license', credits: 0 };
     if (record.credits <= 0) return { ok: false, reason: 'no-credits', credits: record.credits };
     if (record.credits - record.reserved <= 0) return { ok: false, reason: 'credits-reserved', credits: record.credits };
@@ -166,8 +202,11 @@ export class MemoryStore implements MockStore {
   }
 }
 
-function newRecord(license: LicenseConfig): LicenseRecord {
-  return { ...license, allowedIps: [...license.allowedIps], inFlight: 0, reserved: 0 };
+function newRecord(license: NewLicense): LicenseRecord {
+  const { licenseId, apiKey, credits, allowedIps, maxConcurrent, expiresAt } = license;
+  const record: LicenseRecord = { licenseId, apiKey, credits, allowedIps: [...allowedIps], maxConcurrent, inFlight: 0, reserved: 0 };
+  if (expiresAt !== undefined) record.expiresAt = expiresAt;
+  return record;
 }
 
 function view(record: LicenseRecord): LicenseState {

@@ -4,7 +4,12 @@ import type { LicenseConfig } from '../config/index.js';
 export interface LicenseState extends LicenseConfig {
   /** Images of this license in processing now. */
   inFlight: number;
+  /** When a license made for one test (`POST /__admin/licenses`) goes away, as an ISO time. */
+  expiresAt?: string;
 }
+
+/** A license to add: its settings, and for a license made for one test, when it goes away. */
+export type NewLicense = LicenseConfig & { expiresAt?: string };
 
 /** What `admit` reserved: one processing slot and one credit, until `settle`. */
 export interface Ticket {
@@ -80,12 +85,20 @@ export interface JournalEntry {
  * step, which is what keeps credits exact under any race (M2).
  */
 export interface MockStore {
+  /** A license, unless there is none or it has expired (an expired license is as good as deleted). */
   getLicense(licenseId: string): Promise<LicenseState | undefined>;
   listLicenses(): Promise<LicenseState[]>;
   /** Replaces the changeable settings of a license; undefined when there is no such license. */
   updateLicense(licenseId: string, patch: Partial<Omit<LicenseConfig, 'licenseId'>>): Promise<LicenseState | undefined>;
   /** Adds a license, or replaces one of the same id, keeping its in-flight count. */
-  putLicense(license: LicenseConfig): Promise<LicenseState>;
+  putLicense(license: NewLicense): Promise<LicenseState>;
+  /**
+   * Removes a license with its journal entries and the faults armed for it; false when there was
+   * none. Its requests in processing finish; their settlement changes nothing any more.
+   */
+  deleteLicense(licenseId: string): Promise<boolean>;
+  /** Removes every license whose `expiresAt` has passed, as `deleteLicense` does; their ids. */
+  deleteExpired(): Promise<string[]>;
   /** Back to these licenses, dropping journal and faults. Requests in flight keep their slot and credit. */
   reset(licenses: readonly LicenseConfig[]): Promise<void>;
 

@@ -1,0 +1,128 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { IMAGE_PATH } from '../contract/index.js';
+import type { UploadBudget } from './form/upload-budget.js';
+import type { ImageRenderer } from './images/renderer.js';
+import type { RequestLogLine } from './logger.js';
+import type { MockStore } from './store/index.js';
+
+/** What the metrics read when they are scraped. */
+export interface MetricSources {
+  store: MockStore;
+  renderer: ImageRenderer;
+  uploads: UploadBudget;
+}
+
+const PREFIX = 'beia_mock_';
+
+/**
+ * The mock's metrics in the Prometheus text format (`GET /__admin/metrics`), one registry per
+ * mock so that several in one process do not mix. Requests are counted from the same record as
+ * the log line; the gauges read the store, the upload budget and the result cache when scraped.
+ *
+ * @example
+ * ```ts
+ * const metrics = new MockMetrics({ store, renderer, uploads });
+ * metrics.observe(logLine);
+ * const text = await metrics.text();
+ * ```
+ */
+export class MockMetrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'route' | 'status' | 'license'>;
+  readonly #creditsSpent: Counter<'license'>;
+  readonly #duration: Histogram<'route' | 'status_class'>;
+
+  /** `processMetrics` adds Node's own (CPU, memory, event loop lag, GC): for a process that is a mock. */
+  constructor(sources: MetricSources, options: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    this.#requests = new Counter({
+      name: `${PREFIX}requests_total`,
+      help: 'Requests answered, by route (image, admin, other), status and license (image route only).',
+      labelNames: ['route', 'status', 'license'],
+      registers,
+    });
+    this.#creditsSpent = new Counter({
+      name: `${PREFIX}credits_spent_total`,
+      help: 'Credits spent: one per 200 of the image route.',
+      labelNames: ['license'],
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: `${PREFIX}request_duration_seconds`,
+      help: 'Time from the request to the answer, body included, by route and status class (2xx, 4xx, 5xx).',
+      labelNames: ['route', 'status_class'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    new Gauge({
+      name: `${PREFIX}images_in_processing`,
+      help: 'Images holding a processing slot now, all licenses together.',
+      registers,
+      async collect() {
+        this.set(await sources.store.inFlight());
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}uploads_receiving`,
+      help: 'Uploads being received now.',
+      registers,
+      collect() {
+        this.set(sources.uploads.held.uploads);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}upload_buffered_bytes`,
+      help: 'Bytes of uploads held in memory now (limits.maxBufferedBytes bounds them).',
+      registers,
+      collect() {
+        this.set(sources.uploads.held.bytes);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}result_cache_bytes`,
+      help: 'Bytes of finished answers in the result cache (images.cacheBytes bounds them).',
+      registers,
+      collect() {
+        this.set(sources.renderer.cacheStats().bytes);
+      },
+    });
+    // The cache counts for itself; these counters follow it when scraped.
+    let seen = { hits: 0, misses: 0 };
+    const follow = (key: 'hits' | 'misses') =>
+      function (this: Counter) {
+        const now = sources.renderer.cacheStats()[key];
+        if (now > seen[key]) this.inc(now - seen[key]);
+        seen = { ...seen, [key]: now };
+      };
+    new Counter({ name: `${PREFIX}result_cache_hits_total`, help: 'Images answered from the result cache.', registers, collect: follow('hits') });
+    new Counter({ name: `${PREFIX}result_cache_misses_total`, help: 'Images rendered by sharp (not in the cache).', registers, collect: follow('misses') });
+  }
+
+  /** Counts one answered request, from its log line. */
+  observe(line: RequestLogLine): void {
+    const route = line.path.startsWith('/__admin') ? 'admin' : line.path === IMAGE_PATH ? 'image' : 'other';
+    const license = route === 'image' ? (line.licenseId ?? '') : '';
+    this.#requests.inc({ route, status: String(line.status), license });
+    this.#duration.observe({ route, status_class: `${Math.floor(line.status / 100)}xx` }, line.durationMs / 1000);
+    if (route === 'image' && line.status === 200) this.#creditsSpent.inc({ license });
+  }
+
+  /** Drops the series of deleted licenses, so that licenses made per test do not pile up. */
+  async forgetLicenses(licenseIds: readonly string[]): Promise<void> {
+    const gone = new Set(licenseIds);
+    for (const metric of [this.#requests, this.#creditsSpent] as Counter<string>[]) {
+      for (const { labels } of (await metric.get()).values) {
+        if (gone.has(String(labels.license))) metric.remove(labels);
+      }
+    }
+  }
+
+  contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
