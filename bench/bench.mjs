@@ -8,6 +8,7 @@
 //                     floor's answer for this image, so the bytes on the wire are the same size)
 //   floor             node:http + busboy + sharp: full decode, a same-size PNG at compressionLevel 1
 //   mock cached       `beia mock`, the same image every time: every contract check, then the cache
+//   ... file store    the cached path with --store file:PATH (each 200 waits for its credit on disk)
 //   mock fresh        `beia mock`, a different JPEG every time (same pixels, a numbered COM segment)
 //   ... + crop        the same with includeCroppedImage=true (the floor then also encodes the crop)
 //
@@ -137,6 +138,8 @@ const SERVERS = {
     join(work, 'canned.png'),
   ],
   floor: () => [process.execPath, join(ROOT, 'bench/servers/reference.mjs'), 'floor'],
+  // The same mock with its state in a file: every 200 waits for its credit to be on disk.
+  'mock-file': (name) => [...SERVERS.mock(name), '--store', `file:${join(work, `${name.replace(/\W+/g, '-')}.json`)}`],
   mock: (name, extraConfig = {}) => [
     process.execPath,
     ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILES, name.replace(/\W+/g, '-'))}`] : []),
@@ -195,6 +198,7 @@ const ALL_CASES = [
   { name: 'floor', server: 'floor', body: 'plain', fresh: false, versus: 'baseline' },
   { name: 'floor + crop', server: 'floor', body: 'crop', fresh: false, versus: 'baseline' },
   { name: 'mock cached', server: 'mock', body: 'plain', fresh: false, versus: 'baseline' },
+  { name: 'mock cached (file store)', server: 'mock-file', body: 'plain', fresh: false, versus: 'mock cached' },
   { name: 'mock fresh', server: 'mock', body: 'plain', fresh: true, versus: 'floor' },
   { name: 'mock cached + crop', server: 'mock', body: 'crop', fresh: false, versus: 'baseline' },
   { name: 'mock fresh + crop', server: 'mock', body: 'crop', fresh: true, versus: 'floor + crop' },
@@ -338,13 +342,13 @@ for (const c of cases) {
 }
 const cacheStats = new Map();
 for (const c of cases) {
-  if (c.server !== 'mock') continue;
+  if (!c.server.startsWith('mock')) continue;
   cacheStats.set(c.name, (await health(servers.get(c.name).port)).cache);
 }
 if (values.profile) {
   // Each mock writes its profile as it exits.
   for (const c of cases) {
-    if (c.server !== 'mock' && c.server !== 'baseline') continue;
+    if (!c.server.startsWith('mock') && c.server !== 'baseline') continue;
     const { child } = servers.get(c.name);
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import {
   configureSharpForMock,
   defaultAllowedIps,
+  FileStore,
   jsonLogger,
   listeningLine,
   loadConfigFile,
@@ -9,6 +10,7 @@ import {
   parseConfigText,
   silentLogger,
   startMockServer,
+  type LicenseConfig,
   type MockConfig,
   type RunningMockServer,
 } from '../mock/index.js';
@@ -25,12 +27,18 @@ Options (each has an environment variable; the flag wins):
   --config-json JSON   the same config, inline     BEIA_MOCK_CONFIG_JSON  (CI services, containers)
   --profile FILE       behave as observed (beia conformance --record FILE)   BEIA_MOCK_PROFILE
   --admin-token TOKEN  token for /__admin          BEIA_MOCK_ADMIN_TOKEN  beyond loopback: made for you if absent
+  --store STORE        where state lives           BEIA_MOCK_STORE        memory (default) or file:PATH
+  --reset-store        seed the store from the config even if it holds state   BEIA_MOCK_RESET_STORE=1
   --quiet              no request log lines        BEIA_MOCK_QUIET=1
   -h, --help           this help
 
 Beyond loopback (--host 0.0.0.0) the admin API always needs a token: without one, the mock makes
 a random token and prints it once at start. A license with no allowedIps then also accepts the
 private ranges (10/8, 172.16/12, 192.168/16, fc00::/7), where a container's mapped port comes from.
+
+A file store (--store file:state.json) keeps credits, licenses, the journal and armed faults across
+restarts: the config's licenses seed it only while it is empty (or with --reset-store), so a restart
+does not refill credits that tests have spent. One process per file.
 
 Logs: one JSON line per request on stdout; the banner and errors on stderr.
 Stops on SIGTERM or SIGINT after the requests in flight finish, and exits 0.`;
@@ -42,8 +50,13 @@ export interface MockCommandOptions {
   configJson?: string;
   profileFile?: string;
   adminToken?: string;
+  /** `memory`, or `file:PATH`. */
+  store: StoreChoice;
+  resetStore: boolean;
   quiet: boolean;
 }
+
+export type StoreChoice = { kind: 'memory' } | { kind: 'file'; path: string };
 
 /** Flags, then environment, then defaults. Throws with a message naming the bad value. */
 export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCommandOptions | 'help' {
@@ -56,6 +69,8 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
       'config-json': { type: 'string' },
       profile: { type: 'string' },
       'admin-token': { type: 'string' },
+      store: { type: 'string' },
+      'reset-store': { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -75,6 +90,8 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
   const options: MockCommandOptions = {
     host: values.host || fromEnv('BEIA_MOCK_HOST') || '127.0.0.1',
     port,
+    store: readStore(values.store ?? fromEnv('BEIA_MOCK_STORE') ?? 'memory', values.store === undefined ? 'BEIA_MOCK_STORE' : '--store'),
+    resetStore: values['reset-store'] ?? readSwitch(env.BEIA_MOCK_RESET_STORE, 'BEIA_MOCK_RESET_STORE'),
     quiet: values.quiet ?? readSwitch(env.BEIA_MOCK_QUIET, 'BEIA_MOCK_QUIET'),
   };
   const configFile = values.config ?? fromEnv('BEIA_MOCK_CONFIG');
@@ -90,6 +107,18 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
   const adminToken = (values['admin-token'] ?? fromEnv('BEIA_MOCK_ADMIN_TOKEN'))?.trim();
   if (adminToken) options.adminToken = adminToken;
   return options;
+}
+
+function readStore(text: string, source: string): StoreChoice {
+  const value = text.trim();
+  if (value === 'memory') return { kind: 'memory' };
+  if (value.startsWith('file:') && value.length > 'file:'.length) return { kind: 'file', path: value.slice('file:'.length) };
+  if (/^rediss?:\/\//.test(value)) {
+    throw new Error(
+      `${source} is "${value}": the Redis store is not in this version of beia-kit yet. Use memory, or file:PATH for state that outlives a restart.`,
+    );
+  }
+  throw new Error(`${source} is "${value}"; expected memory or file:PATH (e.g. file:./beia-state.json).`);
 }
 
 function readSwitch(text: string | undefined, name: string): boolean {
@@ -146,6 +175,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
+  let store: FileStore | undefined;
   try {
     const allowedIps = { defaultAllowedIps: defaultAllowedIps(options.host) };
     let config: MockConfig = options.configFile
@@ -157,24 +187,29 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
         );
     if (options.profileFile) config = applyProfile(config, (await readObservations(options.profileFile)).observations);
     configureSharpForMock();
+    if (options.store.kind === 'file') {
+      store = await FileStore.open(options.store.path, { seed: config.licenses, maxJournalEntries: config.journal.maxEntries, reset: options.resetStore });
+    }
     mock = await startMockServer({
       host: options.host,
       port: options.port,
       config,
       logger: options.quiet ? silentLogger : jsonLogger(process.stdout),
       processMetrics: true,
+      ...(store ? { store } : {}),
       ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     });
   } catch (error) {
+    await store?.close().catch(() => {});
     console.error(`beia mock: ${(error as Error).message}`);
     return 1;
   }
 
-  process.stderr.write(banner(mock, options));
+  process.stderr.write(banner(mock, options, await mock.store.listLicenses(), store));
   return done;
 }
 
-function banner(mock: RunningMockServer, options: MockCommandOptions): string {
+function banner(mock: RunningMockServer, options: MockCommandOptions, licenses: readonly LicenseConfig[], store: FileStore | undefined): string {
   const admin = mock.adminTokenGenerated
     ? `token required: Authorization: Bearer ${mock.adminToken}  (made for this run; BEIA_MOCK_ADMIN_TOKEN sets your own)`
     : mock.adminToken
@@ -186,11 +221,17 @@ function banner(mock: RunningMockServer, options: MockCommandOptions): string {
     `  admin     ${mock.url}/__admin  ${admin}`,
     `  health    ${mock.url}/__admin/health`,
     `  config    ${options.configFile ?? (options.configJson ? 'inline (--config-json, BEIA_MOCK_CONFIG_JSON)' : 'embedded default')}${options.profileFile ? `, as observed in ${options.profileFile}` : ''}`,
-    ...mock.config.licenses.map(
-      (l) => `  license   licenseId ${l.licenseId}  apiKey ${l.apiKey}  credits ${l.credits}  from ${l.allowedIps.join(', ')}  ${l.maxConcurrent} at a time`,
-    ),
+    store
+      ? `  store     file:${store.path}  ${store.loaded ? "loaded: the config's licenses seed an empty store only (--reset-store reseeds)" : 'new: seeded from the config'}`
+      : '  store     memory (state is lost at exit; --store file:PATH keeps it)',
+    ...licenses
+      .slice(0, 10)
+      .map(
+        (l) => `  license   licenseId ${l.licenseId}  apiKey ${l.apiKey}  credits ${l.credits}  from ${l.allowedIps.join(', ')}  ${l.maxConcurrent} at a time`,
+      ),
+    ...(licenses.length > 10 ? [`  license   ... and ${licenses.length - 10} more: GET /__admin/licenses`] : []),
   ];
-  const first = mock.config.licenses[0];
+  const first = licenses[0];
   if (first) {
     lines.push(
       `  try       curl -X POST "${mock.endpoint}" -H "License-Id: ${first.licenseId}" -F "image=@photo.jpg;filename=photo.jpg" -F "apiKey=${first.apiKey}" -F "licenseId=${first.licenseId}" -o result.png`,

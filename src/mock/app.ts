@@ -87,7 +87,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       if (value !== undefined) (line as unknown as Record<string, unknown>)[key] = value;
     }
     logger(line);
-    metrics.observe(line);
+    metrics.observe(line, record.storeError === true);
     if (!c.req.path.startsWith('/__admin')) {
       const { level: _level, msg: _msg, fault: _fault, ...entry } = line;
       await store.appendJournal(record.fault ? { ...entry, fault: record.fault, parts: record.parts ?? [] } : { ...entry, parts: record.parts ?? [] });

@@ -13,7 +13,7 @@ import { CHECKS } from './pipeline/checks.js';
 import { processImage, replyBody, type ProcessOutcome } from './pipeline/process-image.js';
 import { RequestState } from './pipeline/request-state.js';
 import { scenarioError } from './pipeline/scenario.js';
-import type { FaultType, JournalPart, MockStore } from './store/index.js';
+import { StoreError, type FaultType, type JournalPart, type MockStore } from './store/index.js';
 
 /** A `Content-Length` the HTTP parser enforces, as a number; undefined when absent or odd. */
 function contentLength(value: string | undefined): number | undefined {
@@ -30,6 +30,8 @@ export interface RequestRecord {
   fault?: FaultType;
   parts?: JournalPart[];
   creditsRemaining?: number;
+  /** The store failed this request (metrics count it). */
+  storeError?: true;
   /**
    * The status to log when no normal answer went out: 499 when the client left first, 444 when
    * the mock closed the connection without an answer (nginx's conventions).
@@ -111,6 +113,13 @@ export function imageRoute(deps: ImageRouteDeps) {
       if (error instanceof ClientGoneError) {
         record.status = 499;
         return new Response(null, { status: 499 });
+      }
+      if (error instanceof StoreError) {
+        // The state could not be read or recorded: nothing was spent that is not on record.
+        console.error(`beia mock: ${error.message}`);
+        record.code = 'internal_error';
+        record.storeError = true;
+        return errorResponse(new ApiError('internal_error', `${error.message} Retry.`), config.rules.errorBody);
       }
       if (!(error instanceof ApiError)) throw error;
       record.code = error.code;

@@ -31,6 +31,7 @@ export class MockMetrics {
   readonly #requests: Counter<'route' | 'status' | 'license'>;
   readonly #creditsSpent: Counter<'license'>;
   readonly #duration: Histogram<'route' | 'status_class'>;
+  readonly #storeErrors: Counter;
 
   /** `processMetrics` adds Node's own (CPU, memory, event loop lag, GC): for a process that is a mock. */
   constructor(sources: MetricSources, options: { processMetrics?: boolean } = {}) {
@@ -53,6 +54,11 @@ export class MockMetrics {
       help: 'Time from the request to the answer, body included, by route and status class (2xx, 4xx, 5xx).',
       labelNames: ['route', 'status_class'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.#storeErrors = new Counter({
+      name: `${PREFIX}store_errors_total`,
+      help: 'Requests answered 500 because the store could not read or record state (a file it cannot write).',
       registers,
     });
     new Gauge({
@@ -99,8 +105,9 @@ export class MockMetrics {
     new Counter({ name: `${PREFIX}result_cache_misses_total`, help: 'Images rendered by sharp (not in the cache).', registers, collect: follow('misses') });
   }
 
-  /** Counts one answered request, from its log line. */
-  observe(line: RequestLogLine): void {
+  /** Counts one answered request, from its log line; `storeError` when the store failed it. */
+  observe(line: RequestLogLine, storeError = false): void {
+    if (storeError) this.#storeErrors.inc();
     const route = line.path.startsWith('/__admin') ? 'admin' : line.path === IMAGE_PATH ? 'image' : 'other';
     const license = route === 'image' ? (line.licenseId ?? '') : '';
     this.#requests.inc({ route, status: String(line.status), license });

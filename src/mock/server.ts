@@ -41,7 +41,7 @@ export interface RunningMockServer {
   config: MockConfig;
   store: MockStore;
   server: Server;
-  /** Stops taking requests, lets those in flight finish (up to the grace time), then resolves. */
+  /** Stops taking requests, lets those in flight finish (up to the grace time), closes the store (a file store writes and unlocks), then resolves. */
   close(): Promise<void>;
 }
 
@@ -114,7 +114,10 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
       server.close(() => {
         clearTimeout(grace);
-        resolve();
+        // The store goes last: requests that finished during the grace have written to it.
+        void Promise.resolve(store.close?.())
+          .catch((error: unknown) => console.error(`beia mock: failed to close the store: ${(error as Error).message}`))
+          .then(() => resolve());
       });
       server.closeIdleConnections();
     });

@@ -1,4 +1,8 @@
 export { MemoryStore } from './memory-store.js';
+export type { StoreSnapshot } from './memory-store.js';
+export { FileStore } from './file-store.js';
+export type { FileStoreOptions } from './file-store.js';
+export { StoreError } from './store-error.js';
 export { FAULT_TYPES } from './types.js';
 export type {
   Admission,

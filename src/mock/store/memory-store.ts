@@ -1,6 +1,15 @@
 import type { LicenseConfig } from '../config/index.js';
 import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, Settlement, Ticket } from './types.js';
 
+/** The state a store keeps across restarts (see {@link MemoryStore.snapshot}). */
+export interface StoreSnapshot {
+  licenses: NewLicense[];
+  journal: JournalEntry[];
+  nextSeq: number;
+  faults: ArmedFault[];
+  nextFault: number;
+}
+
 interface LicenseRecord extends LicenseState {
   /** Credits promised to requests in processing, spent or freed by `settle`. */
   reserved: number;
@@ -26,12 +35,40 @@ export class MemoryStore implements MockStore {
   #nextFault = 1;
   readonly #maxJournalEntries: number;
   readonly #now: () => number;
+  #deletions = 0;
 
-  /** `now` is the clock of license expiry, in milliseconds (`Date.now` unless a test sets one). */
-  constructor(licenses: readonly LicenseConfig[], options: { maxJournalEntries: number; now?: () => number }) {
+  /**
+   * `now` is the clock of license expiry, in milliseconds (`Date.now` unless a test sets one);
+   * `restore` starts from a {@link snapshot} instead of the licenses given.
+   */
+  constructor(licenses: readonly LicenseConfig[], options: { maxJournalEntries: number; now?: () => number; restore?: StoreSnapshot }) {
     this.#maxJournalEntries = options.maxJournalEntries;
     this.#now = options.now ?? Date.now;
-    this.#load(licenses);
+    const restore = options.restore;
+    if (restore) {
+      this.#load(restore.licenses);
+      this.#journal = restore.journal.slice(-Math.max(0, this.#maxJournalEntries)).map((entry) => ({ ...entry }));
+      if (this.#maxJournalEntries === 0) this.#journal = [];
+      this.#nextSeq = restore.nextSeq;
+      this.#faults = restore.faults.map((fault) => ({ ...fault }));
+      this.#nextFault = restore.nextFault;
+    } else {
+      this.#load(licenses);
+    }
+  }
+
+  /** What outlives the process: licenses with their credits, journal and faults; not what is in processing. */
+  snapshot(): StoreSnapshot {
+    return {
+      licenses: [...this.#licenses.values()].map(({ inFlight: _inFlight, reserved: _reserved, ...license }) => ({
+        ...license,
+        allowedIps: [...license.allowedIps],
+      })),
+      journal: this.#journal.map((entry) => ({ ...entry })),
+      nextSeq: this.#nextSeq,
+      faults: this.#faults.map((fault) => ({ ...fault })),
+      nextFault: this.#nextFault,
+    };
   }
 
   /** The live record of a license: an expired one is deleted on the spot, and is not there. */
@@ -65,8 +102,14 @@ export class MemoryStore implements MockStore {
     return expired;
   }
 
+  /** Licenses deleted so far, expired ones included: a store that persists watches it. */
+  get deletions(): number {
+    return this.#deletions;
+  }
+
   #delete(licenseId: string): boolean {
     if (!this.#licenses.delete(licenseId)) return false;
+    this.#deletions += 1;
     this.#journal = this.#journal.filter((entry) => entry.licenseId !== licenseId);
     this.#faults = this.#faults.filter((fault) => fault.licenseId !== licenseId);
     return true;
@@ -186,7 +229,7 @@ export class MemoryStore implements MockStore {
     return undefined;
   }
 
-  #load(licenses: readonly LicenseConfig[]): void {
+  #load(licenses: readonly NewLicense[]): void {
     this.#licenses = new Map(licenses.map((license) => [license.licenseId, newRecord(license)]));
     // Requests in processing keep their slot and reserved credit on the license's new record;
     // those of a license that no longer exists settle as nothing.

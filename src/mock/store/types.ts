@@ -123,4 +123,7 @@ export interface MockStore {
   clearFaults(): Promise<void>;
   /** The first armed fault that fires for this license, given a uniform random `roll` in [0, 1). */
   takeFault(licenseId: string | undefined, roll: number): Promise<ArmedFault | undefined>;
+
+  /** Writes what is pending and lets go of what it holds (a file's lock, a connection); for a store that has any. */
+  close?(): Promise<void>;
 }

@@ -1,11 +1,41 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LicenseConfig } from '../config/index.js';
+import { FileStore } from './file-store.js';
 import { MemoryStore } from './memory-store.js';
+import type { MockStore } from './types.js';
+
+type StoreOptions = { maxJournalEntries: number; now?: () => number };
+
+// The contract of MockStore, run against every store so that they cannot drift.
+const opened: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of opened.splice(0)) await close();
+});
+
+const STORES: [string, (licenses: LicenseConfig[], options: StoreOptions) => Promise<MockStore>][] = [
+  ['MemoryStore', async (licenses, options) => new MemoryStore(licenses, options)],
+  [
+    'FileStore',
+    async (licenses, options) => {
+      const dir = mkdtempSync(join(tmpdir(), 'beia-store-'));
+      const store = await FileStore.open(join(dir, 'state.json'), { seed: licenses, ...options });
+      opened.push(async () => {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      return store;
+    },
+  ],
+];
 
 const license = (credits: number, maxConcurrent = 2) => ({ licenseId: 'L', apiKey: 'k', credits, allowedIps: ['127.0.0.1'], maxConcurrent });
 
-describe('MemoryStore', () => {
+describe.each(STORES)('%s, the MockStore contract', (_name, makeStore) => {
   it('reserves credits on admission, so concurrent requests cannot promise the same credit', async () => {
-    const store = new MemoryStore([license(1, 5)], { maxJournalEntries: 10 });
+    const store = await makeStore([license(1, 5)], { maxJournalEntries: 10 });
     const first = await store.admit('L', 10);
     const second = await store.admit('L', 10);
     expect(first.ok).toBe(true);
@@ -16,7 +46,7 @@ describe('MemoryStore', () => {
   });
 
   it('keeps requests in flight across a reset: their slot stays taken and their credit can be spent', async () => {
-    const store = new MemoryStore([license(5, 1)], { maxJournalEntries: 10 });
+    const store = await makeStore([license(5, 1)], { maxJournalEntries: 10 });
     const admitted = await store.admit('L', 10);
     if (!admitted.ok) throw new Error('expected an admission');
     await store.reset([license(5, 1)]);
@@ -27,7 +57,7 @@ describe('MemoryStore', () => {
   });
 
   it('spends a credit only when settled with spend, and settles once', async () => {
-    const store = new MemoryStore([license(3)], { maxJournalEntries: 10 });
+    const store = await makeStore([license(3)], { maxJournalEntries: 10 });
     const a = await store.admit('L', 10);
     const b = await store.admit('L', 10);
     if (!a.ok || !b.ok) throw new Error('expected admissions');
@@ -38,7 +68,7 @@ describe('MemoryStore', () => {
   });
 
   it('refuses beyond the license limit and beyond the global limit', async () => {
-    const store = new MemoryStore([license(10, 1), { ...license(10, 5), licenseId: 'M' }], { maxJournalEntries: 10 });
+    const store = await makeStore([license(10, 1), { ...license(10, 5), licenseId: 'M' }], { maxJournalEntries: 10 });
     expect((await store.admit('L', 2)).ok).toBe(true);
     expect(await store.admit('L', 2)).toMatchObject({ ok: false, reason: 'license-busy' });
     expect((await store.admit('M', 2)).ok).toBe(true);
@@ -47,7 +77,7 @@ describe('MemoryStore', () => {
   });
 
   it('never goes below zero when the admin takes credits away during processing', async () => {
-    const store = new MemoryStore([license(1)], { maxJournalEntries: 10 });
+    const store = await makeStore([license(1)], { maxJournalEntries: 10 });
     const a = await store.admit('L', 10);
     if (!a.ok) throw new Error('expected admission');
     await store.updateLicense('L', { credits: 0 });
@@ -55,7 +85,7 @@ describe('MemoryStore', () => {
   });
 
   it('keeps only the newest journal entries', async () => {
-    const store = new MemoryStore([], { maxJournalEntries: 2 });
+    const store = await makeStore([], { maxJournalEntries: 2 });
     for (const status of [200, 401, 402]) {
       await store.appendJournal({ time: '', method: 'POST', path: '/', status, durationMs: 0, parts: [] });
     }
@@ -64,7 +94,7 @@ describe('MemoryStore', () => {
   });
 
   it('fires a counted fault the given number of times, for its license only', async () => {
-    const store = new MemoryStore([], { maxJournalEntries: 0 });
+    const store = await makeStore([], { maxJournalEntries: 0 });
     await store.armFault({ type: 'error', licenseId: 'L', count: 2 });
     expect(await store.takeFault('M', 0.5)).toBeUndefined();
     expect((await store.takeFault('L', 0.5))?.type).toBe('error');
@@ -74,7 +104,7 @@ describe('MemoryStore', () => {
   });
 
   it('fires a probabilistic fault when the roll is under its probability, and keeps it armed', async () => {
-    const store = new MemoryStore([], { maxJournalEntries: 0 });
+    const store = await makeStore([], { maxJournalEntries: 0 });
     const fault = await store.armFault({ type: 'reset', probability: 0.25 });
     expect(await store.takeFault('L', 0.3)).toBeUndefined();
     expect((await store.takeFault('L', 0.2))?.id).toBe(fault.id);
@@ -82,7 +112,7 @@ describe('MemoryStore', () => {
   });
 
   it('deletes a license with its journal entries and faults; its request in flight settles as nothing', async () => {
-    const store = new MemoryStore([license(5), { ...license(5), licenseId: 'M' }], { maxJournalEntries: 10 });
+    const store = await makeStore([license(5), { ...license(5), licenseId: 'M' }], { maxJournalEntries: 10 });
     const admitted = await store.admit('L', 10);
     if (!admitted.ok) throw new Error('expected an admission');
     await store.appendJournal({ time: '', method: 'POST', path: '/', status: 200, durationMs: 0, parts: [], licenseId: 'L' });
@@ -100,7 +130,7 @@ describe('MemoryStore', () => {
 
   it('treats a license past its expiresAt as deleted, and deleteExpired sweeps them', async () => {
     let now = Date.parse('2026-12-04T10:00:00Z');
-    const store = new MemoryStore([license(5)], { maxJournalEntries: 10, now: () => now });
+    const store = await makeStore([license(5)], { maxJournalEntries: 10, now: () => now });
     await store.putLicense({ ...license(3), licenseId: 'T1', expiresAt: '2026-12-04T10:01:00Z' });
     await store.putLicense({ ...license(3), licenseId: 'T2', expiresAt: '2026-12-04T10:05:00Z' });
     expect((await store.getLicense('T1'))?.expiresAt).toBe('2026-12-04T10:01:00Z');

@@ -1,0 +1,414 @@
+import { constants } from 'node:fs';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { LicenseConfig } from '../config/index.js';
+import { ipEntryProblem } from '../net/ip.js';
+import { MemoryStore, type StoreSnapshot } from './memory-store.js';
+import { StoreError } from './store-error.js';
+import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, Settlement, Ticket } from './types.js';
+
+const FORMAT = 'beia-kit mock store';
+const JOURNAL_FORMAT = 'beia-kit mock journal';
+
+/** The journal lives next to the state: `state.json` and `state.json.journal`. */
+function journalPathOf(path: string): string {
+  return `${path}.journal`;
+}
+const VERSION = 1;
+
+export interface FileStoreOptions {
+  /** The licenses of an empty store (a file that does not exist yet), or of every start with `reset`. */
+  seed: readonly LicenseConfig[];
+  maxJournalEntries: number;
+  /** Start from `seed` even when the file holds state (`--reset-store`). */
+  reset?: boolean;
+  /** The clock of license expiry, in milliseconds (for tests). */
+  now?: () => number;
+}
+
+/**
+ * The state in a JSON file, so that credits, licenses, the journal and armed faults outlive a
+ * restart. Each change is in memory first (a {@link MemoryStore} does the logic, so both stores
+ * behave the same), then on disk by write-then-rename: a credit spent, a license changed or a
+ * fault armed is on disk before the call returns, so the 200 or the admin answer that follows
+ * is never ahead of the file. Writes that wait at the same time share one (group commit).
+ * Journal entries go to a file of their own (`PATH.journal`) at most 200 ms later. One process
+ * per file: a lock file next to it refuses a second one.
+ *
+ * @example
+ * ```ts
+ * const store = await FileStore.open('/var/lib/beia/state.json', { seed: config.licenses, maxJournalEntries: 1000 });
+ * // ... serve ...
+ * await store.close();
+ * ```
+ */
+export class FileStore implements MockStore {
+  readonly path: string;
+  /** Whether the state came from the file (false: seeded from the config). */
+  readonly loaded: boolean;
+  readonly #memory: MemoryStore;
+  readonly #lockPath: string;
+  readonly #journalPath: string;
+  #journalTimer: NodeJS.Timeout | undefined;
+  #journalWriting: Promise<void> = Promise.resolve();
+  #version = 0;
+  #savedVersion = 0;
+  #writing: Promise<void> | undefined;
+  #lazy: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(path: string, memory: MemoryStore, loaded: boolean) {
+    this.path = path;
+    this.#memory = memory;
+    this.loaded = loaded;
+    this.#lockPath = `${path}.lock`;
+    this.#journalPath = journalPathOf(path);
+  }
+
+  /** Takes the lock, then loads the file, or seeds it when it does not exist (or `reset`). */
+  static async open(path: string, options: FileStoreOptions): Promise<FileStore> {
+    path = resolve(path);
+    await takeLock(path);
+    try {
+      const state = options.reset ? undefined : await readSnapshot(path);
+      const snapshot = state && { ...state, ...((await readJournal(journalPathOf(path))) ?? { journal: [], nextSeq: state.nextSeq ?? 1 }) };
+      const memory = new MemoryStore(options.seed, {
+        maxJournalEntries: options.maxJournalEntries,
+        ...(snapshot ? { restore: snapshot } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      });
+      const store = new FileStore(path, memory, snapshot !== undefined);
+      if (!snapshot) {
+        await store.#persist();
+        await store.#writeJournal();
+      }
+      return store;
+    } catch (error) {
+      openHere.delete(path);
+      await rm(`${path}.lock`, { force: true });
+      throw error;
+    }
+  }
+
+  getLicense(licenseId: string): Promise<LicenseState | undefined> {
+    return this.#watchExpiry(this.#memory.getLicense(licenseId));
+  }
+
+  listLicenses(): Promise<LicenseState[]> {
+    return this.#watchExpiry(this.#memory.listLicenses());
+  }
+
+  async updateLicense(licenseId: string, patch: Partial<Omit<LicenseConfig, 'licenseId'>>): Promise<LicenseState | undefined> {
+    const updated = await this.#memory.updateLicense(licenseId, patch);
+    if (updated) await this.#persist();
+    return updated;
+  }
+
+  async putLicense(license: NewLicense): Promise<LicenseState> {
+    const put = await this.#memory.putLicense(license);
+    await this.#persist();
+    return put;
+  }
+
+  async deleteLicense(licenseId: string): Promise<boolean> {
+    const deleted = await this.#memory.deleteLicense(licenseId);
+    if (deleted) {
+      await this.#persist();
+      this.#journalSoon();
+    }
+    return deleted;
+  }
+
+  async deleteExpired(): Promise<string[]> {
+    const expired = await this.#memory.deleteExpired();
+    if (expired.length > 0) {
+      await this.#persist();
+      this.#journalSoon();
+    }
+    return expired;
+  }
+
+  async reset(licenses: readonly LicenseConfig[]): Promise<void> {
+    await this.#memory.reset(licenses);
+    await this.#persist();
+    await this.#writeJournal();
+  }
+
+  admit(licenseId: string, globalMaxConcurrent: number): Promise<Admission> {
+    // Slots and reserved credits live only as long as the process: nothing to write.
+    return this.#watchExpiry(this.#memory.admit(licenseId, globalMaxConcurrent));
+  }
+
+  async settle(ticket: Ticket, spend: boolean): Promise<Settlement> {
+    const settlement = await this.#memory.settle(ticket, spend);
+    if (settlement.spent) {
+      try {
+        await this.#persist();
+      } catch (error) {
+        // Not on disk, so not spent: give the credit back, and the caller answers an error.
+        await this.#memory.updateLicense(ticket.licenseId, { credits: settlement.credits + 1 });
+        throw error;
+      }
+    }
+    return settlement;
+  }
+
+  inFlight(): Promise<number> {
+    return this.#memory.inFlight();
+  }
+
+  async appendJournal(entry: Omit<JournalEntry, 'seq'>): Promise<void> {
+    await this.#memory.appendJournal(entry);
+    this.#journalSoon();
+  }
+
+  listJournal(filter?: { licenseId?: string; limit?: number }): Promise<JournalEntry[]> {
+    return this.#memory.listJournal(filter);
+  }
+
+  async clearJournal(): Promise<void> {
+    await this.#memory.clearJournal();
+    await this.#writeJournal();
+  }
+
+  async armFault(spec: FaultSpec): Promise<ArmedFault> {
+    const fault = await this.#memory.armFault(spec);
+    await this.#persist();
+    return fault;
+  }
+
+  listFaults(): Promise<ArmedFault[]> {
+    return this.#memory.listFaults();
+  }
+
+  async removeFault(id: string): Promise<boolean> {
+    const removed = await this.#memory.removeFault(id);
+    if (removed) await this.#persist();
+    return removed;
+  }
+
+  async clearFaults(): Promise<void> {
+    await this.#memory.clearFaults();
+    await this.#persist();
+  }
+
+  async takeFault(licenseId: string | undefined, roll: number): Promise<ArmedFault | undefined> {
+    const fault = await this.#memory.takeFault(licenseId, roll);
+    // A counted fault that fired must not fire again after a restart.
+    if (fault) await this.#persist();
+    return fault;
+  }
+
+  /** Writes what is not written yet and gives the file up for another process. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearTimeout(this.#lazy);
+    clearTimeout(this.#journalTimer);
+    try {
+      await this.#persist();
+      await this.#writeJournal();
+    } finally {
+      this.#closed = true;
+      openHere.delete(this.path);
+      await rm(this.#lockPath, { force: true });
+    }
+  }
+
+  /** A read may find an expired license and drop it: that change is written soon, not awaited. */
+  async #watchExpiry<T>(read: Promise<T>): Promise<T> {
+    const before = this.#memory.deletions;
+    const value = await read;
+    if (this.#memory.deletions !== before) {
+      this.#persistSoon();
+      this.#journalSoon();
+    }
+    return value;
+  }
+
+  /** The journal goes to its own file, at most 200 ms after an entry: it is not worth a write per request. */
+  #journalSoon(): void {
+    if (this.#journalTimer) return;
+    this.#journalTimer = setTimeout(() => {
+      this.#journalTimer = undefined;
+      this.#writeJournal().catch((error: unknown) => console.error(`beia mock: ${(error as Error).message}`));
+    }, 200);
+    this.#journalTimer.unref();
+  }
+
+  /** Writes the journal now, after any write of it already under way. */
+  #writeJournal(): Promise<void> {
+    this.#journalWriting = this.#journalWriting
+      .catch(() => {})
+      .then(async () => {
+        const { journal, nextSeq } = this.#memory.snapshot();
+        await writeAtomically(this.#journalPath, `${JSON.stringify({ format: JOURNAL_FORMAT, version: VERSION, nextSeq, journal })}\n`);
+      });
+    return this.#journalWriting;
+  }
+
+  #persistSoon(): void {
+    this.#version += 1;
+    this.#lazy ??= setTimeout(() => {
+      this.#lazy = undefined;
+      this.#persist().catch((error: unknown) => console.error(`beia mock: ${(error as Error).message}`));
+    }, 200);
+    this.#lazy.unref();
+  }
+
+  /** Resolves once a write that holds every change made before this call is on disk. */
+  async #persist(): Promise<void> {
+    if (this.#closed) throw new StoreError(`The file store ${this.path} is closed.`);
+    const wanted = ++this.#version;
+    while (this.#savedVersion < wanted) {
+      if (!this.#writing) {
+        const version = this.#version;
+        const { journal: _journal, nextSeq: _nextSeq, ...state } = this.#memory.snapshot();
+        const text = `${JSON.stringify({ format: FORMAT, version: VERSION, savedAt: new Date().toISOString(), ...state })}\n`;
+        this.#writing = writeAtomically(this.path, text)
+          .then(() => {
+            this.#savedVersion = Math.max(this.#savedVersion, version);
+          })
+          .finally(() => {
+            this.#writing = undefined;
+          });
+      }
+      await this.#writing;
+    }
+  }
+}
+
+/** Write to a new file, flush it, then rename it over the old one: a reader sees the old or the new, never half. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    const file = await open(temporary, 'w', 0o600);
+    try {
+      await file.writeFile(text);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
+    const directory = await open(dirname(path), constants.O_RDONLY);
+    await directory.sync().finally(() => directory.close());
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new StoreError(`Failed to write the file store ${path}: ${(error as Error).message}. Nothing was spent; check the disk and the path's permissions.`, {
+      cause: error,
+    });
+  }
+}
+
+async function takeLock(path: string): Promise<void> {
+  const lockPath = `${path}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const file = await open(lockPath, 'wx', 0o600);
+      await file.writeFile(`${process.pid}\n`);
+      await file.close();
+      openHere.add(path);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new StoreError(`Failed to lock the file store ${path} (${lockPath}): ${(error as Error).message}.`, { cause: error });
+      }
+      const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+      // Our own pid on the lock is ours only if this process opened the file; otherwise it is a
+      // previous process that had the same pid (a container's mock is often the same pid).
+      const held = pid === process.pid ? openHere.has(path) : Number.isInteger(pid) && pid > 0 && isAlive(pid);
+      if (held) {
+        throw new StoreError(
+          `The file store ${path} is in use by another beia mock (pid ${pid}, lock ${lockPath}). One process per file: give each mock its own file, or share state between replicas with a Redis store.`,
+        );
+      }
+      // The process that held it is gone (killed, crashed): the lock is stale.
+      await rm(lockPath, { force: true });
+    }
+  }
+  throw new StoreError(`Failed to lock the file store ${path}: ${lockPath} keeps coming back. Is another beia mock starting on the same file?`);
+}
+
+/** The files this process has open as stores. */
+const openHere = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The file's state, or undefined when there is no file yet; a file that is not one is refused, never reset. */
+async function readSnapshot(path: string): Promise<(Omit<StoreSnapshot, 'journal' | 'nextSeq'> & { nextSeq?: number }) | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StoreError(`Failed to read the file store ${path}: ${(error as Error).message}.`, { cause: error });
+  }
+  const refuse = (what: string) =>
+    new StoreError(
+      `The file store ${path} ${what}. beia mock does not overwrite a file it cannot read: move it away, or start with --reset-store to replace it with the config's licenses.`,
+    );
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw refuse(`is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof data !== 'object' || data === null || (data as { format?: unknown }).format !== FORMAT) {
+    throw refuse(`is not a beia-kit mock store (no "format": "${FORMAT}")`);
+  }
+  const state = data as Record<string, unknown>;
+  if (state.version !== VERSION) throw refuse(`has version ${JSON.stringify(state.version)}; this beia-kit reads version ${VERSION}`);
+  const licenses = state.licenses;
+  if (!Array.isArray(licenses)) throw refuse('has no "licenses" list');
+  licenses.forEach((license: unknown, index) => {
+    const problem = licenseProblem(license);
+    if (problem) throw refuse(`has a bad license at licenses[${index}]: ${problem}`);
+  });
+  if (!Array.isArray(state.faults)) throw refuse('has no "faults" list');
+  if (!Number.isSafeInteger(state.nextFault)) throw refuse('has no "nextFault" counter');
+  return state as unknown as Omit<StoreSnapshot, 'journal' | 'nextSeq'> & { nextSeq?: number };
+}
+
+/** The journal file's entries, or undefined when there is none; one that is not a journal is refused. */
+async function readJournal(path: string): Promise<Pick<StoreSnapshot, 'journal' | 'nextSeq'> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StoreError(`Failed to read the journal file ${path}: ${(error as Error).message}.`, { cause: error });
+  }
+  let data: { format?: unknown; journal?: unknown; nextSeq?: unknown };
+  try {
+    data = JSON.parse(text) as typeof data;
+  } catch (error) {
+    throw new StoreError(
+      `The journal file ${path} is not valid JSON (${(error as Error).message}). Move it away (the journal starts empty) or start with --reset-store.`,
+    );
+  }
+  if (data.format !== JOURNAL_FORMAT || !Array.isArray(data.journal) || !Number.isSafeInteger(data.nextSeq)) {
+    throw new StoreError(`The journal file ${path} is not a beia-kit mock journal. Move it away (the journal starts empty) or start with --reset-store.`);
+  }
+  return { journal: data.journal as JournalEntry[], nextSeq: data.nextSeq as number };
+}
+
+function licenseProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'not an object';
+  const license = value as Record<string, unknown>;
+  if (typeof license.licenseId !== 'string' || license.licenseId === '') return 'licenseId is not a non-empty string';
+  if (typeof license.apiKey !== 'string') return 'apiKey is not a string';
+  if (!Number.isSafeInteger(license.credits) || (license.credits as number) < 0) return 'credits is not a whole number of at least 0';
+  if (!Number.isSafeInteger(license.maxConcurrent) || (license.maxConcurrent as number) < 0) return 'maxConcurrent is not a whole number of at least 0';
+  if (!Array.isArray(license.allowedIps) || license.allowedIps.some((ip) => typeof ip !== 'string' || ipEntryProblem(ip) !== undefined)) {
+    return 'allowedIps is not a list of IP addresses or CIDR blocks';
+  }
+  if (license.expiresAt !== undefined && (typeof license.expiresAt !== 'string' || Number.isNaN(Date.parse(license.expiresAt))))
+    return 'expiresAt is not a time';
+  return undefined;
+}
