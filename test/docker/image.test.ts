@@ -14,6 +14,7 @@ import {
   containerWaitsOnFifo,
   IMAGE,
   inspect,
+  labelledVolume,
   logsOf,
   mappableNetwork,
   runContainer,
@@ -119,6 +120,35 @@ describeWithDocker('the beia-kit/mock image', () => {
     const health = await dockerCli(['exec', id, ...healthcheck.slice(1)]);
     expect(health.code).toBe(0);
     expect(JSON.parse(health.stdout)).toMatchObject({ status: 'ok' });
+  });
+
+  it('keeps credits in a file store on a named volume, from one container to the next', async () => {
+    const volume = await labelledVolume();
+    const port = await freePort();
+    const flags = [
+      '--network',
+      'host',
+      '-e',
+      `BEIA_MOCK_PORT=${port}`,
+      '-e',
+      'BEIA_MOCK_ADMIN_TOKEN=t',
+      '-v',
+      `${volume}:/state`,
+      '-e',
+      'BEIA_MOCK_STORE=file:/state/state.json',
+    ];
+    const first = await runContainer(flags);
+    await waitForLog(first, READY);
+    expect(await logsOf(first)).toMatch(/store\s+file:\/state\/state.json\s+new: seeded from the config/);
+    const endpoint = `http://127.0.0.1:${port}/beia-api/v1/image`;
+    for (let i = 0; i < 2; i++) expect((await sendImage(endpoint, input)).status).toBe(200);
+    expect((await dockerCli(['stop', first])).code).toBe(0);
+    expect(await exitCodeOf(first)).toBe(0);
+
+    const second = await runContainer(flags);
+    await waitForLog(second, READY);
+    expect(await logsOf(second)).toMatch(/loaded: the config's licenses seed an empty store only/);
+    expect((await new MockAdminClient(`http://127.0.0.1:${port}`, { token: 't' }).license('1234')).credits).toBe(98);
   });
 
   it('holds production dependencies only: no dev dependency, npm cache, build tool or build CA', async () => {

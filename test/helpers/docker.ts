@@ -151,11 +151,22 @@ export function dockerCli(args: string[], timeoutMs = 60_000): Promise<Run> {
 
 const containers: string[] = [];
 const networks: string[] = [];
+const volumes: string[] = [];
 
 afterAll(async () => {
   if (containers.length > 0) await dockerCli(['rm', '-f', ...containers.splice(0)]);
   for (const network of networks.splice(0)) await dockerCli(['network', 'rm', network]);
+  for (const volume of volumes.splice(0)) await dockerCli(['volume', 'rm', '-f', volume]);
 });
+
+/** A named volume with the tests' labels, removed after the file's tests. */
+export async function labelledVolume(): Promise<string> {
+  const name = `beia-kit-test-${randomBytes(4).toString('hex')}`;
+  const made = await dockerCli(['volume', 'create', ...LABEL_FLAGS, name]);
+  if (made.code !== 0) throw new Error(`docker volume create failed: ${made.stderr.trim()}`);
+  volumes.push(name);
+  return name;
+}
 
 /**
  * `docker run -d` of the image with these flags before the image name, labelled for clean-up and
