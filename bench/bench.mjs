@@ -9,6 +9,7 @@
 //   floor             node:http + busboy + sharp: full decode, a same-size PNG at compressionLevel 1
 //   mock cached       `beia mock`, the same image every time: every contract check, then the cache
 //   ... file store    the cached path with --store file:PATH (each 200 waits for its credit on disk)
+//   ... Redis store   the cached path with --store redis:// (a redis-server of the run's own, on core 0)
 //   mock fresh        `beia mock`, a different JPEG every time (same pixels, a numbered COM segment)
 //   ... + crop        the same with includeCroppedImage=true (the floor then also encodes the crop)
 //
@@ -19,6 +20,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
 import { availableParallelism, cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -140,6 +142,8 @@ const SERVERS = {
   floor: () => [process.execPath, join(ROOT, 'bench/servers/reference.mjs'), 'floor'],
   // The same mock with its state in a file: every 200 waits for its credit to be on disk.
   'mock-file': (name) => [...SERVERS.mock(name), '--store', `file:${join(work, `${name.replace(/\W+/g, '-')}.json`)}`],
+  // And in a Redis of the run's own, on the server's core too: the store is part of what is measured.
+  'mock-redis': (name) => [...SERVERS.mock(name, { store: { prefix: `bench-${name.replace(/\W+/g, '-')}:` } }), '--store', `redis://127.0.0.1:${redisPort}`],
   mock: (name, extraConfig = {}) => [
     process.execPath,
     ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILES, name.replace(/\W+/g, '-'))}`] : []),
@@ -199,6 +203,7 @@ const ALL_CASES = [
   { name: 'floor + crop', server: 'floor', body: 'crop', fresh: false, versus: 'baseline' },
   { name: 'mock cached', server: 'mock', body: 'plain', fresh: false, versus: 'baseline' },
   { name: 'mock cached (file store)', server: 'mock-file', body: 'plain', fresh: false, versus: 'mock cached' },
+  { name: 'mock cached (Redis store)', server: 'mock-redis', body: 'plain', fresh: false, versus: 'mock cached' },
   { name: 'mock fresh', server: 'mock', body: 'plain', fresh: true, versus: 'floor' },
   { name: 'mock cached + crop', server: 'mock', body: 'crop', fresh: false, versus: 'baseline' },
   { name: 'mock fresh + crop', server: 'mock', body: 'crop', fresh: true, versus: 'floor + crop' },
@@ -298,6 +303,37 @@ async function health(port) {
 }
 
 // ---- the run ----
+let redisPort;
+if (cases.some((c) => c.server === 'mock-redis')) {
+  if (!which('redis-server')) {
+    console.log('bench: redis-server is not installed (apt-get install redis-server): no Redis store row');
+    cases.splice(
+      cases.findIndex((c) => c.server === 'mock-redis'),
+      1,
+    );
+  } else {
+    redisPort = await new Promise((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address();
+        probe.close(() => resolve(port));
+      });
+    });
+    const [command, args] = onCore(0, ['redis-server', '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work]);
+    const redis = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(redis);
+    await new Promise((resolve, reject) => {
+      let text = '';
+      redis.stdout.on('data', (d) => {
+        text += d;
+        if (text.includes('Ready to accept connections')) {
+          redis.stdout.resume();
+          resolve();
+        }
+      });
+      redis.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${text}`)));
+    });
+  }
+}
 const servers = new Map();
 for (const c of cases) servers.set(c.name, await startServer(c.server, c.name));
 for (const c of cases) {
@@ -478,6 +514,7 @@ const goal = (text, value, target, higherIsBetter = true) => {
 };
 goal('mock cached / baseline req/s', ratioOf('mock cached'), 0.7);
 goal('mock fresh / floor req/s', ratioOf('mock fresh'), 0.8);
+goal('mock cached, Redis store / memory store req/s', ratioOf('mock cached (Redis store)'), 0.5);
 goal('mock cached peak RSS after 64 connections, MiB', rows.find((r) => r.name === 'mock cached')?.peakRssMiB, 200, false);
 if (big[0]) goal('RSS left 2 s after 16 parallel 20 MB uploads (default budget), MiB', big[0].rssAfterMiB, 400, false);
 

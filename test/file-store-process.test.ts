@@ -88,6 +88,6 @@ describe('beia mock --store file:PATH', () => {
   it('refuses a store it does not know, saying which ones it does', async () => {
     const result = await runCli(['mock', '--port', '0', '--store', 'postgres://x']);
     expect(result.code).toBe(2); // a usage error, as for any bad option
-    expect(result.stderr).toMatch(/--store is "postgres:\/\/x"; expected memory or file:PATH/);
+    expect(result.stderr).toMatch(/--store is "postgres:\/\/x"; expected memory, file:PATH .* or redis:\/\/HOST:PORT/);
   });
 });

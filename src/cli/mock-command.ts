@@ -3,6 +3,7 @@ import {
   configureSharpForMock,
   defaultAllowedIps,
   FileStore,
+  RedisStore,
   jsonLogger,
   listeningLine,
   loadConfigFile,
@@ -15,6 +16,7 @@ import {
   type RunningMockServer,
 } from '../mock/index.js';
 import { applyProfile, readObservations } from '../conformance/index.js';
+import { redactUrl } from '../shared/index.js';
 
 const HELP = `beia mock: a local server that behaves like the BEIA image API
 
@@ -27,7 +29,8 @@ Options (each has an environment variable; the flag wins):
   --config-json JSON   the same config, inline     BEIA_MOCK_CONFIG_JSON  (CI services, containers)
   --profile FILE       behave as observed (beia conformance --record FILE)   BEIA_MOCK_PROFILE
   --admin-token TOKEN  token for /__admin          BEIA_MOCK_ADMIN_TOKEN  beyond loopback: made for you if absent
-  --store STORE        where state lives           BEIA_MOCK_STORE        memory (default) or file:PATH
+  --store STORE        where state lives           BEIA_MOCK_STORE        memory (default), file:PATH, or
+                                                   redis://[user:pass@]HOST:PORT[/DB] (shared by replicas)
   --reset-store        seed the store from the config even if it holds state   BEIA_MOCK_RESET_STORE=1
   --quiet              no request log lines        BEIA_MOCK_QUIET=1
   -h, --help           this help
@@ -37,8 +40,9 @@ a random token and prints it once at start. A license with no allowedIps then al
 private ranges (10/8, 172.16/12, 192.168/16, fc00::/7), where a container's mapped port comes from.
 
 A file store (--store file:state.json) keeps credits, licenses, the journal and armed faults across
-restarts: the config's licenses seed it only while it is empty (or with --reset-store), so a restart
-does not refill credits that tests have spent. One process per file.
+restarts; a Redis store (--store redis://127.0.0.1:6379) also shares them between replicas. The
+config's licenses seed a store only while it is empty (or with --reset-store), so a restart does
+not refill credits that tests have spent. One process per file; any number per Redis.
 
 Logs: one JSON line per request on stdout; the banner and errors on stderr.
 Stops on SIGTERM or SIGINT after the requests in flight finish, and exits 0.`;
@@ -56,7 +60,7 @@ export interface MockCommandOptions {
   quiet: boolean;
 }
 
-export type StoreChoice = { kind: 'memory' } | { kind: 'file'; path: string };
+export type StoreChoice = { kind: 'memory' } | { kind: 'file'; path: string } | { kind: 'redis'; url: string };
 
 /** Flags, then environment, then defaults. Throws with a message naming the bad value. */
 export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCommandOptions | 'help' {
@@ -113,12 +117,8 @@ function readStore(text: string, source: string): StoreChoice {
   const value = text.trim();
   if (value === 'memory') return { kind: 'memory' };
   if (value.startsWith('file:') && value.length > 'file:'.length) return { kind: 'file', path: value.slice('file:'.length) };
-  if (/^rediss?:\/\//.test(value)) {
-    throw new Error(
-      `${source} is "${value}": the Redis store is not in this version of beia-kit yet. Use memory, or file:PATH for state that outlives a restart.`,
-    );
-  }
-  throw new Error(`${source} is "${value}"; expected memory or file:PATH (e.g. file:./beia-state.json).`);
+  if (/^rediss?:\/\/[^/]/.test(value)) return { kind: 'redis', url: value };
+  throw new Error(`${source} is "${redactUrl(value)}"; expected memory, file:PATH (e.g. file:./beia-state.json) or redis://HOST:PORT[/DB].`);
 }
 
 function readSwitch(text: string | undefined, name: string): boolean {
@@ -175,7 +175,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  let store: FileStore | undefined;
+  let store: FileStore | RedisStore | undefined;
   try {
     const allowedIps = { defaultAllowedIps: defaultAllowedIps(options.host) };
     let config: MockConfig = options.configFile
@@ -187,9 +187,9 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
         );
     if (options.profileFile) config = applyProfile(config, (await readObservations(options.profileFile)).observations);
     configureSharpForMock();
-    if (options.store.kind === 'file') {
-      store = await FileStore.open(options.store.path, { seed: config.licenses, maxJournalEntries: config.journal.maxEntries, reset: options.resetStore });
-    }
+    const seeding = { seed: config.licenses, maxJournalEntries: config.journal.maxEntries, reset: options.resetStore };
+    if (options.store.kind === 'file') store = await FileStore.open(options.store.path, seeding);
+    if (options.store.kind === 'redis') store = await RedisStore.open(options.store.url, { ...seeding, ...config.store });
     mock = await startMockServer({
       host: options.host,
       port: options.port,
@@ -209,7 +209,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
   return done;
 }
 
-function banner(mock: RunningMockServer, options: MockCommandOptions, licenses: readonly LicenseConfig[], store: FileStore | undefined): string {
+function banner(mock: RunningMockServer, options: MockCommandOptions, licenses: readonly LicenseConfig[], store: FileStore | RedisStore | undefined): string {
   const admin = mock.adminTokenGenerated
     ? `token required: Authorization: Bearer ${mock.adminToken}  (made for this run; BEIA_MOCK_ADMIN_TOKEN sets your own)`
     : mock.adminToken
@@ -222,8 +222,8 @@ function banner(mock: RunningMockServer, options: MockCommandOptions, licenses: 
     `  health    ${mock.url}/__admin/health`,
     `  config    ${options.configFile ?? (options.configJson ? 'inline (--config-json, BEIA_MOCK_CONFIG_JSON)' : 'embedded default')}${options.profileFile ? `, as observed in ${options.profileFile}` : ''}`,
     store
-      ? `  store     file:${store.path}  ${store.loaded ? "loaded: the config's licenses seed an empty store only (--reset-store reseeds)" : 'new: seeded from the config'}`
-      : '  store     memory (state is lost at exit; --store file:PATH keeps it)',
+      ? `  store     ${store instanceof FileStore ? `file:${store.path}` : `${store.url} (keys ${mock.config.store.prefix}*)`}  ${store.loaded ? "loaded: the config's licenses seed an empty store only (--reset-store reseeds)" : 'new: seeded from the config'}`
+      : '  store     memory (state is lost at exit; --store file:PATH or redis://... keeps it)',
     ...licenses
       .slice(0, 10)
       .map(

@@ -9,7 +9,7 @@ import { MockMetrics } from './metrics.js';
 import { errorResponse } from './http/respond.js';
 import { imageRoute, type MockEnv, type RequestRecord } from './image-route.js';
 import { silentLogger, type RequestLogger, type RequestLogLine } from './logger.js';
-import { MemoryStore, type MockStore } from './store/index.js';
+import { MemoryStore, StoreError, type MockStore } from './store/index.js';
 import { MOCK_VERSION } from './version.js';
 
 export interface MockAppOptions {
@@ -90,7 +90,10 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     metrics.observe(line, record.storeError === true);
     if (!c.req.path.startsWith('/__admin')) {
       const { level: _level, msg: _msg, fault: _fault, ...entry } = line;
-      await store.appendJournal(record.fault ? { ...entry, fault: record.fault, parts: record.parts ?? [] } : { ...entry, parts: record.parts ?? [] });
+      // The answer is out already: a journal the store cannot take is logged, not turned into an error.
+      await store
+        .appendJournal(record.fault ? { ...entry, fault: record.fault, parts: record.parts ?? [] } : { ...entry, parts: record.parts ?? [] })
+        .catch((error: unknown) => console.error(`beia mock: the journal entry of this request is lost: ${(error as Error).message}`));
     }
   });
 
@@ -140,6 +143,10 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
   );
 
   app.onError((error, c) => {
+    if (error instanceof StoreError) {
+      console.error(`beia mock: ${error.message}`);
+      return errorResponse(new ApiError('internal_error', `${error.message} Retry.`), config.rules.errorBody);
+    }
     console.error(`beia mock: unexpected error on ${c.req.method} ${c.req.path}:`, error);
     return errorResponse(
       new ApiError('internal_error', 'The mock failed unexpectedly; this is a bug in beia-kit, please report it with the log line above.'),

@@ -128,7 +128,8 @@ export function imageRoute(deps: ImageRouteDeps) {
       return errorResponse(error, config.rules.errorBody, credits);
     } finally {
       state.release();
-      if (state.ticket) await store.settle(state.ticket, false);
+      // Frees the slot; if the store is away, its lease ends by itself (nothing is spent either way).
+      if (state.ticket) await store.settle(state.ticket, false).catch((error: unknown) => console.error(`beia mock: ${(error as Error).message}`));
       record.fault = state.fault?.type;
       const form = state.parsedForm;
       if (form) {

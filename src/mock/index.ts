@@ -16,7 +16,7 @@ export {
   ConfigError,
 } from './config/index.js';
 export type { CheckName, LicenseConfig, MockConfig, ValidateOptions } from './config/index.js';
-export { MemoryStore, FileStore, StoreError, FAULT_TYPES } from './store/index.js';
+export { MemoryStore, FileStore, RedisStore, StoreError, FAULT_TYPES } from './store/index.js';
 export type {
   MockStore,
   NewLicense,

@@ -16,9 +16,11 @@ export type AdminLicense = Omit<LicenseState, 'apiKey'> & { apiKey: '***' };
 
 /** What `GET /__admin/health` says. */
 export interface MockHealth {
+  /** `ok`, or `degraded` while the store (Redis) cannot be reached. */
   status: string;
   version: string;
-  inFlight: number;
+  /** Images in processing; null while the store cannot say. */
+  inFlight: number | null;
   uploads: { receiving: number; bufferedBytes: number };
   cache: { entries: number; bytes: number; maxBytes: number; hits: number; misses: number };
 }

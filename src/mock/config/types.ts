@@ -88,6 +88,12 @@ export interface MockConfig {
     /** A `hang` fault closes the connection after this long if the client has not. */
     maxHangMs: number;
   };
+  store: {
+    /** Every Redis key starts with it, so several mocks can share one Redis (`--store redis://...`). */
+    prefix: string;
+    /** A processing slot in Redis is a lease this long, renewed while the image is processed; a replica killed mid-request frees its slots when it ends. */
+    slotLeaseMs: number;
+  };
 }
 
 /** Who may call a license that names no `allowedIps`, when the mock listens on loopback. */
@@ -140,4 +146,5 @@ export const DEFAULT_CONFIG: MockConfig = {
   },
   journal: { maxEntries: 1000 },
   faults: { maxHangMs: 120_000 },
+  store: { prefix: 'beia:', slotLeaseMs: 15_000 },
 };

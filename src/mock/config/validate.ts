@@ -40,7 +40,7 @@ export function defaultAllowedIps(host: string): readonly string[] {
 export function validateConfig(input: unknown, options: ValidateOptions = {}): MockConfig {
   const path = options.path ?? 'config';
   const allowedIps = options.defaultAllowedIps ?? DEFAULT_LICENSE.allowedIps;
-  const root = readObject(input ?? {}, path, ['$schema', 'licenses', 'processing', 'limits', 'images', 'network', 'rules', 'journal', 'faults']);
+  const root = readObject(input ?? {}, path, ['$schema', 'licenses', 'processing', 'limits', 'images', 'network', 'rules', 'journal', 'faults', 'store']);
   const d = DEFAULT_CONFIG;
   const licenses =
     root.licenses === undefined ? d.licenses.map((l) => ({ ...l, allowedIps: [...allowedIps] })) : readLicenses(root.licenses, `${path}.licenses`, allowedIps);
@@ -52,6 +52,7 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
   const rules = section(root, path, 'rules', d.rules);
   const journal = section(root, path, 'journal', d.journal);
   const faults = section(root, path, 'faults', d.faults);
+  const store = section(root, path, 'store', d.store);
   const at = (name: string, key: string) => `${path}.${name}.${key}`;
 
   const config: MockConfig = {
@@ -94,6 +95,10 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
     },
     journal: { maxEntries: readInt(journal.maxEntries, at('journal', 'maxEntries'), 0, 1_000_000) },
     faults: { maxHangMs: readInt(faults.maxHangMs, at('faults', 'maxHangMs'), 0, DAY_MS) },
+    store: {
+      prefix: readPrefix(store.prefix, at('store', 'prefix')),
+      slotLeaseMs: readInt(store.slotLeaseMs, at('store', 'slotLeaseMs'), 200, DAY_MS),
+    },
   };
   const clientBytes = Math.floor(config.limits.maxBufferedBytes * config.limits.maxClientShare);
   if (config.limits.maxUploadBytes > clientBytes) {
@@ -104,6 +109,12 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
     );
   }
   return config;
+}
+
+function readPrefix(value: unknown, path: string): string {
+  const text = readString(value, path);
+  if (!/^[\w.:-]{1,64}$/.test(text)) throw new ConfigError(path, 'letters, digits, ".", ":", "_" or "-", 1 to 64 of them (e.g. "beia:staging:")', text);
+  return text;
 }
 
 /** A section of the file merged over its defaults, with its keys checked against them. */

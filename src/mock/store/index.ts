@@ -3,6 +3,8 @@ export type { StoreSnapshot } from './memory-store.js';
 export { FileStore } from './file-store.js';
 export type { FileStoreOptions } from './file-store.js';
 export { StoreError } from './store-error.js';
+export { RedisStore } from './redis-store.js';
+export type { RedisStoreOptions } from './redis-store.js';
 export { FAULT_TYPES } from './types.js';
 export type {
   Admission,

@@ -126,4 +126,6 @@ export interface MockStore {
 
   /** Writes what is pending and lets go of what it holds (a file's lock, a connection); for a store that has any. */
   close?(): Promise<void>;
+  /** `degraded` while the store cannot be reached (health says so); a store that is always there has none. */
+  health?(): 'ok' | 'degraded';
 }

@@ -1,0 +1,432 @@
+import { Redis } from 'ioredis';
+import type { LicenseConfig } from '../config/index.js';
+import { redactUrl } from '../../shared/index.js';
+import { StoreError } from './store-error.js';
+import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, Settlement, Ticket } from './types.js';
+
+export interface RedisStoreOptions {
+  /** The licenses of an empty store (nothing under `prefix` yet), or of every start with `reset`. */
+  seed: readonly LicenseConfig[];
+  maxJournalEntries: number;
+  /** Start from `seed` even when Redis holds state (`--reset-store`). */
+  reset?: boolean;
+  /** Every key starts with it, so several mocks can share one Redis. */
+  prefix: string;
+  /** A processing slot is a lease this long, renewed while the image is processed: a replica killed mid-request frees its slots when it ends. */
+  slotLeaseMs: number;
+}
+
+// Every script reads the time from Redis, so replicas whose clocks differ agree on leases and expiry.
+const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/** A license that is there and not past its expiresAt (stored as milliseconds). */
+const LIVE = `
+local function live(p, id, now)
+  local key = p .. 'license:' .. id
+  if redis.call('EXISTS', key) == 0 then return nil end
+  local expires = redis.call('HGET', key, 'expiresAt')
+  if expires and tonumber(expires) <= now then return nil end
+  return key
+end`;
+
+const SCRIPTS = {
+  // ARGV: prefix, licenseId, globalMax, leaseMs -> {reason, credits, ticket?}
+  beiaAdmit: `${NOW}${LIVE}
+local p, id = ARGV[1], ARGV[2]
+local key = live(p, id, now)
+if not key then return {'unknown-license', 0} end
+local slots, all = p .. 'slots:' .. id, p .. 'slots'
+redis.call('ZREMRANGEBYSCORE', slots, '-inf', now)
+redis.call('ZREMRANGEBYSCORE', all, '-inf', now)
+local credits = tonumber(redis.call('HGET', key, 'credits'))
+if credits <= 0 then return {'no-credits', credits} end
+local held = redis.call('ZCARD', slots)
+if credits - held <= 0 then return {'credits-reserved', credits} end
+if held >= tonumber(redis.call('HGET', key, 'maxConcurrent')) then return {'license-busy', credits} end
+if redis.call('ZCARD', all) >= tonumber(ARGV[3]) then return {'server-busy', credits} end
+local ticket = redis.call('INCR', p .. 'ticket')
+local lease = now + tonumber(ARGV[4])
+redis.call('ZADD', slots, lease, ticket)
+redis.call('ZADD', all, lease, id .. '|' .. ticket)
+return {'ok', credits, ticket}`,
+
+  // ARGV: prefix, licenseId, ticket, spend(1|0) -> {spent, credits}
+  beiaSettle: `
+local p, id, ticket = ARGV[1], ARGV[2], ARGV[3]
+local held = redis.call('ZREM', p .. 'slots:' .. id, ticket)
+redis.call('ZREM', p .. 'slots', id .. '|' .. ticket)
+local key = p .. 'license:' .. id
+local credits = tonumber(redis.call('HGET', key, 'credits') or '0')
+if held == 1 and ARGV[4] == '1' and credits > 0 then
+  return {1, redis.call('HINCRBY', key, 'credits', -1)}
+end
+return {0, credits}`,
+
+  // ARGV: prefix, leaseMs, then licenseId, ticket pairs: only leases still held are extended.
+  beiaRenew: `${NOW}
+local p, lease = ARGV[1], now + tonumber(ARGV[2])
+for i = 3, #ARGV, 2 do
+  redis.call('ZADD', p .. 'slots:' .. ARGV[i], 'XX', lease, ARGV[i + 1])
+  redis.call('ZADD', p .. 'slots', 'XX', lease, ARGV[i] .. '|' .. ARGV[i + 1])
+end
+return 1`,
+
+  // ARGV: prefix, licenseId -> flat HGETALL plus 'inFlight', or empty when absent or expired
+  beiaLicense: `${NOW}${LIVE}
+local p, id = ARGV[1], ARGV[2]
+local key = live(p, id, now)
+if not key then return {} end
+local fields = redis.call('HGETALL', key)
+local inflight = redis.call('ZCOUNT', p .. 'slots:' .. id, '(' .. now, '+inf')
+table.insert(fields, 'inFlight')
+table.insert(fields, tostring(inflight))
+return fields`,
+
+  // ARGV: prefix -> slots held now, all licenses
+  beiaInFlight: `${NOW}
+redis.call('ZREMRANGEBYSCORE', ARGV[1] .. 'slots', '-inf', now)
+return redis.call('ZCARD', ARGV[1] .. 'slots')`,
+
+  // ARGV: prefix, licenseId, then field, value pairs; only an existing, live license -> 1 or 0
+  beiaUpdate: `${NOW}${LIVE}
+local key = live(ARGV[1], ARGV[2], now)
+if not key then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+return 1`,
+
+  // ARGV: prefix, licenseId, expiresAt ('' for none), then field, value pairs
+  beiaPut: `
+local p, id = ARGV[1], ARGV[2]
+local key = p .. 'license:' .. id
+for i = 4, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+if ARGV[3] == '' then redis.call('HDEL', key, 'expiresAt') else redis.call('HSET', key, 'expiresAt', ARGV[3]) end
+redis.call('SADD', p .. 'licenses', id)
+return 1`,
+
+  // ARGV: prefix, licenseId, onlyIfExpired(1|0) -> 1 when deleted; its journal entries and faults go too
+  beiaDelete: `${NOW}
+local p, id = ARGV[1], ARGV[2]
+local key = p .. 'license:' .. id
+if redis.call('EXISTS', key) == 0 then redis.call('SREM', p .. 'licenses', id); return 0 end
+if ARGV[3] == '1' then
+  local expires = redis.call('HGET', key, 'expiresAt')
+  if not expires or tonumber(expires) > now then return 0 end
+end
+redis.call('DEL', key)
+redis.call('SREM', p .. 'licenses', id)
+for _, entry in ipairs(redis.call('LRANGE', p .. 'journal', 0, -1)) do
+  local ok, decoded = pcall(cjson.decode, string.sub(entry, string.find(entry, '\\t') + 1))
+  if ok and decoded.licenseId == id then redis.call('LREM', p .. 'journal', 0, entry) end
+end
+for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do
+  local text = redis.call('GET', p .. 'fault:' .. fid)
+  if text and cjson.decode(text).licenseId == id then
+    redis.call('DEL', p .. 'fault:' .. fid)
+    redis.call('ZREM', p .. 'faults', fid)
+  end
+end
+return 1`,
+
+  // ARGV: prefix, then JSON of each license: back to these; journal and faults dropped; slots kept
+  beiaReset: `
+local p = ARGV[1]
+for _, id in ipairs(redis.call('SMEMBERS', p .. 'licenses')) do redis.call('DEL', p .. 'license:' .. id) end
+redis.call('DEL', p .. 'licenses', p .. 'journal')
+for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do redis.call('DEL', p .. 'fault:' .. fid) end
+redis.call('DEL', p .. 'faults')
+for i = 2, #ARGV do
+  local l = cjson.decode(ARGV[i])
+  local key = p .. 'license:' .. l.licenseId
+  redis.call('HSET', key, 'apiKey', l.apiKey, 'credits', l.credits, 'allowedIps', l.allowedIpsJson, 'maxConcurrent', l.maxConcurrent)
+  redis.call('SADD', p .. 'licenses', l.licenseId)
+end
+redis.call('SET', p .. 'seeded', '1')
+return 1`,
+
+  // ARGV: prefix, maxEntries, entry JSON -> its seq
+  beiaJournal: `
+local p = ARGV[1]
+local seq = redis.call('INCR', p .. 'journal:seq')
+redis.call('RPUSH', p .. 'journal', seq .. '\\t' .. ARGV[3])
+redis.call('LTRIM', p .. 'journal', -tonumber(ARGV[2]), -1)
+return seq`,
+
+  // ARGV: prefix, licenseId ('' for none), roll -> the fault's JSON, or false
+  beiaTakeFault: `
+local p, id, roll = ARGV[1], ARGV[2], tonumber(ARGV[3])
+for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do
+  local key = p .. 'fault:' .. fid
+  local text = redis.call('GET', key)
+  if text then
+    local f = cjson.decode(text)
+    if f.licenseId == nil or f.licenseId == id then
+      if f.count ~= nil then
+        f.count = f.count - 1
+        f.fired = f.fired + 1
+        if f.count <= 0 then redis.call('DEL', key); redis.call('ZREM', p .. 'faults', fid) else redis.call('SET', key, cjson.encode(f)) end
+        return cjson.encode(f)
+      end
+      if f.probability ~= nil and roll < f.probability then
+        f.fired = f.fired + 1
+        redis.call('SET', key, cjson.encode(f))
+        return cjson.encode(f)
+      end
+    end
+  end
+end
+return false`,
+
+  // ARGV: prefix
+  beiaClearFaults: `
+local p = ARGV[1]
+for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do redis.call('DEL', p .. 'fault:' .. fid) end
+redis.call('DEL', p .. 'faults')
+return 1`,
+} as const;
+
+type ScriptName = keyof typeof SCRIPTS;
+type Scripted = Redis & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+
+/**
+ * The state in Redis, shared by any number of replicas: every step that must be atomic (admit,
+ * settle, a fault firing, a license deleted with its journal entries) is one Lua script, so the
+ * counts stay exact whichever replica serves a request. Processing slots are leases renewed while
+ * the image is processed, so a replica killed mid-request frees its slots when they end. When
+ * Redis cannot be reached every call fails at once with a {@link StoreError} (no queue that would
+ * hang requests), and the store reconnects by itself.
+ *
+ * @example
+ * ```ts
+ * const store = await RedisStore.open('redis://127.0.0.1:6379/0', { seed: config.licenses, maxJournalEntries: 1000, prefix: 'beia:', slotLeaseMs: 15000 });
+ * ```
+ */
+export class RedisStore implements MockStore {
+  readonly url: string;
+  /** Whether the state was there already (false: seeded from the config). */
+  readonly loaded: boolean;
+  readonly #redis: Scripted;
+  readonly #prefix: string;
+  readonly #leaseMs: number;
+  readonly #maxJournalEntries: number;
+  /** The tickets this process holds, whose leases it renews. */
+  readonly #held = new Map<number, string>();
+  readonly #renewal: NodeJS.Timeout;
+
+  private constructor(url: string, redis: Scripted, options: RedisStoreOptions, loaded: boolean) {
+    this.url = url;
+    this.#redis = redis;
+    this.#prefix = options.prefix;
+    this.#leaseMs = options.slotLeaseMs;
+    this.#maxJournalEntries = options.maxJournalEntries;
+    this.loaded = loaded;
+    this.#renewal = setInterval(() => void this.#renew(), Math.max(100, Math.floor(options.slotLeaseMs / 3)));
+    this.#renewal.unref();
+  }
+
+  /** Connects (failing within 5 s when Redis does not answer) and seeds an empty store. */
+  static async open(url: string, options: RedisStoreOptions): Promise<RedisStore> {
+    const shown = redactUrl(url);
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 5_000,
+      commandTimeout: 5_000,
+      retryStrategy: (attempt) => Math.min(2_000, 100 * attempt),
+    }) as Scripted;
+    for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+    // ioredis reports each failed reconnection as an error event; the requests say it already.
+    redis.on('error', () => {});
+    try {
+      await redis.connect();
+      const p = options.prefix;
+      const seeded = (await redis.exists(`${p}seeded`)) === 1;
+      const store = new RedisStore(shown, redis, options, seeded && !options.reset);
+      if (!seeded || options.reset) await store.reset(options.seed);
+      return store;
+    } catch (error) {
+      redis.disconnect();
+      throw new StoreError(
+        `Failed to open the Redis store ${shown}: ${(error as Error).message}. Check that Redis runs there and the URL (redis://[user:password@]host:port[/db]).`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** `ok`, or `degraded` while Redis cannot be reached (requests then get a 500). */
+  health(): 'ok' | 'degraded' {
+    return this.#redis.status === 'ready' ? 'ok' : 'degraded';
+  }
+
+  async getLicense(licenseId: string): Promise<LicenseState | undefined> {
+    const flat = (await this.#call('beiaLicense', licenseId)) as string[];
+    return flat.length === 0 ? undefined : toLicense(licenseId, flat);
+  }
+
+  async listLicenses(): Promise<LicenseState[]> {
+    const ids = (await this.#do(() => this.#redis.smembers(`${this.#prefix}licenses`))).sort();
+    const licenses = await Promise.all(ids.map((id) => this.getLicense(id)));
+    return licenses.filter((license): license is LicenseState => license !== undefined);
+  }
+
+  async updateLicense(licenseId: string, patch: Partial<Omit<LicenseConfig, 'licenseId'>>): Promise<LicenseState | undefined> {
+    const updated = (await this.#call('beiaUpdate', licenseId, ...fields(patch))) as number;
+    return updated === 1 ? this.getLicense(licenseId) : undefined;
+  }
+
+  async putLicense(license: NewLicense): Promise<LicenseState> {
+    const expiresAt = license.expiresAt === undefined ? '' : String(Date.parse(license.expiresAt));
+    await this.#call('beiaPut', license.licenseId, expiresAt, ...fields(license));
+    return (await this.getLicense(license.licenseId))!;
+  }
+
+  async deleteLicense(licenseId: string): Promise<boolean> {
+    return ((await this.#call('beiaDelete', licenseId, '0')) as number) === 1;
+  }
+
+  async deleteExpired(): Promise<string[]> {
+    const ids = await this.#do(() => this.#redis.smembers(`${this.#prefix}licenses`));
+    const expired: string[] = [];
+    for (const id of ids) if (((await this.#call('beiaDelete', id, '1')) as number) === 1) expired.push(id);
+    return expired;
+  }
+
+  async reset(licenses: readonly LicenseConfig[]): Promise<void> {
+    // allowedIps goes as JSON text: Lua's cjson would write an empty list as {}.
+    const encoded = licenses.map((l) =>
+      JSON.stringify({
+        licenseId: l.licenseId,
+        apiKey: l.apiKey,
+        credits: l.credits,
+        maxConcurrent: l.maxConcurrent,
+        allowedIpsJson: JSON.stringify(l.allowedIps),
+      }),
+    );
+    await this.#call('beiaReset', ...encoded);
+  }
+
+  async admit(licenseId: string, globalMaxConcurrent: number): Promise<Admission> {
+    const [reason, credits, ticket] = (await this.#call('beiaAdmit', licenseId, globalMaxConcurrent, this.#leaseMs)) as [string, number, number?];
+    if (reason !== 'ok' || ticket === undefined) return { ok: false, reason: reason as Exclude<Admission, { ok: true }>['reason'], credits };
+    this.#held.set(ticket, licenseId);
+    return { ok: true, ticket: { id: ticket, licenseId }, credits };
+  }
+
+  async settle(ticket: Ticket, spend: boolean): Promise<Settlement> {
+    const [spent, credits] = (await this.#call('beiaSettle', ticket.licenseId, ticket.id, spend ? '1' : '0')) as [number, number];
+    this.#held.delete(ticket.id);
+    return { spent: spent === 1, credits };
+  }
+
+  async inFlight(): Promise<number> {
+    return (await this.#call('beiaInFlight')) as number;
+  }
+
+  async appendJournal(entry: Omit<JournalEntry, 'seq'>): Promise<void> {
+    if (this.#maxJournalEntries === 0) return;
+    await this.#call('beiaJournal', this.#maxJournalEntries, JSON.stringify(entry));
+  }
+
+  async listJournal(filter: { licenseId?: string; limit?: number } = {}): Promise<JournalEntry[]> {
+    const raw = await this.#do(() => this.#redis.lrange(`${this.#prefix}journal`, 0, -1));
+    const entries = raw.map((line) => {
+      const tab = line.indexOf('\t');
+      return { seq: Number(line.slice(0, tab)), ...(JSON.parse(line.slice(tab + 1)) as Omit<JournalEntry, 'seq'>) };
+    });
+    const matching = filter.licenseId === undefined ? entries : entries.filter((e) => e.licenseId === filter.licenseId);
+    return filter.limit === undefined ? matching : matching.slice(Math.max(0, matching.length - filter.limit));
+  }
+
+  async clearJournal(): Promise<void> {
+    await this.#do(() => this.#redis.del(`${this.#prefix}journal`));
+  }
+
+  async armFault(spec: FaultSpec): Promise<ArmedFault> {
+    const p = this.#prefix;
+    const seq = await this.#do(() => this.#redis.incr(`${p}fault:seq`));
+    const fault: ArmedFault = { ...spec, id: `f${seq}`, fired: 0 };
+    await this.#do(() => this.#redis.multi().set(`${p}fault:${fault.id}`, JSON.stringify(fault)).zadd(`${p}faults`, seq, fault.id).exec());
+    return fault;
+  }
+
+  async listFaults(): Promise<ArmedFault[]> {
+    const p = this.#prefix;
+    const ids = await this.#do(() => this.#redis.zrange(`${p}faults`, 0, -1));
+    if (ids.length === 0) return [];
+    const texts = await this.#do(() => this.#redis.mget(ids.map((id) => `${p}fault:${id}`)));
+    return texts.filter((text): text is string => text !== null).map((text) => JSON.parse(text) as ArmedFault);
+  }
+
+  async removeFault(id: string): Promise<boolean> {
+    const p = this.#prefix;
+    const results = await this.#do(() => this.#redis.multi().del(`${p}fault:${id}`).zrem(`${p}faults`, id).exec());
+    return results?.[1]?.[1] === 1;
+  }
+
+  async clearFaults(): Promise<void> {
+    await this.#call('beiaClearFaults');
+  }
+
+  async takeFault(licenseId: string | undefined, roll: number): Promise<ArmedFault | undefined> {
+    const text = (await this.#call('beiaTakeFault', licenseId ?? '', roll)) as string | null;
+    return text ? (JSON.parse(text) as ArmedFault) : undefined;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#renewal);
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#held.size === 0) return;
+    const pairs = [...this.#held].flatMap(([ticket, licenseId]) => [licenseId, ticket]);
+    await this.#call('beiaRenew', this.#leaseMs, ...pairs).catch(() => {
+      // Redis is away: the next renewal tries again; a lease that ends meanwhile frees its slot.
+    });
+  }
+
+  #call(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
+    return this.#do(() => this.#redis[name](this.#prefix, ...args));
+  }
+
+  async #do<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw new StoreError(
+        `The Redis store ${this.url} did not answer: ${(error as Error).message}. Nothing was spent that is not recorded; the mock reconnects by itself.`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+}
+
+/** Hash fields of a license's settings. */
+function fields(settings: Partial<Omit<LicenseConfig, 'licenseId'>>): string[] {
+  const out: string[] = [];
+  if (settings.apiKey !== undefined) out.push('apiKey', settings.apiKey);
+  if (settings.credits !== undefined) out.push('credits', String(settings.credits));
+  if (settings.allowedIps !== undefined) out.push('allowedIps', JSON.stringify(settings.allowedIps));
+  if (settings.maxConcurrent !== undefined) out.push('maxConcurrent', String(settings.maxConcurrent));
+  return out;
+}
+
+function toLicense(licenseId: string, flat: string[]): LicenseState {
+  const hash = new Map<string, string>();
+  for (let i = 0; i < flat.length; i += 2) hash.set(flat[i]!, flat[i + 1]!);
+  const license: LicenseState = {
+    licenseId,
+    apiKey: hash.get('apiKey') ?? '',
+    credits: Number(hash.get('credits') ?? 0),
+    allowedIps: JSON.parse(hash.get('allowedIps') ?? '[]') as string[],
+    maxConcurrent: Number(hash.get('maxConcurrent') ?? 0),
+    inFlight: Number(hash.get('inFlight') ?? 0),
+  };
+  const expires = hash.get('expiresAt');
+  if (expires !== undefined) license.expiresAt = new Date(Number(expires)).toISOString();
+  return license;
+}
