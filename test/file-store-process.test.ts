@@ -85,6 +85,16 @@ describe('beia mock --store file:PATH', () => {
     expect(result.stderr).toContain(`The file store ${path} is not valid JSON`);
   });
 
+  it('takes a file URL with an absolute path, and refuses one with a host', async () => {
+    const path = join(dir, 'url-state.json');
+    const mock = await startCliMock(['--store', `file://${path}`, '--quiet']);
+    expect(mock.stderr()).toContain(`store     file:${path}`);
+    expect(await mock.stop()).toBe(0);
+    const refused = await runCli(['mock', '--port', '0', '--store', 'file://beia-state.json']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--store is "file:\/\/beia-state.json": .*Write file:PATH/);
+  });
+
   it('refuses a store it does not know, saying which ones it does', async () => {
     const result = await runCli(['mock', '--port', '0', '--store', 'postgres://x']);
     expect(result.code).toBe(2); // a usage error, as for any bad option

@@ -313,7 +313,8 @@ describe('admin API: metrics', () => {
     expect((await mock.postImage({ image, apiKey: 'wrong' })).status).toBe(401);
     const text = await metricsText(mock);
     expect(value(text, 'beia_mock_requests_total{route="image",status="200",license="1234"}')).toBe(2);
-    expect(value(text, 'beia_mock_requests_total{route="image",status="401",license="1234"}')).toBe(1);
+    // Only a proven license labels a series: a wrong key is counted without one.
+    expect(value(text, 'beia_mock_requests_total{route="image",status="401",license=""}')).toBe(1);
     expect(value(text, 'beia_mock_credits_spent_total{license="1234"}')).toBe(2);
     expect(value(text, 'beia_mock_result_cache_hits_total')).toBe(1);
     expect(value(text, 'beia_mock_result_cache_misses_total')).toBe(1);
@@ -322,6 +323,21 @@ describe('admin API: metrics', () => {
     expect(text).not.toMatch(/process_cpu/); // Node's own metrics only for a process that is a mock
     // Scraped again, the cache counters do not count twice.
     expect(value(await metricsText(mock), 'beia_mock_result_cache_hits_total')).toBe(1);
+  });
+
+  it('made-up license ids add no series, and a reset drops the series of licenses it removed', async () => {
+    const mock = inProcessMock();
+    const image = await jpeg();
+    for (let i = 0; i < 20; i++) await mock.postImage({ image, licenseId: `junk-${i}` }, { headers: { 'License-Id': `junk-${i}` } });
+    const text = await metricsText(mock);
+    expect(text).not.toContain('junk-');
+    expect(value(text, 'beia_mock_requests_total{route="image",status="401",license=""}')).toBe(20);
+
+    const { licenseId, apiKey } = (await (await mock.admin('POST', '/licenses', {})).json()) as { licenseId: string; apiKey: string };
+    await mock.postImage({ image, licenseId, apiKey }, { headers: { 'License-Id': licenseId } });
+    expect(await metricsText(mock)).toContain(licenseId);
+    await mock.admin('POST', '/reset');
+    expect(await metricsText(mock)).not.toContain(licenseId);
   });
 
   it('forgets the series of a deleted license', async () => {

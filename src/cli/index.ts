@@ -8,7 +8,8 @@ import { MOCK_VERSION } from '../mock/index.js';
 const USAGE = `beia ${MOCK_VERSION}: mock server and tools for the BEIA image API
 
 Usage:
-  beia mock [--host 127.0.0.1] [--port 8080] [--config FILE | --config-json JSON] [--profile FILE] [--admin-token TOKEN] [--quiet]
+  beia mock [--host 127.0.0.1] [--port 8080] [--config FILE | --config-json JSON] [--profile FILE] [--admin-token TOKEN]
+            [--store memory|file:PATH|redis://HOST:PORT] [--reset-store] [--quiet]
   beia health [URL]
   beia process <files, folders or globs...> --out DIR [--cropped] [--concurrency N] [--endpoint URL] [--force]
   beia conformance --target URL|mock [--dry-run] [--budget N] [--only ...] [--reporter json=FILE] [--record FILE]

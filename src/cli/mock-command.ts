@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   configureSharpForMock,
@@ -116,6 +117,17 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
 function readStore(text: string, source: string): StoreChoice {
   const value = text.trim();
   if (value === 'memory') return { kind: 'memory' };
+  if (value.startsWith('file://')) {
+    // A file URL (file:///var/lib/beia/state.json): only an absolute path, with no host.
+    try {
+      return { kind: 'file', path: fileURLToPath(value) };
+    } catch (error) {
+      throw new Error(
+        `${source} is "${value}": ${(error as Error).message}. Write file:PATH (file:./state.json, file:/var/lib/beia/state.json) or file:///ABSOLUTE/PATH.`,
+        { cause: error },
+      );
+    }
+  }
   if (value.startsWith('file:') && value.length > 'file:'.length) return { kind: 'file', path: value.slice('file:'.length) };
   if (/^rediss?:\/\/[^/]/.test(value)) return { kind: 'redis', url: value };
   throw new Error(`${source} is "${redactUrl(value)}"; expected memory, file:PATH (e.g. file:./beia-state.json) or redis://HOST:PORT[/DB].`);
@@ -205,7 +217,9 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
     return 1;
   }
 
-  process.stderr.write(banner(mock, options, await mock.store.listLicenses(), store));
+  // Licenses made per test are not printed: their keys are shown once, to the test that made them.
+  const licenses = (await mock.store.listLicenses()).filter((license) => license.expiresAt === undefined);
+  process.stderr.write(banner(mock, options, licenses, store));
   return done;
 }
 

@@ -87,7 +87,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       if (value !== undefined) (line as unknown as Record<string, unknown>)[key] = value;
     }
     logger(line);
-    metrics.observe(line, record.storeError === true);
+    metrics.observe(line, { storeError: record.storeError === true, license: record.authenticated });
     if (!c.req.path.startsWith('/__admin')) {
       const { level: _level, msg: _msg, fault: _fault, ...entry } = line;
       // The answer is out already: a journal the store cannot take is logged, not turned into an error.

@@ -32,6 +32,8 @@ export interface RequestRecord {
   creditsRemaining?: number;
   /** The store failed this request (metrics count it). */
   storeError?: true;
+  /** The license whose key the request proved (metrics label by it; a claimed id is not enough). */
+  authenticated?: string;
   /**
    * The status to log when no normal answer went out: 499 when the client left first, 444 when
    * the mock closed the connection without an answer (nginx's conventions).
@@ -131,6 +133,7 @@ export function imageRoute(deps: ImageRouteDeps) {
       // Frees the slot; if the store is away, its lease ends by itself (nothing is spent either way).
       if (state.ticket) await store.settle(state.ticket, false).catch((error: unknown) => console.error(`beia mock: ${(error as Error).message}`));
       record.fault = state.fault?.type;
+      if (state.authenticated) record.authenticated = state.authenticated.licenseId;
       const form = state.parsedForm;
       if (form) {
         record.parts = form.parts;

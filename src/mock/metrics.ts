@@ -34,7 +34,10 @@ export class MockMetrics {
   readonly #storeErrors: Counter;
 
   /** `processMetrics` adds Node's own (CPU, memory, event loop lag, GC): for a process that is a mock. */
+  readonly #sources: MetricSources;
+
   constructor(sources: MetricSources, options: { processMetrics?: boolean } = {}) {
+    this.#sources = sources;
     const registers = [this.registry];
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
     this.#requests = new Counter({
@@ -105,11 +108,14 @@ export class MockMetrics {
     new Counter({ name: `${PREFIX}result_cache_misses_total`, help: 'Images rendered by sharp (not in the cache).', registers, collect: follow('misses') });
   }
 
-  /** Counts one answered request, from its log line; `storeError` when the store failed it. */
-  observe(line: RequestLogLine, storeError = false): void {
-    if (storeError) this.#storeErrors.inc();
+  /**
+   * Counts one answered request, from its log line. `license` is the license the request proved
+   * with its key: only those label a series, so made-up ids cannot grow the metrics.
+   */
+  observe(line: RequestLogLine, facts: { storeError?: boolean; license?: string | undefined } = {}): void {
+    if (facts.storeError) this.#storeErrors.inc();
     const route = line.path.startsWith('/__admin') ? 'admin' : line.path === IMAGE_PATH ? 'image' : 'other';
-    const license = route === 'image' ? (line.licenseId ?? '') : '';
+    const license = route === 'image' ? (facts.license ?? '') : '';
     this.#requests.inc({ route, status: String(line.status), license });
     this.#duration.observe({ route, status_class: `${Math.floor(line.status / 100)}xx` }, line.durationMs / 1000);
     if (route === 'image' && line.status === 200) this.#creditsSpent.inc({ license });
@@ -129,7 +135,17 @@ export class MockMetrics {
     return this.registry.contentType;
   }
 
-  text(): Promise<string> {
+  /** The metrics as text; series of licenses the store no longer has (deleted, expired, reset) are dropped first. */
+  async text(): Promise<string> {
+    const known = new Set((await this.#sources.store.listLicenses()).map((license) => license.licenseId));
+    const gone = new Set<string>();
+    for (const metric of [this.#requests, this.#creditsSpent] as Counter<string>[]) {
+      for (const { labels } of (await metric.get()).values) {
+        const license = String(labels.license ?? '');
+        if (license !== '' && !known.has(license)) gone.add(license);
+      }
+    }
+    if (gone.size > 0) await this.forgetLicenses([...gone]);
     return this.registry.metrics();
   }
 }

@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore } from './file-store.js';
+import { LOCK_STALE_MS } from './file-lock.js';
 import { StoreError } from './store-error.js';
 
 const seed = [{ licenseId: 'L', apiKey: 'k', credits: 5, allowedIps: ['127.0.0.1'], maxConcurrent: 2 }];
@@ -79,6 +81,16 @@ describe('FileStore', () => {
     await expect(FileStore.open(path, { seed, maxJournalEntries: 10 })).rejects.toThrow(`The journal file ${path}.journal is not a beia-kit mock journal`);
   });
 
+  it("writes nothing once closed: a late request cannot touch the next holder's files", async () => {
+    const store = await openStore();
+    await store.close();
+    const before = readFileSync(`${path}.journal`, 'utf8');
+    await store.appendJournal({ time: 't', method: 'POST', path: '/', status: 200, durationMs: 1, parts: [] });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(readFileSync(`${path}.journal`, 'utf8')).toBe(before);
+    expect(readdirSync(dir).sort()).toEqual(['state.json', 'state.json.journal']);
+  });
+
   it('reseeds from the config with reset', async () => {
     const first = await openStore();
     await spend(first);
@@ -110,32 +122,65 @@ describe('FileStore', () => {
     }
   });
 
-  it('refuses a second process on the same file, and takes over the lock of one that died', async () => {
+  it('refuses a second opener of the same file while the holder lives, wherever it runs', async () => {
     const first = await openStore();
     const twice = await FileStore.open(path, { seed, maxJournalEntries: 10 }).catch((e: unknown) => e);
-    expect((twice as Error).message).toMatch(/in use by another beia mock/);
+    expect((twice as Error).message).toMatch(/in use by another beia mock \(this process/);
     await first.close();
+    expect(existsSync(`${path}.lock`)).toBe(false);
 
-    // Our own pid on a lock this process did not take: a previous process with the same pid.
-    writeFileSync(`${path}.lock`, `${process.pid}\n`);
-    await (await openStore()).close();
-
-    // Another live process: our parent.
-    writeFileSync(`${path}.lock`, `${process.ppid}\n`);
-    const refused = await FileStore.open(path, { seed, maxJournalEntries: 10 }).catch((e: unknown) => e);
-    expect((refused as Error).message).toMatch(new RegExp(`in use by another beia mock \\(pid ${process.ppid}.*Redis`));
-
-    writeFileSync(`${path}.lock`, '2147483646\n'); // no such process
-    await openStore();
-    expect(readFileSync(`${path}.lock`, 'utf8').trim()).toBe(String(process.pid));
+    // A live process here (our parent), and a process on another host (a container on the same volume, its pids its own).
+    for (const holder of [
+      { pid: process.ppid, host: hostname() },
+      { pid: 1, host: 'another-container' },
+    ]) {
+      writeFileSync(`${path}.lock`, JSON.stringify({ ...holder, token: 't' }));
+      const refused = await FileStore.open(path, { seed, maxJournalEntries: 10 }).catch((e: unknown) => e);
+      expect((refused as Error).message).toMatch(new RegExp(`in use by another beia mock \\(pid ${holder.pid} on ${holder.host}.*Redis store`));
+    }
+    // Garbage that is being touched is held too.
+    writeFileSync(`${path}.lock`, 'half a lo');
+    await expect(FileStore.open(path, { seed, maxJournalEntries: 10 })).rejects.toThrow(/a process that left no name/);
   });
 
-  it('spends nothing it could not write: settle fails with a StoreError and the credit is back', async () => {
+  it('takes over a lock nobody touches any more, and one left here by a process that died', async () => {
+    const aged = (ms: number) => {
+      const then = new Date(Date.now() - ms);
+      utimesSync(`${path}.lock`, then, then);
+    };
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: 1, host: 'another-container', token: 't' }));
+    aged(LOCK_STALE_MS + 1000);
+    await (await openStore()).close();
+
+    // Here, dead, touched a moment ago (a SIGKILL): it waits for the lock to go stale, then takes it.
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: 2147483646, host: hostname(), token: 't' }));
+    aged(LOCK_STALE_MS - 400);
+    const started = Date.now();
     const store = await openStore();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(JSON.parse(readFileSync(`${path}.lock`, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+    await store.close();
+  });
+
+  it('removes the temporary files of a write cut short (they may hold API keys)', async () => {
+    writeFileSync(`${path}.0123456789ab.tmp`, '{"apiKey":"secret"}');
+    writeFileSync(`${path}.journal.0123456789ab.tmp`, '{}');
+    writeFileSync(join(dir, 'unrelated.tmp'), 'keep');
+    await openStore();
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual(['unrelated.tmp']);
+  });
+
+  it('spends nothing it could not write: settles that share a failed write each fail, and every credit is back', async () => {
+    const store = await openStore();
+    const a = await store.admit('L', 10);
+    const b = await store.admit('L', 10);
+    if (!a.ok || !b.ok) throw new Error('expected admissions');
     rmSync(dir, { recursive: true, force: true }); // the directory is gone: every write fails
-    const admitted = await store.admit('L', 10);
-    if (!admitted.ok) throw new Error('expected an admission');
-    await expect(store.settle(admitted.ticket, true)).rejects.toThrow(/Failed to write the file store .*Nothing was spent/);
+    const settled = await Promise.allSettled([store.settle(a.ticket, true), store.settle(b.ticket, true)]);
+    for (const outcome of settled) {
+      expect(outcome.status).toBe('rejected');
+      expect(String((outcome as PromiseRejectedResult).reason)).toMatch(/Failed to write the file store .*Nothing was spent/);
+    }
     expect((await store.getLicense('L'))?.credits).toBe(5);
     expect(await store.inFlight()).toBe(0);
   });

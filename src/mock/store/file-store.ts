@@ -1,6 +1,8 @@
 import { constants } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { FileLock } from './file-lock.js';
 import type { LicenseConfig } from '../config/index.js';
 import { ipEntryProblem } from '../net/ip.js';
 import { MemoryStore, type StoreSnapshot } from './memory-store.js';
@@ -47,7 +49,7 @@ export class FileStore implements MockStore {
   /** Whether the state came from the file (false: seeded from the config). */
   readonly loaded: boolean;
   readonly #memory: MemoryStore;
-  readonly #lockPath: string;
+  readonly #lock: FileLock;
   readonly #journalPath: string;
   #journalTimer: NodeJS.Timeout | undefined;
   #journalWriting: Promise<void> = Promise.resolve();
@@ -57,19 +59,20 @@ export class FileStore implements MockStore {
   #lazy: NodeJS.Timeout | undefined;
   #closed = false;
 
-  private constructor(path: string, memory: MemoryStore, loaded: boolean) {
+  private constructor(path: string, memory: MemoryStore, loaded: boolean, lock: FileLock) {
     this.path = path;
     this.#memory = memory;
     this.loaded = loaded;
-    this.#lockPath = `${path}.lock`;
+    this.#lock = lock;
     this.#journalPath = journalPathOf(path);
   }
 
   /** Takes the lock, then loads the file, or seeds it when it does not exist (or `reset`). */
   static async open(path: string, options: FileStoreOptions): Promise<FileStore> {
     path = resolve(path);
-    await takeLock(path);
+    const lock = await FileLock.take(path);
     try {
+      await removeLeftovers(path);
       const state = options.reset ? undefined : await readSnapshot(path);
       const snapshot = state && { ...state, ...((await readJournal(journalPathOf(path))) ?? { journal: [], nextSeq: state.nextSeq ?? 1 }) };
       const memory = new MemoryStore(options.seed, {
@@ -77,15 +80,14 @@ export class FileStore implements MockStore {
         ...(snapshot ? { restore: snapshot } : {}),
         ...(options.now ? { now: options.now } : {}),
       });
-      const store = new FileStore(path, memory, snapshot !== undefined);
+      const store = new FileStore(path, memory, snapshot !== undefined, lock);
       if (!snapshot) {
         await store.#persist();
         await store.#writeJournal();
       }
       return store;
     } catch (error) {
-      openHere.delete(path);
-      await rm(`${path}.lock`, { force: true });
+      await lock.release();
       throw error;
     }
   }
@@ -145,9 +147,10 @@ export class FileStore implements MockStore {
       try {
         await this.#persist();
       } catch (error) {
-        // Not on disk, so not spent: give the credit back, and the caller answers an error.
-        await this.#memory.updateLicense(ticket.licenseId, { credits: settlement.credits + 1 });
-        throw error;
+        // Not on disk, so not spent: give the credit back (one, whatever else changed meanwhile),
+        // and the caller answers an error.
+        this.#memory.refund(ticket.licenseId);
+        throw new StoreError(`${(error as Error).message} Nothing was spent.`, { cause: error });
       }
     }
     return settlement;
@@ -209,8 +212,7 @@ export class FileStore implements MockStore {
       await this.#writeJournal();
     } finally {
       this.#closed = true;
-      openHere.delete(this.path);
-      await rm(this.#lockPath, { force: true });
+      await this.#lock.release();
     }
   }
 
@@ -227,7 +229,7 @@ export class FileStore implements MockStore {
 
   /** The journal goes to its own file, at most 200 ms after an entry: it is not worth a write per request. */
   #journalSoon(): void {
-    if (this.#journalTimer) return;
+    if (this.#closed || this.#journalTimer) return;
     this.#journalTimer = setTimeout(() => {
       this.#journalTimer = undefined;
       this.#writeJournal().catch((error: unknown) => console.error(`beia mock: ${(error as Error).message}`));
@@ -237,6 +239,7 @@ export class FileStore implements MockStore {
 
   /** Writes the journal now, after any write of it already under way. */
   #writeJournal(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#journalWriting = this.#journalWriting
       .catch(() => {})
       .then(async () => {
@@ -247,6 +250,7 @@ export class FileStore implements MockStore {
   }
 
   #persistSoon(): void {
+    if (this.#closed) return;
     this.#version += 1;
     this.#lazy ??= setTimeout(() => {
       this.#lazy = undefined;
@@ -277,9 +281,18 @@ export class FileStore implements MockStore {
   }
 }
 
+/** Temporary files of writes cut short (a SIGKILL mid-write); they may hold API keys. */
+async function removeLeftovers(path: string): Promise<void> {
+  const name = basename(path);
+  const pattern = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(?:journal\\.)?[0-9a-f]{12}\\.tmp$`);
+  for (const entry of await readdir(dirname(path)).catch(() => [])) {
+    if (pattern.test(entry)) await rm(join(dirname(path), entry), { force: true });
+  }
+}
+
 /** Write to a new file, flush it, then rename it over the old one: a reader sees the old or the new, never half. */
 async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     const file = await open(temporary, 'w', 0o600);
     try {
@@ -293,50 +306,10 @@ async function writeAtomically(path: string, text: string): Promise<void> {
     await directory.sync().finally(() => directory.close());
   } catch (error) {
     await rm(temporary, { force: true });
-    throw new StoreError(`Failed to write the file store ${path}: ${(error as Error).message}. Nothing was spent; check the disk and the path's permissions.`, {
-      cause: error,
-    });
-  }
-}
-
-async function takeLock(path: string): Promise<void> {
-  const lockPath = `${path}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const file = await open(lockPath, 'wx', 0o600);
-      await file.writeFile(`${process.pid}\n`);
-      await file.close();
-      openHere.add(path);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new StoreError(`Failed to lock the file store ${path} (${lockPath}): ${(error as Error).message}.`, { cause: error });
-      }
-      const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-      // Our own pid on the lock is ours only if this process opened the file; otherwise it is a
-      // previous process that had the same pid (a container's mock is often the same pid).
-      const held = pid === process.pid ? openHere.has(path) : Number.isInteger(pid) && pid > 0 && isAlive(pid);
-      if (held) {
-        throw new StoreError(
-          `The file store ${path} is in use by another beia mock (pid ${pid}, lock ${lockPath}). One process per file: give each mock its own file, or share state between replicas with a Redis store.`,
-        );
-      }
-      // The process that held it is gone (killed, crashed): the lock is stale.
-      await rm(lockPath, { force: true });
-    }
-  }
-  throw new StoreError(`Failed to lock the file store ${path}: ${lockPath} keeps coming back. Is another beia mock starting on the same file?`);
-}
-
-/** The files this process has open as stores. */
-const openHere = new Set<string>();
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    throw new StoreError(
+      `Failed to write the file store ${path}: ${(error as Error).message}. Check the disk and the path's permissions; until a write succeeds, changes hold only in this mock's memory.`,
+      { cause: error },
+    );
   }
 }
 

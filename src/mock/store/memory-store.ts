@@ -102,6 +102,12 @@ export class MemoryStore implements MockStore {
     return expired;
   }
 
+  /** Gives one credit back to a license (a spend its store could not record); nothing if it is gone. */
+  refund(licenseId: string): void {
+    const record = this.#licenses.get(licenseId);
+    if (record) record.credits += 1;
+  }
+
   /** Licenses deleted so far, expired ones included: a store that persists watches it. */
   get deletions(): number {
     return this.#deletions;
