@@ -35,5 +35,6 @@ export type { RequestLogger, RequestLogLine } from './logger.js';
 export { SCENARIOS } from './pipeline/scenario.js';
 export { MOCK_VERSION } from './version.js';
 export { configureSharpForMock } from './images/render.js';
-export { MockAdminClient, MockAdminError } from './admin/admin-client.js';
+export { MockAdminClient, MockAdminError, MockVerificationError } from './admin/admin-client.js';
+export type { CallPattern, CallCount, VerifyResult, NearMiss } from './admin/verify.js';
 export type { MockAdminClientOptions, AdminLicense, MockHealth, CreateLicenseOptions, CreatedLicense } from './admin/admin-client.js';

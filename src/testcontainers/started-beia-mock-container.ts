@@ -1,7 +1,16 @@
 import { AbstractStartedContainer, type StartedTestContainer } from 'testcontainers';
 import { BeiaClient, type BeiaClientOptions } from '../client/index.js';
 import { IMAGE_PATH } from '../contract/index.js';
-import { MockAdminClient, type CreatedLicense, type CreateLicenseOptions, type LicenseConfig, type MockConfig } from '../mock/index.js';
+import {
+  MockAdminClient,
+  type CallCount,
+  type CallPattern,
+  type CreatedLicense,
+  type CreateLicenseOptions,
+  type LicenseConfig,
+  type MockConfig,
+  type VerifyResult,
+} from '../mock/index.js';
 
 /**
  * A running {@link BeiaMockContainer}: where to call it, its admin API, and a client for it.
@@ -65,6 +74,19 @@ export class StartedBeiaMockContainer extends AbstractStartedContainer {
    */
   createLicense(options: CreateLicenseOptions = {}): Promise<CreatedLicense> {
     return this.admin.createLicense(options);
+  }
+
+  /**
+   * Asserts the number of requests the mock saw that match `pattern` (`POST /__admin/verify`);
+   * throws a `MockVerificationError` that prints the nearest misses when it is wrong.
+   *
+   * @example
+   * ```ts
+   * await mock.verify({ licenseId, status: 200 }, { exactly: 2 });
+   * ```
+   */
+  verify(pattern: CallPattern, count: CallCount): Promise<VerifyResult> {
+    return this.admin.verify(pattern, count);
   }
 
   /**

@@ -98,6 +98,8 @@ describeWithDocker('beia-kit/testcontainers: BeiaMockContainer', () => {
     const ownClient = mock.client({ licenseId: own.licenseId, apiKey: own.apiKey, retries: 0 });
     expect((await ownClient.process(input)).creditsRemaining).toBe(0);
     await expect(ownClient.process(input)).rejects.toBeInstanceOf(NoCreditsError);
+    await mock.verify({ licenseId: own.licenseId, status: 200 }, { exactly: 1 });
+    await mock.verify({ licenseId: own.licenseId, code: 'no_credits' }, { exactly: 1 });
     expect(await mock.admin.deleteLicense(own.licenseId)).toEqual({ deleted: own.licenseId });
     const metrics = await fetch(`${mock.getAdminUrl()}/metrics`, { headers: { Authorization: `Bearer ${mock.getAdminToken()}` } });
     expect(await metrics.text()).toMatch(/^beia_mock_process_cpu_user_seconds_total /m);

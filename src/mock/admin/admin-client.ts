@@ -1,4 +1,5 @@
 import { request, type Dispatcher } from 'undici';
+import type { CallCount, CallPattern, VerifyResult } from './verify.js';
 import type { LicenseConfig } from '../config/index.js';
 import type { ArmedFault, FaultSpec, JournalEntry, LicenseState } from '../store/index.js';
 
@@ -71,6 +72,26 @@ export class MockAdminError extends Error {
  * const [last] = await admin.journal({ limit: 1 });         // what the mock saw last
  * ```
  */
+/** A {@link MockAdminClient.verify} that did not hold: what was expected, what came, and the nearest misses. */
+export class MockVerificationError extends Error {
+  readonly result: VerifyResult;
+  constructor(pattern: CallPattern, result: VerifyResult) {
+    const misses = result.nearMisses.map((miss) => {
+      const { entry } = miss;
+      const what = miss.differences.map((d) => `${d.field} ${JSON.stringify(d.actual)} (not ${JSON.stringify(d.expected)})`).join(', ');
+      return `  #${entry.seq} ${entry.time} ${entry.method} ${entry.path} ${entry.status}${entry.code ? ` ${entry.code}` : ''}: ${what}`;
+    });
+    super(
+      [
+        `Expected ${result.expected} request(s) matching ${JSON.stringify(pattern)}, the mock saw ${result.count}.`,
+        ...(misses.length > 0 ? ['Nearest misses:', ...misses] : ['No request came close.']),
+      ].join('\n'),
+    );
+    this.name = 'MockVerificationError';
+    this.result = result;
+  }
+}
+
 export class MockAdminClient {
   readonly #base: string;
   readonly #token: string | undefined;
@@ -166,6 +187,24 @@ export class MockAdminClient {
 
   clearFaults(): Promise<{ cleared: true }> {
     return this.call('DELETE', '/faults');
+  }
+
+  /**
+   * Asserts that the journal holds the right number of requests matching `pattern`: resolves
+   * with the result when it does, throws a {@link MockVerificationError} that prints the nearest
+   * misses when it does not. With a `licenseId`, only that license's requests count, so parallel
+   * tests with licenses of their own verify apart.
+   *
+   * @example
+   * ```ts
+   * await admin.verify({ licenseId, status: 200 }, { exactly: 2 });  // two paid answers, no more
+   * await admin.verify({ licenseId, status: 429 }, { never: true });
+   * ```
+   */
+  async verify(pattern: CallPattern, count: CallCount): Promise<VerifyResult> {
+    const result = await this.call<VerifyResult>('POST', '/verify', { pattern, count });
+    if (!result.ok) throw new MockVerificationError(pattern, result);
+    return result;
   }
 
   /** Any admin call; throws a {@link MockAdminError} for an answer that is not a 2xx. */

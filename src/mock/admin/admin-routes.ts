@@ -8,6 +8,7 @@ import { secretsEqual } from '../pipeline/request-state.js';
 import type { UploadBudget } from '../form/upload-budget.js';
 import type { ImageRenderer } from '../images/renderer.js';
 import type { MockMetrics } from '../metrics.js';
+import { readVerifyRequest, verifyJournal } from './verify.js';
 import { FAULT_TYPES, type FaultSpec, type LicenseState, type MockStore } from '../store/index.js';
 
 export interface AdminDeps {
@@ -186,11 +187,21 @@ export function adminRoutes(deps: AdminDeps): Hono {
       : adminError(c, 'admin_not_found', `No armed fault "${id}". GET /__admin/faults lists them.`);
   });
 
+  // Did the client make the calls it should? Counts journal entries that match a pattern.
+  admin.post('/verify', async (c) => {
+    const request = await readJson(c, readVerifyRequest);
+    if (request instanceof Response) return request;
+    const { pattern, count } = request;
+    // With a license, only its entries: parallel tests with licenses of their own verify apart.
+    const entries = await store.listJournal(pattern.licenseId === undefined ? {} : { licenseId: pattern.licenseId });
+    return c.json(verifyJournal(entries, pattern, count));
+  });
+
   admin.notFound((c) =>
     adminError(
       c,
       'admin_not_found',
-      `No admin route ${c.req.method} ${c.req.path}. Routes: /health, /licenses, /licenses/:id, /reset, /journal, /faults (README, "Admin API").`,
+      `No admin route ${c.req.method} ${c.req.path}. Routes: /health, /metrics, /licenses, /licenses/:id, /reset, /journal, /faults, /verify (README, "Admin API").`,
     ),
   );
   return admin;
