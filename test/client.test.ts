@@ -123,6 +123,11 @@ describe('typed errors, each from a real answer', () => {
       .catch((e: unknown) => e);
     expect(busy).toBeInstanceOf(TooManyRequestsError);
     expect(busy).toMatchObject({ retryAfterMs: 1000, creditsRemaining: 100 });
+    // The client waited out the Retry-After of its 429 before it asked again.
+    expect((await mock.store.listJournal()).map((entry) => [entry.status, entry.retryTooEarly ?? false])).toEqual([
+      [429, false],
+      [429, false],
+    ]);
     const failing = await clientFor(mock.endpoint, { dispatcher: scenario('500'), retries: 2 })
       .process(image)
       .catch((e: unknown) => e);

@@ -355,3 +355,24 @@ describe('admin API: metrics', () => {
     expect(await metricsText(mock, { Authorization: 'Bearer secret' })).toMatch(/^beia_mock_process_cpu_user_seconds_total /m);
   });
 });
+
+describe('retry discipline', () => {
+  it('flags a request sent before the Retry-After of the 429 its license and address got, and not one after', async () => {
+    const mock = inProcessMock({ processing: { retryAfterSeconds: 1 } });
+    const image = await jpeg();
+    const busy = await mock.postImage({ image }, { headers: { 'X-Beia-Mock-Scenario': '429' } });
+    expect(busy.headers.get('retry-after')).toBe('1');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await mock.postImage({ image })).status).toBe(200); // 100 ms after a Retry-After: 1
+    expect((await mock.postImage({ image }, { peerAddress: '127.0.0.9' })).status).toBe(403); // another client: not its 429
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await mock.postImage({ image })).status).toBe(200); // after it
+
+    const flagged = (await (await mock.admin('GET', '/journal?retryTooEarly=true')).json()) as { status: number; retryTooEarly: boolean; earlyByMs: number }[];
+    expect(flagged).toHaveLength(1);
+    expect(flagged[0]).toMatchObject({ status: 200, retryTooEarly: true });
+    expect(flagged[0]!.earlyByMs).toBeGreaterThan(800);
+    expect(flagged[0]!.earlyByMs).toBeLessThanOrEqual(900);
+    expect((await mock.admin('GET', '/journal?retryTooEarly=yes')).status).toBe(400);
+  });
+});

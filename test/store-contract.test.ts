@@ -166,4 +166,19 @@ describe.each(STORES)('%s, the MockStore contract', (_name, makeStore) => {
     expect(await store.deleteExpired()).toContain('T2');
     expect((await store.listLicenses()).map((l) => l.licenseId)).toEqual(['L']);
   });
+
+  it("flags an entry that comes before the Retry-After of its client's last 429, and only that client's", async () => {
+    const store = await makeStore([license(5)], { maxJournalEntries: 10 });
+    const entry = (status: number) => ({ time: new Date().toISOString(), method: 'POST', path: '/', status, durationMs: 1, parts: [], licenseId: 'L' });
+    expect(await store.appendJournal(entry(429), { client: 'L|127.0.0.1', retryAfterMs: 400 })).toEqual({});
+    const early = await store.appendJournal(entry(200), { client: 'L|127.0.0.1' });
+    expect(early.earlyByMs).toBeGreaterThan(200);
+    expect(early.earlyByMs).toBeLessThanOrEqual(400);
+    expect(await store.appendJournal(entry(200), { client: 'L|127.0.0.2' })).toEqual({});
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(await store.appendJournal(entry(200), { client: 'L|127.0.0.1' })).toEqual({});
+    const journal = await store.listJournal();
+    expect(journal.map((e) => e.retryTooEarly ?? false)).toEqual([false, true, false, false]);
+    expect(journal[1]!.earlyByMs).toBe(early.earlyByMs);
+  });
 });

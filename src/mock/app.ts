@@ -86,15 +86,28 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       const value = record[key];
       if (value !== undefined) (line as unknown as Record<string, unknown>)[key] = value;
     }
-    logger(line);
-    metrics.observe(line, { storeError: record.storeError === true, license: record.authenticated });
     if (!c.req.path.startsWith('/__admin')) {
       const { level: _level, msg: _msg, fault: _fault, ...entry } = line;
+      // Retry discipline: a client (license and address) that comes back before the Retry-After
+      // of its last 429 is flagged in the journal and warned about in the log.
+      const retryAfter = status === 429 ? Number(c.res.headers.get('retry-after')) : NaN;
+      const retry =
+        record.licenseId === undefined
+          ? undefined
+          : { client: `${record.licenseId}|${record.remoteAddress ?? ''}`, ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}) };
       // The answer is out already: a journal the store cannot take is logged, not turned into an error.
-      await store
-        .appendJournal(record.fault ? { ...entry, fault: record.fault, parts: record.parts ?? [] } : { ...entry, parts: record.parts ?? [] })
-        .catch((error: unknown) => console.error(`beia mock: the journal entry of this request is lost: ${(error as Error).message}`));
+      const journaled = await store
+        .appendJournal(record.fault ? { ...entry, fault: record.fault, parts: record.parts ?? [] } : { ...entry, parts: record.parts ?? [] }, retry)
+        .catch((error: unknown): { earlyByMs?: number } => {
+          console.error(`beia mock: the journal entry of this request is lost: ${(error as Error).message}`);
+          return {};
+        });
+      if (journaled.earlyByMs !== undefined) {
+        Object.assign(line, { level: 'warn', retryTooEarly: true, earlyByMs: journaled.earlyByMs });
+      }
     }
+    logger(line);
+    metrics.observe(line, { storeError: record.storeError === true, license: record.authenticated });
   });
 
   app.route(

@@ -13,6 +13,9 @@ export interface RequestLogLine {
   scenario?: string;
   fault?: string;
   creditsRemaining?: number;
+  /** This client came back before the Retry-After of its last 429 (README, "Retry discipline"). */
+  retryTooEarly?: true;
+  earlyByMs?: number;
 }
 
 export type RequestLogger = (line: RequestLogLine) => void;

@@ -160,10 +160,11 @@ export class MockAdminClient {
     return this.call('POST', '/reset');
   }
 
-  /** The newest entries first, at most `limit`, of one license when given. */
-  journal(filter: { licenseId?: string; limit?: number } = {}): Promise<JournalEntry[]> {
+  /** The entries, oldest first: the newest `limit`, of one license when given, only those that came too early with `retryTooEarly`. */
+  journal(filter: { licenseId?: string; limit?: number; retryTooEarly?: true } = {}): Promise<JournalEntry[]> {
     const query = new URLSearchParams();
     if (filter.licenseId !== undefined) query.set('licenseId', filter.licenseId);
+    if (filter.retryTooEarly) query.set('retryTooEarly', 'true');
     if (filter.limit !== undefined) query.set('limit', String(filter.limit));
     return this.call('GET', `/journal${query.size > 0 ? `?${query}` : ''}`);
   }

@@ -156,10 +156,23 @@ export function adminRoutes(deps: AdminDeps): Hono {
       return adminError(c, 'admin_invalid_request', `limit is "${limitText}"; expected a whole number of entries, e.g. ?limit=20.`);
     }
     const licenseId = c.req.query('licenseId');
+    const tooEarly = c.req.query('retryTooEarly');
+    if (tooEarly !== undefined && tooEarly !== 'true') {
+      return adminError(
+        c,
+        'admin_invalid_request',
+        `retryTooEarly is "${tooEarly}"; expected true (?retryTooEarly=true lists the requests that came before their Retry-After).`,
+      );
+    }
     const filter: { licenseId?: string; limit?: number } = {};
     if (licenseId !== undefined) filter.licenseId = licenseId;
-    if (limit !== undefined) filter.limit = limit;
-    return c.json(await store.listJournal(filter));
+    if (tooEarly === undefined && limit !== undefined) filter.limit = limit;
+    let entries = await store.listJournal(filter);
+    if (tooEarly !== undefined) {
+      entries = entries.filter((entry) => entry.retryTooEarly === true);
+      if (limit !== undefined) entries = entries.slice(Math.max(0, entries.length - limit));
+    }
+    return c.json(entries);
   });
 
   admin.delete('/journal', async (c) => {

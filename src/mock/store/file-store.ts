@@ -7,7 +7,7 @@ import type { LicenseConfig } from '../config/index.js';
 import { ipEntryProblem } from '../net/ip.js';
 import { MemoryStore, type StoreSnapshot } from './memory-store.js';
 import { StoreError } from './store-error.js';
-import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, Settlement, Ticket } from './types.js';
+import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, RetryWatch, Settlement, Ticket } from './types.js';
 
 const FORMAT = 'beia-kit mock store';
 const JOURNAL_FORMAT = 'beia-kit mock journal';
@@ -160,9 +160,10 @@ export class FileStore implements MockStore {
     return this.#memory.inFlight();
   }
 
-  async appendJournal(entry: Omit<JournalEntry, 'seq'>): Promise<void> {
-    await this.#memory.appendJournal(entry);
+  async appendJournal(entry: Omit<JournalEntry, 'seq'>, retry?: RetryWatch): Promise<{ earlyByMs?: number }> {
+    const result = await this.#memory.appendJournal(entry, retry);
     this.#journalSoon();
+    return result;
   }
 
   listJournal(filter?: { licenseId?: string; limit?: number }): Promise<JournalEntry[]> {

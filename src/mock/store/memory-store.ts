@@ -1,5 +1,5 @@
 import type { LicenseConfig } from '../config/index.js';
-import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, Settlement, Ticket } from './types.js';
+import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, RetryWatch, Settlement, Ticket } from './types.js';
 
 /** The state a store keeps across restarts (see {@link MemoryStore.snapshot}). */
 export interface StoreSnapshot {
@@ -36,6 +36,8 @@ export class MemoryStore implements MockStore {
   readonly #maxJournalEntries: number;
   readonly #now: () => number;
   #deletions = 0;
+  /** When each client (license and address) that got a 429 may come back. */
+  readonly #retryNotBefore = new Map<string, number>();
 
   /**
    * `now` is the clock of license expiry, in milliseconds (`Date.now` unless a test sets one);
@@ -182,10 +184,27 @@ export class MemoryStore implements MockStore {
     return this.#tickets.size;
   }
 
-  async appendJournal(entry: Omit<JournalEntry, 'seq'>): Promise<void> {
-    if (this.#maxJournalEntries === 0) return;
+  async appendJournal(entry: Omit<JournalEntry, 'seq'>, retry?: RetryWatch): Promise<{ earlyByMs?: number }> {
+    const early = this.#watchRetry(retry);
+    if (early !== undefined) entry = { ...entry, retryTooEarly: true, earlyByMs: early };
+    if (this.#maxJournalEntries === 0) return early === undefined ? {} : { earlyByMs: early };
     this.#journal.push({ seq: this.#nextSeq++, ...entry });
     if (this.#journal.length > this.#maxJournalEntries) this.#journal.splice(0, this.#journal.length - this.#maxJournalEntries);
+    return early === undefined ? {} : { earlyByMs: early };
+  }
+
+  /** How early this request is for the client's last Retry-After, then the new one noted. */
+  #watchRetry(retry: RetryWatch | undefined): number | undefined {
+    if (!retry) return undefined;
+    const now = this.#now();
+    const notBefore = this.#retryNotBefore.get(retry.client);
+    const early = notBefore !== undefined && notBefore > now ? notBefore - now : undefined;
+    if (notBefore !== undefined && notBefore <= now) this.#retryNotBefore.delete(retry.client);
+    if (retry.retryAfterMs !== undefined) {
+      if (this.#retryNotBefore.size >= 10_000) this.#retryNotBefore.delete(this.#retryNotBefore.keys().next().value!);
+      this.#retryNotBefore.set(retry.client, now + retry.retryAfterMs);
+    }
+    return early;
   }
 
   async listJournal(filter: { licenseId?: string; limit?: number } = {}): Promise<JournalEntry[]> {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { LicenseConfig } from '../config/index.js';
 import { redactUrl } from '../../shared/index.js';
 import { StoreError } from './store-error.js';
-import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, Settlement, Ticket } from './types.js';
+import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, RetryWatch, Settlement, Ticket } from './types.js';
 
 export interface RedisStoreOptions {
   /** The licenses of an empty store (nothing under `prefix` yet), or of every start with `reset`. */
@@ -115,7 +115,7 @@ end
 redis.call('DEL', key)
 redis.call('SREM', p .. 'licenses', id)
 for _, entry in ipairs(redis.call('LRANGE', p .. 'journal', 0, -1)) do
-  local ok, decoded = pcall(cjson.decode, string.sub(entry, string.find(entry, '\\t') + 1))
+  local ok, decoded = pcall(cjson.decode, string.sub(entry, string.find(entry, '\\t', string.find(entry, '\\t') + 1) + 1))
   if ok and decoded.licenseId == id then redis.call('LREM', p .. 'journal', 0, entry) end
 end
 for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do
@@ -143,13 +143,23 @@ end
 redis.call('SET', p .. 'seeded', '1')
 return 1`,
 
-  // ARGV: prefix, maxEntries, entry JSON -> its seq
-  beiaJournal: `
-local p = ARGV[1]
-local seq = redis.call('INCR', p .. 'journal:seq')
-redis.call('RPUSH', p .. 'journal', seq .. '\\t' .. ARGV[3])
-redis.call('LTRIM', p .. 'journal', -tonumber(ARGV[2]), -1)
-return seq`,
+  // ARGV: prefix, maxEntries (0: none kept), entry JSON, client ('' for none), retryAfterMs ('' for none)
+  // -> how early the request was for the client's last Retry-After ('' when it was not)
+  beiaJournal: `${NOW}
+local p, client = ARGV[1], ARGV[4]
+local early = ''
+if client ~= '' then
+  local key = p .. 'retry:' .. client
+  local notBefore = redis.call('GET', key)
+  if notBefore and tonumber(notBefore) > now then early = tostring(tonumber(notBefore) - now) end
+  if ARGV[5] ~= '' then redis.call('SET', key, now + tonumber(ARGV[5]), 'PX', tonumber(ARGV[5])) end
+end
+if tonumber(ARGV[2]) > 0 then
+  local seq = redis.call('INCR', p .. 'journal:seq')
+  redis.call('RPUSH', p .. 'journal', seq .. '\\t' .. early .. '\\t' .. ARGV[3])
+  redis.call('LTRIM', p .. 'journal', -tonumber(ARGV[2]), -1)
+end
+return early`,
 
   // ARGV: prefix, licenseId ('' for none), roll -> the fault's JSON, or false
   beiaTakeFault: `
@@ -324,16 +334,27 @@ export class RedisStore implements MockStore {
     return (await this.#call('beiaInFlight')) as number;
   }
 
-  async appendJournal(entry: Omit<JournalEntry, 'seq'>): Promise<void> {
-    if (this.#maxJournalEntries === 0) return;
-    await this.#call('beiaJournal', this.#maxJournalEntries, JSON.stringify(entry));
+  async appendJournal(entry: Omit<JournalEntry, 'seq'>, retry?: RetryWatch): Promise<{ earlyByMs?: number }> {
+    const early = (await this.#call(
+      'beiaJournal',
+      this.#maxJournalEntries,
+      JSON.stringify(entry),
+      retry?.client ?? '',
+      retry?.retryAfterMs === undefined ? '' : retry.retryAfterMs,
+    )) as string;
+    return early === '' ? {} : { earlyByMs: Number(early) };
   }
 
   async listJournal(filter: { licenseId?: string; limit?: number } = {}): Promise<JournalEntry[]> {
     const raw = await this.#do(() => this.#redis.lrange(`${this.#prefix}journal`, 0, -1));
+    // seq <tab> how early ('' for not) <tab> the entry's JSON, which has no raw tab.
     const entries = raw.map((line) => {
-      const tab = line.indexOf('\t');
-      return { seq: Number(line.slice(0, tab)), ...(JSON.parse(line.slice(tab + 1)) as Omit<JournalEntry, 'seq'>) };
+      const first = line.indexOf('\t');
+      const second = line.indexOf('\t', first + 1);
+      const entry: JournalEntry = { seq: Number(line.slice(0, first)), ...(JSON.parse(line.slice(second + 1)) as Omit<JournalEntry, 'seq'>) };
+      const early = line.slice(first + 1, second);
+      if (early !== '') Object.assign(entry, { retryTooEarly: true, earlyByMs: Number(early) });
+      return entry;
     });
     const matching = filter.licenseId === undefined ? entries : entries.filter((e) => e.licenseId === filter.licenseId);
     return filter.limit === undefined ? matching : matching.slice(Math.max(0, matching.length - filter.limit));

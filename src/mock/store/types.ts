@@ -76,6 +76,20 @@ export interface JournalEntry {
   fault?: FaultType;
   parts: JournalPart[];
   creditsRemaining?: number;
+  /** The request came before the `Retry-After` of a 429 this client got for this license. */
+  retryTooEarly?: true;
+  /** By how much, in milliseconds. */
+  earlyByMs?: number;
+}
+
+/**
+ * Retry discipline: the client (license and address) a journal entry belongs to, and the
+ * `Retry-After` its answer gave, if any. The store flags the entry when it came before the
+ * `Retry-After` of the client's last 429, and remembers a new one.
+ */
+export interface RetryWatch {
+  client: string;
+  retryAfterMs?: number;
 }
 
 /**
@@ -113,7 +127,8 @@ export interface MockStore {
   /** Images in processing now, all licenses together. */
   inFlight(): Promise<number>;
 
-  appendJournal(entry: Omit<JournalEntry, 'seq'>): Promise<void>;
+  /** Adds an entry; with `retry`, flags it when it came too early (see {@link RetryWatch}) and says by how much. */
+  appendJournal(entry: Omit<JournalEntry, 'seq'>, retry?: RetryWatch): Promise<{ earlyByMs?: number }>;
   listJournal(filter?: { licenseId?: string; limit?: number }): Promise<JournalEntry[]>;
   clearJournal(): Promise<void>;
 
