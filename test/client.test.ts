@@ -27,6 +27,7 @@ import type * as ApiErrorsModule from '../src/contract/api-errors.js';
 import { decode, jpeg, png } from './helpers/images.js';
 import { eventually, startTestMock } from './helpers/server.js';
 import { REPO } from './helpers/cli.js';
+import { MockAdminClient } from '../src/mock/index.js';
 
 let image: Buffer;
 beforeAll(async () => {
@@ -343,5 +344,34 @@ describe('BeiaError instanceof across two copies of the package', () => {
     expect(foreign).not.toBeInstanceOf(InvalidLicenseError);
     expect(new NoCreditsError({ status: 402 })).toBeInstanceOf(copy.BeiaError);
     expect(new Error('plain')).not.toBeInstanceOf(BeiaError);
+  });
+});
+
+describe('a fault that charges, then loses the answer (phase "after")', () => {
+  it.each(['reset', 'truncate'] as const)('%s after the charge: the client reports it and does not pay twice; one credit is gone', async (type) => {
+    const mock = await startTestMock();
+    const admin = new MockAdminClient(mock.url);
+    await admin.armFault({ type, phase: 'after', count: 1, licenseId: '1234' });
+    const client = clientFor(mock.endpoint, { retries: 3 });
+
+    const lost = await client.process(image).catch((e: unknown) => e);
+    expect(lost).toBeInstanceOf(BeiaNetworkError);
+    expect(lost).toMatchObject({ requestSent: true });
+    expect((lost as Error).message).toMatch(/may have been processed and charged; check Credits-Remaining/);
+    // Sent once, charged once: the client did not retry on its own.
+    const journal = await admin.journal({ licenseId: '1234' });
+    expect(journal).toHaveLength(1);
+    expect(journal[0]).toMatchObject({ fault: type, charged: true, answerLost: true });
+    expect((await admin.license('1234')).credits).toBe(99);
+    // Its next call tells the caller where it stands.
+    expect((await client.process(image)).creditsRemaining).toBe(98);
+    await admin.verify({ licenseId: '1234' }, { exactly: 2 });
+  });
+
+  it('is refused for a fault that does not lose the answer, naming the field', async () => {
+    const mock = await startTestMock();
+    const admin = new MockAdminClient(mock.url);
+    await expect(admin.armFault({ type: 'error', phase: 'after' })).rejects.toThrow(/body\.phase.*reset, truncate or hang/);
+    await expect(admin.armFault({ type: 'reset', phase: 'later' as 'after' })).rejects.toThrow(/body\.phase/);
   });
 });

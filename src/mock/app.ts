@@ -107,7 +107,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       }
     }
     logger(line);
-    metrics.observe(line, { storeError: record.storeError === true, license: record.authenticated });
+    metrics.observe(line, { storeError: record.storeError === true, license: record.authenticated, charged: record.charged === true });
   });
 
   app.route(
@@ -171,5 +171,13 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
 }
 
 /** What the image route learnt that goes into the log line and the journal, in this order. */
-const RECORD_KEYS = ['remoteAddress', 'licenseId', 'code', 'scenario', 'fault', 'creditsRemaining'] as const satisfies readonly (keyof RequestRecord &
-  keyof RequestLogLine)[];
+const RECORD_KEYS = [
+  'remoteAddress',
+  'licenseId',
+  'code',
+  'scenario',
+  'fault',
+  'creditsRemaining',
+  'charged',
+  'answerLost',
+] as const satisfies readonly (keyof RequestRecord & keyof RequestLogLine)[];

@@ -32,6 +32,9 @@ export interface RequestRecord {
   creditsRemaining?: number;
   /** The store failed this request (metrics count it). */
   storeError?: true;
+  /** A `phase: "after"` fault spent the credit, then lost the answer. */
+  charged?: true;
+  answerLost?: true;
   /** The license whose key the request proved (metrics label by it; a claimed id is not enough). */
   authenticated?: string;
   /**
@@ -100,6 +103,7 @@ export function imageRoute(deps: ImageRouteDeps) {
       const outcome = await processImage(state, deps.random);
       record.creditsRemaining = outcome.reply.creditsRemaining;
       if (outcome.kind === 'transport-fault') {
+        if (outcome.charged) Object.assign(record, { charged: true, answerLost: true });
         return await transportFault(c, outcome, signal, record);
       }
       const { reply } = outcome;

@@ -13,6 +13,9 @@ export interface RequestLogLine {
   scenario?: string;
   fault?: string;
   creditsRemaining?: number;
+  /** A `phase: "after"` fault spent the credit, then lost the answer. */
+  charged?: true;
+  answerLost?: true;
   /** This client came back before the Retry-After of its last 429 (README, "Retry discipline"). */
   retryTooEarly?: true;
   earlyByMs?: number;

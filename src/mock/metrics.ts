@@ -48,7 +48,7 @@ export class MockMetrics {
     });
     this.#creditsSpent = new Counter({
       name: `${PREFIX}credits_spent_total`,
-      help: 'Credits spent: one per 200 of the image route.',
+      help: 'Credits spent: one per 200 of the image route, and one per answer a phase "after" fault lost.',
       labelNames: ['license'],
       registers,
     });
@@ -112,13 +112,13 @@ export class MockMetrics {
    * Counts one answered request, from its log line. `license` is the license the request proved
    * with its key: only those label a series, so made-up ids cannot grow the metrics.
    */
-  observe(line: RequestLogLine, facts: { storeError?: boolean; license?: string | undefined } = {}): void {
+  observe(line: RequestLogLine, facts: { storeError?: boolean; license?: string | undefined; charged?: boolean } = {}): void {
     if (facts.storeError) this.#storeErrors.inc();
     const route = line.path.startsWith('/__admin') ? 'admin' : line.path === IMAGE_PATH ? 'image' : 'other';
     const license = route === 'image' ? (facts.license ?? '') : '';
     this.#requests.inc({ route, status: String(line.status), license });
     this.#duration.observe({ route, status_class: `${Math.floor(line.status / 100)}xx` }, line.durationMs / 1000);
-    if (route === 'image' && line.status === 200) this.#creditsSpent.inc({ license });
+    if (route === 'image' && (line.status === 200 || facts.charged)) this.#creditsSpent.inc({ license });
   }
 
   /** Drops the series of deleted licenses, so that licenses made per test do not pile up. */

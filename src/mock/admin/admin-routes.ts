@@ -220,9 +220,12 @@ export function adminRoutes(deps: AdminDeps): Hono {
   return admin;
 }
 
-/** Reads a fault to arm: `{type, licenseId?, count? | probability?, latencyMs?}`. */
+/** The faults whose answer never arrives whole, so that they can be armed after the charge. */
+const ANSWER_LOSING = new Set<string>(['reset', 'truncate', 'hang']);
+
+/** Reads a fault to arm: `{type, licenseId?, count? | probability?, latencyMs?, phase?}`. */
 export function readFaultSpec(body: unknown): FaultSpec {
-  const raw = readObject(body, 'body', ['type', 'licenseId', 'count', 'probability', 'latencyMs']);
+  const raw = readObject(body, 'body', ['type', 'licenseId', 'count', 'probability', 'latencyMs', 'phase']);
   const spec: FaultSpec = { type: readEnum(raw.type, 'body.type', FAULT_TYPES) };
   if (raw.licenseId !== undefined) spec.licenseId = readString(raw.licenseId, 'body.licenseId');
   if (raw.count !== undefined && raw.probability !== undefined) throw new ConfigError('body', 'either count or probability, not both', 'both');
@@ -230,6 +233,17 @@ export function readFaultSpec(body: unknown): FaultSpec {
   else spec.count = raw.count === undefined ? 1 : readInt(raw.count, 'body.count', 1, 1_000_000);
   if (spec.type === 'latency') spec.latencyMs = readInt(raw.latencyMs, 'body.latencyMs', 0, 86_400_000);
   else if (raw.latencyMs !== undefined) throw new ConfigError('body.latencyMs', 'nothing unless type is "latency"', raw.latencyMs);
+  if (raw.phase !== undefined) {
+    const phase = readEnum(raw.phase, 'body.phase', ['before', 'after'] as const);
+    if (phase === 'after' && !ANSWER_LOSING.has(spec.type)) {
+      throw new ConfigError(
+        'body.phase',
+        '"before" for an error or latency fault ("after" charges, then loses the answer: reset, truncate or hang)',
+        raw.phase,
+      );
+    }
+    spec.phase = phase;
+  }
   return spec;
 }
 

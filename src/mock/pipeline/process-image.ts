@@ -23,12 +23,13 @@ export function replyBody(reply: ImageReply): Buffer {
 }
 
 /** What processing produced: a reply to send, or a reply to spoil with a transport fault. */
-export type ProcessOutcome = { kind: 'reply'; reply: ImageReply } | { kind: 'transport-fault'; fault: ArmedFault; reply: ImageReply };
+export type ProcessOutcome = { kind: 'reply'; reply: ImageReply } | { kind: 'transport-fault'; fault: ArmedFault; reply: ImageReply; charged: boolean };
 
 /**
  * The last stage, once every check passed and a slot is held: simulated processing time,
  * armed faults, the cropped image, and the credit spent just before the answer (M2).
- * A transport fault (reset, truncate, hang) spends nothing; the HTTP layer carries it out.
+ * A transport fault (reset, truncate, hang) spends nothing, unless armed with `phase: "after"`:
+ * then the credit is spent first. The HTTP layer carries it out.
  */
 export async function processImage(state: RequestState, random: () => number): Promise<ProcessOutcome> {
   const { config, store, facts } = state;
@@ -57,8 +58,16 @@ export async function processImage(state: RequestState, random: () => number): P
   }
 
   if (fault && (fault.type === 'reset' || fault.type === 'truncate' || fault.type === 'hang')) {
+    if (fault.phase === 'after') {
+      // Charged, then the answer is lost: what a client must not pay for twice.
+      const settlement = await store.settle(ticket, true);
+      if (!settlement.spent) {
+        throw new ApiError('no_credits', `License ${ticket.licenseId} ran out of credits while the image was processed. Add credits and retry.`);
+      }
+      return { kind: 'transport-fault', fault, reply: buildReply(config, rendered, cropped, settlement.credits), charged: true };
+    }
     const license = await store.getLicense(ticket.licenseId);
-    return { kind: 'transport-fault', fault, reply: buildReply(config, rendered, cropped, license?.credits ?? 0) };
+    return { kind: 'transport-fault', fault, reply: buildReply(config, rendered, cropped, license?.credits ?? 0), charged: false };
   }
 
   const settlement = await store.settle(ticket, true);

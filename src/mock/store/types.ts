@@ -42,6 +42,11 @@ export interface FaultSpec {
   probability?: number;
   /** Added processing time, for `latency`. */
   latencyMs?: number;
+  /**
+   * `before` the charge (the default: nothing is spent), or `after` it, for the faults that lose
+   * the answer (reset, truncate, hang): the credit is spent, then the answer never arrives.
+   */
+  phase?: 'before' | 'after';
 }
 
 export interface ArmedFault extends FaultSpec {
@@ -76,6 +81,9 @@ export interface JournalEntry {
   fault?: FaultType;
   parts: JournalPart[];
   creditsRemaining?: number;
+  /** A fault with `phase: "after"` spent the credit, then lost the answer. */
+  charged?: true;
+  answerLost?: true;
   /** The request came before the `Retry-After` of a 429 this client got for this license. */
   retryTooEarly?: true;
   /** By how much, in milliseconds. */
