@@ -376,3 +376,25 @@ describe('retry discipline', () => {
     expect((await mock.admin('GET', '/journal?retryTooEarly=yes')).status).toBe(400);
   });
 });
+
+describe('Prefer: code=STATUS (RFC 7240), as Prism users send it', () => {
+  it('forces the status like X-Beia-Mock-Scenario, touching nothing', async () => {
+    const mock = inProcessMock();
+    const res = await mock.postImage({ image: await jpeg() }, { headers: { Prefer: 'code=429' } });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^Forced by Prefer: code=429\. Too many images/);
+    expect(await mock.credits()).toBe(100);
+    const journal = (await (await mock.admin('GET', '/journal')).json()) as { scenario: string; status: number }[];
+    expect(journal[0]).toMatchObject({ status: 429, scenario: 'Prefer: code=429' });
+  });
+
+  it.each(['code=418', 'respond-async', 'return=minimal, code=402', 'code=402, code=500'])(
+    'refuses "%s" with a 400 that names what it knows',
+    async (value) => {
+      const res = await inProcessMock().postImage({ image: await jpeg() }, { headers: { Prefer: value } });
+      expect(res.status).toBe(400);
+      expect(await errorCode(res)).toBe('invalid_scenario');
+    },
+  );
+});

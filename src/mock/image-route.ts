@@ -12,7 +12,7 @@ import { waitOrAbort } from './pipeline/abort.js';
 import { CHECKS } from './pipeline/checks.js';
 import { processImage, replyBody, type ProcessOutcome } from './pipeline/process-image.js';
 import { RequestState } from './pipeline/request-state.js';
-import { scenarioError } from './pipeline/scenario.js';
+import { preferredScenario, scenarioError } from './pipeline/scenario.js';
 import { StoreError, type FaultType, type JournalPart, type MockStore } from './store/index.js';
 
 /** A `Content-Length` the HTTP parser enforces, as a number; undefined when absent or odd. */
@@ -81,7 +81,15 @@ export function imageRoute(deps: ImageRouteDeps) {
     const scenario = config.rules.scenarioHeader ? c.req.header(HEADER.mockScenario) : undefined;
     if (scenario !== undefined) {
       record.scenario = scenario;
-      return answerScenario(scenario, licenseHeader, address);
+      return answerScenario(scenarioError(scenario, config.processing.retryAfterSeconds), licenseHeader, address);
+    }
+    const prefer = config.rules.scenarioHeader ? c.req.header('prefer') : undefined;
+    if (prefer !== undefined) {
+      const preferred = preferredScenario(prefer);
+      record.scenario = `Prefer: ${prefer.slice(0, 60)}`;
+      const error =
+        'error' in preferred ? preferred.error : scenarioError(preferred.value, config.processing.retryAfterSeconds, `Prefer: code=${preferred.value}`);
+      return answerScenario(error, licenseHeader, address);
     }
 
     const state = new RequestState(
@@ -146,8 +154,7 @@ export function imageRoute(deps: ImageRouteDeps) {
     }
   };
 
-  async function answerScenario(value: string, licenseHeader: string | undefined, address: string): Promise<Response> {
-    const error = scenarioError(value, config.processing.retryAfterSeconds);
+  async function answerScenario(error: ApiError, licenseHeader: string | undefined, address: string): Promise<Response> {
     const license = licenseHeader === undefined ? undefined : await store.getLicense(licenseHeader);
     // Credits are told only to an address the license allows, so the header cannot be used to read them.
     const allowed = license !== undefined && ipMatcher(license.allowedIps).has(address);

@@ -5,13 +5,13 @@ import { ApiError } from '../http/api-error.js';
 export const SCENARIOS = Object.keys(DOCUMENTED_STATUS_CODES);
 
 const MESSAGES: Record<string, string> = {
-  '400': 'Forced by X-Beia-Mock-Scenario: 400. Missing or invalid parameters.',
-  '401': 'Forced by X-Beia-Mock-Scenario: 401. Invalid license.',
-  '402': 'Forced by X-Beia-Mock-Scenario: 402. No credits remaining.',
-  '403': 'Forced by X-Beia-Mock-Scenario: 403. This IP is not authorised for the license.',
-  '415': 'Forced by X-Beia-Mock-Scenario: 415. Invalid file.',
-  '429': 'Forced by X-Beia-Mock-Scenario: 429. Too many images being processed, please try again later.',
-  '500': 'Forced by X-Beia-Mock-Scenario: 500. Internal server error.',
+  '400': 'Missing or invalid parameters.',
+  '401': 'Invalid license.',
+  '402': 'No credits remaining.',
+  '403': 'This IP is not authorised for the license.',
+  '415': 'Invalid file.',
+  '429': 'Too many images being processed, please try again later.',
+  '500': 'Internal server error.',
 };
 
 /**
@@ -23,15 +23,46 @@ const MESSAGES: Record<string, string> = {
  * scenarioError('429', 1).status; // 429, with Retry-After: 1
  * ```
  */
-export function scenarioError(value: string, retryAfterSeconds: number): ApiError {
+export function scenarioError(value: string, retryAfterSeconds: number, source: string = HEADER.mockScenario): ApiError {
   const status = value.trim();
   const code = (DOCUMENTED_STATUS_CODES as Record<string, (typeof DOCUMENTED_STATUS_CODES)[keyof typeof DOCUMENTED_STATUS_CODES] | undefined>)[status];
   if (!code) {
     return new ApiError(
       'invalid_scenario',
-      `${HEADER.mockScenario} is "${value.slice(0, 40)}"; allowed values are ${SCENARIOS.join(', ')}. Remove the header for a normal answer.`,
+      `${source} is "${value.slice(0, 40)}"; allowed values are ${SCENARIOS.join(', ')}. Remove the header for a normal answer.`,
     );
   }
   const headers: Record<string, string> = status === '429' ? { 'Retry-After': String(retryAfterSeconds) } : {};
-  return new ApiError(code, MESSAGES[status] ?? `Forced by ${HEADER.mockScenario}: ${status}.`, headers);
+  // "Forced by X-Beia-Mock-Scenario: 429. Too many ..." or "Forced by Prefer: code=429. Too many ...".
+  const label = source === HEADER.mockScenario ? `X-Beia-Mock-Scenario: ${status}` : source;
+  return new ApiError(code, `Forced by ${label}.${MESSAGES[status] ? ` ${MESSAGES[status]}` : ''}`, headers);
+}
+
+/**
+ * RFC 7240 `Prefer: code=429`, as Prism's users send it: the same as `X-Beia-Mock-Scenario: 429`.
+ * Any other preference is a 400 that names the one the mock knows.
+ *
+ * @example
+ * ```ts
+ * preferredScenario('code=429'); // { value: '429' }
+ * ```
+ */
+export function preferredScenario(header: string): { value: string } | { error: ApiError } {
+  const preferences = header
+    .split(',')
+    .map((preference) => preference.split(';')[0]!.trim())
+    .filter((preference) => preference !== '');
+  const unknown = preferences.find((preference) => !/^code\s*=/i.test(preference));
+  const codes = preferences
+    .filter((preference) => /^code\s*=/i.test(preference))
+    .map((preference) => preference.replace(/^code\s*=\s*/i, '').replace(/^"(.*)"$/, '$1'));
+  if (unknown !== undefined || codes.length !== 1 || !SCENARIOS.includes(codes[0]!)) {
+    return {
+      error: new ApiError(
+        'invalid_scenario',
+        `Prefer is "${header.slice(0, 60)}"; the mock knows one preference, code=STATUS with STATUS one of ${SCENARIOS.join(', ')} (Prefer: code=429). Remove the header for a normal answer.`,
+      ),
+    };
+  }
+  return { value: codes[0]! };
 }
