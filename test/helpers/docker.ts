@@ -1,10 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, it } from 'vitest';
+import { afterAll } from 'vitest';
+import { describeNeeding } from './needs.js';
 import { MOCK_VERSION } from '../../src/mock/index.js';
 import type { BeiaMockContainer } from '../../src/testcontainers/index.js';
 
@@ -86,27 +84,6 @@ export const compose: string[] | undefined = (() => {
 })();
 
 /**
- * True in one test file of the run only, so the reason is printed once: the files run in worker
- * processes of one vitest process (`pool: 'forks'`), which a marker file named after it tells apart.
- */
-function firstToSay(reason: string): boolean {
-  let parent = String(process.ppid);
-  try {
-    // With its start time, a pid used again later is a different parent (proc(5), field 22).
-    parent += `-${readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19] ?? ''}`;
-  } catch {
-    // no /proc: the pid alone
-  }
-  const marker = join(tmpdir(), `beia-kit-container-tests-skipped-${parent}-${createHash('sha256').update(reason).digest('hex').slice(0, 8)}`);
-  try {
-    closeSync(openSync(marker, 'wx'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * A describe block for tests that need a Docker engine and the image. Without them it is skipped
  * with one line saying why, or, in CI (`CI=true`), replaced by one failing test that says why.
  */
@@ -116,21 +93,8 @@ export function describeWithDocker(title: string, body: () => void, options: { c
     : options.compose && !compose
       ? 'neither "docker compose" nor "docker-compose" runs here: install one (apt-get install docker-compose)'
       : undefined;
-  if (reason === undefined) {
-    // Containers start in seconds, but the wait strategies allow a minute: let them say why first.
-    describe(title, { timeout: 120_000 }, body);
-    return;
-  }
-  if (process.env.CI === 'true' || process.env.CI === '1') {
-    describe(title, () => {
-      it('has what the container tests need', () => {
-        throw new Error(`Container tests cannot run: ${reason}. In CI (CI=true) that is a failure, not a skip.`);
-      });
-    });
-    return;
-  }
-  if (firstToSay(reason)) process.stderr.write(`skipping the container tests: ${reason}\n`);
-  describe.skip(title, body);
+  // Containers start in seconds, but the wait strategies allow a minute: let them say why first.
+  describeNeeding('the container tests', reason, title, body, 120_000);
 }
 
 export interface Run {

@@ -3,34 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
+import { describeNeeding } from './needs.js';
 
 /** Why Redis tests cannot run here, or undefined when `redis-server` is installed. */
 export const redisMissing: string | undefined =
   spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0 ? undefined : 'redis-server is not installed (apt-get install redis-server)';
 
-let said = false;
-
-/**
- * `describe` for tests that need a real Redis: skipped with one line when `redis-server` is
- * missing, and a failing test in CI (`CI=true`), where a skip would hide that nothing ran.
- */
+/** `describe` for tests that need a real Redis (see {@link describeNeeding}). */
 export function describeWithRedis(title: string, body: () => void): void {
-  if (redisMissing === undefined) {
-    describe(title, { timeout: 60_000 }, body);
-    return;
-  }
-  if (process.env.CI === 'true' || process.env.CI === '1') {
-    describe(title, () => {
-      it('has what the Redis tests need', () => {
-        throw new Error(`Redis tests cannot run: ${redisMissing}. In CI (CI=true) that is a failure, not a skip.`);
-      });
-    });
-    return;
-  }
-  if (!said) process.stderr.write(`skipping the Redis tests: ${redisMissing}\n`);
-  said = true;
-  describe.skip(title, body);
+  describeNeeding('the Redis tests', redisMissing, title, body, 60_000);
 }
 
 export interface TestRedis {
