@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { summarise } from './profile-summary.mjs';
+import { wholeOption } from './args.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const PROFILES = join(ROOT, 'bench/results/profiles');
@@ -51,12 +52,7 @@ const duration = whole('duration', values.duration, 1, 600);
 const connections = whole('connections', values.connections, 1, 1024);
 
 function whole(name, text, min, max) {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) {
-    console.error(`bench: --${name} is "${text}"; expected a whole number from ${min} to ${max}.`);
-    process.exit(2);
-  }
-  return n;
+  return wholeOption('bench', name, text, min, max);
 }
 
 function which(command) {

@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { Pool } from 'undici';
+import { wholeOption } from './args.mjs';
 
 // glibc malloc makes Node servers bimodal on these machines; the mock gets the same setting as the
 // benchmarks (README, "Development").
@@ -23,12 +24,7 @@ const maxSeconds = whole('max-seconds', values['max-seconds'] ?? '1800', 1, 86_4
 const EVERY = Math.min(10_000, Math.max(1, Math.floor(total / 10)));
 
 function whole(name, text, min, max) {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) {
-    console.error(`soak: --${name} is "${text}"; expected a whole number from ${min} to ${max}.`);
-    process.exit(2);
-  }
-  return n;
+  return wholeOption('soak', name, text, min, max);
 }
 
 // ---- the mock, in a process of its own so its RSS and descriptors are its own ----
