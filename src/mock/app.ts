@@ -3,7 +3,7 @@ import { HEADER, IMAGE_PATH } from '../contract/index.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { DEFAULT_CONFIG, LOOPBACK_IPS, type MockConfig } from './config/index.js';
 import { UploadBudget } from './form/upload-budget.js';
-import { ApiError } from './http/api-error.js';
+import { ApiError, storeFailure } from './http/api-error.js';
 import { ImageRenderer } from './images/renderer.js';
 import { MockMetrics } from './metrics.js';
 import { errorResponse } from './http/respond.js';
@@ -156,10 +156,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
   );
 
   app.onError((error, c) => {
-    if (error instanceof StoreError) {
-      console.error(`beia mock: ${error.message}`);
-      return errorResponse(new ApiError('internal_error', `${error.message} Retry.`), config.rules.errorBody);
-    }
+    if (error instanceof StoreError) return errorResponse(storeFailure(error), config.rules.errorBody);
     console.error(`beia mock: unexpected error on ${c.req.method} ${c.req.path}:`, error);
     return errorResponse(
       new ApiError('internal_error', 'The mock failed unexpectedly; this is a bug in beia-kit, please report it with the log line above.'),

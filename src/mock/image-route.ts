@@ -4,7 +4,7 @@ import { HEADER } from '../contract/index.js';
 import type { MockConfig } from './config/index.js';
 import type { UploadBudget } from './form/upload-budget.js';
 import type { ImageRenderer } from './images/renderer.js';
-import { ApiError, ClientGoneError } from './http/api-error.js';
+import { ApiError, ClientGoneError, storeFailure } from './http/api-error.js';
 import { errorResponse } from './http/respond.js';
 import { peerAddress, rawResponse, requestBody, resetConnection, sendChunks, sendTruncated, type MockBindings } from './http/transport.js';
 import { clientAddress, ipMatcher } from './net/ip.js';
@@ -12,7 +12,7 @@ import { waitOrAbort } from './pipeline/abort.js';
 import { CHECKS } from './pipeline/checks.js';
 import { processImage, replyBody, type ProcessOutcome } from './pipeline/process-image.js';
 import { RequestState } from './pipeline/request-state.js';
-import { preferredScenario, scenarioError } from './pipeline/scenario.js';
+import { forcedScenario } from './pipeline/scenario.js';
 import { StoreError, type FaultType, type JournalPart, type MockStore } from './store/index.js';
 
 /** A `Content-Length` the HTTP parser enforces, as a number; undefined when absent or odd. */
@@ -78,18 +78,12 @@ export function imageRoute(deps: ImageRouteDeps) {
     const licenseHeader = c.req.header(HEADER.licenseId)?.trim() || undefined;
     record.licenseId = licenseHeader;
 
-    const scenario = config.rules.scenarioHeader ? c.req.header(HEADER.mockScenario) : undefined;
-    if (scenario !== undefined) {
-      record.scenario = scenario;
-      return answerScenario(scenarioError(scenario, config.processing.retryAfterSeconds), licenseHeader, address);
-    }
-    const prefer = config.rules.scenarioHeader ? c.req.header('prefer') : undefined;
-    if (prefer !== undefined) {
-      const preferred = preferredScenario(prefer);
-      record.scenario = `Prefer: ${prefer.slice(0, 60)}`;
-      const error =
-        'error' in preferred ? preferred.error : scenarioError(preferred.value, config.processing.retryAfterSeconds, `Prefer: code=${preferred.value}`);
-      return answerScenario(error, licenseHeader, address);
+    const forced = config.rules.scenarioHeader
+      ? forcedScenario(c.req.header(HEADER.mockScenario), c.req.header('prefer'), config.processing.retryAfterSeconds)
+      : undefined;
+    if (forced) {
+      record.scenario = forced.scenario;
+      return answerScenario(forced.error, licenseHeader, address);
     }
 
     const state = new RequestState(
@@ -130,10 +124,9 @@ export function imageRoute(deps: ImageRouteDeps) {
       }
       if (error instanceof StoreError) {
         // The state could not be read or recorded: nothing was spent that is not on record.
-        console.error(`beia mock: ${error.message}`);
         record.code = 'internal_error';
         record.storeError = true;
-        return errorResponse(new ApiError('internal_error', `${error.message} Retry.`), config.rules.errorBody);
+        return errorResponse(storeFailure(error), config.rules.errorBody);
       }
       if (!(error instanceof ApiError)) throw error;
       record.code = error.code;

@@ -33,9 +33,9 @@ export class MockMetrics {
   readonly #duration: Histogram<'route' | 'status_class'>;
   readonly #storeErrors: Counter;
 
-  /** `processMetrics` adds Node's own (CPU, memory, event loop lag, GC): for a process that is a mock. */
   readonly #sources: MetricSources;
 
+  /** `processMetrics` adds Node's own (CPU, memory, event loop lag, GC): for a process that is a mock. */
   constructor(sources: MetricSources, options: { processMetrics?: boolean } = {}) {
     this.#sources = sources;
     const registers = [this.registry];
@@ -64,38 +64,20 @@ export class MockMetrics {
       help: 'Requests answered 500 because the store could not read or record state (a file it cannot write).',
       registers,
     });
-    new Gauge({
-      name: `${PREFIX}images_in_processing`,
-      help: 'Images holding a processing slot now, all licenses together.',
-      registers,
-      async collect() {
-        this.set(await sources.store.inFlight());
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}uploads_receiving`,
-      help: 'Uploads being received now.',
-      registers,
-      collect() {
-        this.set(sources.uploads.held.uploads);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}upload_buffered_bytes`,
-      help: 'Bytes of uploads held in memory now (limits.maxBufferedBytes bounds them).',
-      registers,
-      collect() {
-        this.set(sources.uploads.held.bytes);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}result_cache_bytes`,
-      help: 'Bytes of finished answers in the result cache (images.cacheBytes bounds them).',
-      registers,
-      collect() {
-        this.set(sources.renderer.cacheStats().bytes);
-      },
-    });
+    // Gauges read their source when scraped.
+    const gauge = (name: string, help: string, read: () => number | Promise<number>) =>
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        registers,
+        async collect() {
+          this.set(await read());
+        },
+      });
+    gauge('images_in_processing', 'Images holding a processing slot now, all licenses together.', () => sources.store.inFlight());
+    gauge('uploads_receiving', 'Uploads being received now.', () => sources.uploads.held.uploads);
+    gauge('upload_buffered_bytes', 'Bytes of uploads held in memory now (limits.maxBufferedBytes bounds them).', () => sources.uploads.held.bytes);
+    gauge('result_cache_bytes', 'Bytes of finished answers in the result cache (images.cacheBytes bounds them).', () => sources.renderer.cacheStats().bytes);
     // The cache counts for itself; these counters follow it when scraped.
     let seen = { hits: 0, misses: 0 };
     const follow = (key: 'hits' | 'misses') =>
@@ -121,31 +103,22 @@ export class MockMetrics {
     if (route === 'image' && (line.status === 200 || facts.charged)) this.#creditsSpent.inc({ license });
   }
 
-  /** Drops the series of deleted licenses, so that licenses made per test do not pile up. */
-  async forgetLicenses(licenseIds: readonly string[]): Promise<void> {
-    const gone = new Set(licenseIds);
-    for (const metric of [this.#requests, this.#creditsSpent] as Counter<string>[]) {
-      for (const { labels } of (await metric.get()).values) {
-        if (gone.has(String(labels.license))) metric.remove(labels);
-      }
-    }
-  }
-
   contentType(): string {
     return this.registry.contentType;
   }
 
-  /** The metrics as text; series of licenses the store no longer has (deleted, expired, reset) are dropped first. */
+  /**
+   * The metrics as text. Series of licenses the store no longer has (deleted, expired, reset
+   * away) are dropped first, so that licenses made per test do not pile up.
+   */
   async text(): Promise<string> {
     const known = new Set((await this.#sources.store.listLicenses()).map((license) => license.licenseId));
-    const gone = new Set<string>();
     for (const metric of [this.#requests, this.#creditsSpent] as Counter<string>[]) {
       for (const { labels } of (await metric.get()).values) {
         const license = String(labels.license ?? '');
-        if (license !== '' && !known.has(license)) gone.add(license);
+        if (license !== '' && !known.has(license)) metric.remove(labels);
       }
     }
-    if (gone.size > 0) await this.forgetLicenses([...gone]);
     return this.registry.metrics();
   }
 }

@@ -64,7 +64,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const adminTokenGenerated = !isLoopbackHost(host) && !options.adminToken;
   const adminToken = adminTokenGenerated ? randomBytes(18).toString('base64url') : options.adminToken;
   const shutdown = new AbortController();
-  const { app, store, metrics } = createMockApp({
+  const { app, store } = createMockApp({
     defaultAllowedIps: allowedIps,
     ...options,
     config,
@@ -99,10 +99,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   // Licenses made for one test go away when they expire even if nobody asks for them again,
   // with their journal entries.
   const sweep = setInterval(() => {
-    store
-      .deleteExpired()
-      .then((expired) => metrics.forgetLicenses(expired))
-      .catch((error: unknown) => console.error('beia mock: failed to remove expired licenses:', error));
+    store.deleteExpired().catch((error: unknown) => console.error('beia mock: failed to remove expired licenses:', error));
   }, 30_000);
   sweep.unref();
 

@@ -19,6 +19,15 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The 500 for a request whose state the store could not read or record (a `StoreError`), logged
+ * once: its message already says what failed and that nothing unrecorded was spent.
+ */
+export function storeFailure(error: Error): ApiError {
+  console.error(`beia mock: ${error.message}`);
+  return new ApiError('internal_error', `${error.message} Retry.`);
+}
+
 /** The client went away: there is nobody to answer; release what the request held. */
 export class ClientGoneError extends Error {
   override readonly name = 'ClientGoneError';

@@ -66,3 +66,19 @@ export function preferredScenario(header: string): { value: string } | { error: 
   }
   return { value: codes[0]! };
 }
+
+/**
+ * The answer a request forces with `X-Beia-Mock-Scenario` (which wins) or `Prefer: code=`, with
+ * what the journal records as its scenario; undefined when it forces none.
+ */
+export function forcedScenario(
+  scenarioHeader: string | undefined,
+  preferHeader: string | undefined,
+  retryAfterSeconds: number,
+): { scenario: string; error: ApiError } | undefined {
+  if (scenarioHeader !== undefined) return { scenario: scenarioHeader, error: scenarioError(scenarioHeader, retryAfterSeconds) };
+  if (preferHeader === undefined) return undefined;
+  const preferred = preferredScenario(preferHeader);
+  const error = 'error' in preferred ? preferred.error : scenarioError(preferred.value, retryAfterSeconds, `Prefer: code=${preferred.value}`);
+  return { scenario: `Prefer: ${preferHeader.slice(0, 60)}`, error };
+}

@@ -24,8 +24,6 @@ export interface FileStoreOptions {
   maxJournalEntries: number;
   /** Start from `seed` even when the file holds state (`--reset-store`). */
   reset?: boolean;
-  /** The clock of license expiry, in milliseconds (for tests). */
-  now?: () => number;
 }
 
 /**
@@ -78,7 +76,6 @@ export class FileStore implements MockStore {
       const memory = new MemoryStore(options.seed, {
         maxJournalEntries: options.maxJournalEntries,
         ...(snapshot ? { restore: snapshot } : {}),
-        ...(options.now ? { now: options.now } : {}),
       });
       const store = new FileStore(path, memory, snapshot !== undefined, lock);
       if (!snapshot) {
@@ -314,25 +311,30 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   }
 }
 
-/** The file's state, or undefined when there is no file yet; a file that is not one is refused, never reset. */
-async function readSnapshot(path: string): Promise<(Omit<StoreSnapshot, 'journal' | 'nextSeq'> & { nextSeq?: number }) | undefined> {
+/** A file's JSON, or undefined when there is no file; one that is not JSON is refused with `refuse`. */
+async function readJsonFile(path: string, what: string, refuse: (what: string) => StoreError): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StoreError(`Failed to read the file store ${path}: ${(error as Error).message}.`, { cause: error });
+    throw new StoreError(`Failed to read ${what} ${path}: ${(error as Error).message}.`, { cause: error });
   }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw refuse(`is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** The file's state, or undefined when there is no file yet; a file that is not one is refused, never reset. */
+async function readSnapshot(path: string): Promise<(Omit<StoreSnapshot, 'journal' | 'nextSeq'> & { nextSeq?: number }) | undefined> {
   const refuse = (what: string) =>
     new StoreError(
       `The file store ${path} ${what}. beia mock does not overwrite a file it cannot read: move it away, or start with --reset-store to replace it with the config's licenses.`,
     );
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw refuse(`is not valid JSON (${(error as Error).message})`);
-  }
+  const data = await readJsonFile(path, 'the file store', refuse);
+  if (data === undefined) return undefined;
   if (typeof data !== 'object' || data === null || (data as { format?: unknown }).format !== FORMAT) {
     throw refuse(`is not a beia-kit mock store (no "format": "${FORMAT}")`);
   }
@@ -351,23 +353,11 @@ async function readSnapshot(path: string): Promise<(Omit<StoreSnapshot, 'journal
 
 /** The journal file's entries, or undefined when there is none; one that is not a journal is refused. */
 async function readJournal(path: string): Promise<Pick<StoreSnapshot, 'journal' | 'nextSeq'> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StoreError(`Failed to read the journal file ${path}: ${(error as Error).message}.`, { cause: error });
-  }
-  let data: { format?: unknown; journal?: unknown; nextSeq?: unknown };
-  try {
-    data = JSON.parse(text) as typeof data;
-  } catch (error) {
-    throw new StoreError(
-      `The journal file ${path} is not valid JSON (${(error as Error).message}). Move it away (the journal starts empty) or start with --reset-store.`,
-    );
-  }
-  if (data.format !== JOURNAL_FORMAT || !Array.isArray(data.journal) || !Number.isSafeInteger(data.nextSeq)) {
-    throw new StoreError(`The journal file ${path} is not a beia-kit mock journal. Move it away (the journal starts empty) or start with --reset-store.`);
+  const refuse = (what: string) => new StoreError(`The journal file ${path} ${what}. Move it away (the journal starts empty) or start with --reset-store.`);
+  const data = (await readJsonFile(path, 'the journal file', refuse)) as { format?: unknown; journal?: unknown; nextSeq?: unknown } | null | undefined;
+  if (data === undefined) return undefined;
+  if (data === null || data.format !== JOURNAL_FORMAT || !Array.isArray(data.journal) || !Number.isSafeInteger(data.nextSeq)) {
+    throw refuse('is not a beia-kit mock journal');
   }
   return { journal: data.journal as JournalEntry[], nextSeq: data.nextSeq as number };
 }

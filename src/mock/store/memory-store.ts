@@ -34,18 +34,13 @@ export class MemoryStore implements MockStore {
   #faults: ArmedFault[] = [];
   #nextFault = 1;
   readonly #maxJournalEntries: number;
-  readonly #now: () => number;
   #deletions = 0;
   /** When each client (license and address) that got a 429 may come back. */
   readonly #retryNotBefore = new Map<string, number>();
 
-  /**
-   * `now` is the clock of license expiry, in milliseconds (`Date.now` unless a test sets one);
-   * `restore` starts from a {@link snapshot} instead of the licenses given.
-   */
-  constructor(licenses: readonly LicenseConfig[], options: { maxJournalEntries: number; now?: () => number; restore?: StoreSnapshot }) {
+  /** `restore` starts from a {@link snapshot} instead of the licenses given. */
+  constructor(licenses: readonly LicenseConfig[], options: { maxJournalEntries: number; restore?: StoreSnapshot }) {
     this.#maxJournalEntries = options.maxJournalEntries;
-    this.#now = options.now ?? Date.now;
     const restore = options.restore;
     if (restore) {
       this.#load(restore.licenses);
@@ -76,7 +71,7 @@ export class MemoryStore implements MockStore {
   /** The live record of a license: an expired one is deleted on the spot, and is not there. */
   #record(licenseId: string): LicenseRecord | undefined {
     const record = this.#licenses.get(licenseId);
-    if (record?.expiresAt !== undefined && Date.parse(record.expiresAt) <= this.#now()) {
+    if (record?.expiresAt !== undefined && Date.parse(record.expiresAt) <= Date.now()) {
       this.#delete(licenseId);
       return undefined;
     }
@@ -98,7 +93,7 @@ export class MemoryStore implements MockStore {
   }
 
   async deleteExpired(): Promise<string[]> {
-    const now = this.#now();
+    const now = Date.now();
     const expired = [...this.#licenses.values()].filter((r) => r.expiresAt !== undefined && Date.parse(r.expiresAt) <= now).map((r) => r.licenseId);
     for (const licenseId of expired) this.#delete(licenseId);
     return expired;
@@ -196,7 +191,7 @@ export class MemoryStore implements MockStore {
   /** How early this request is for the client's last Retry-After, then the new one noted. */
   #watchRetry(retry: RetryWatch | undefined): number | undefined {
     if (!retry) return undefined;
-    const now = this.#now();
+    const now = Date.now();
     const notBefore = this.#retryNotBefore.get(retry.client);
     const early = notBefore !== undefined && notBefore > now ? notBefore - now : undefined;
     if (notBefore !== undefined && notBefore <= now) this.#retryNotBefore.delete(retry.client);
