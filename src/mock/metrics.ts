@@ -39,7 +39,6 @@ export class MockMetrics {
   constructor(sources: MetricSources, options: { processMetrics?: boolean } = {}) {
     this.#sources = sources;
     const registers = [this.registry];
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
     this.#requests = new Counter({
       name: `${PREFIX}requests_total`,
       help: 'Requests answered, by route (image, admin, other), status and license (image route only).',
@@ -88,6 +87,8 @@ export class MockMetrics {
       };
     new Counter({ name: `${PREFIX}result_cache_hits_total`, help: 'Images answered from the result cache.', registers, collect: follow('hits') });
     new Counter({ name: `${PREFIX}result_cache_misses_total`, help: 'Images rendered by sharp (not in the cache).', registers, collect: follow('misses') });
+    // Node's own last: a page opened in a browser starts with the mock's.
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
 
   /**
