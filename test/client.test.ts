@@ -368,6 +368,28 @@ describe('a fault that charges, then loses the answer (phase "after")', () => {
     await admin.verify({ licenseId: '1234' }, { exactly: 2 });
   });
 
+  it('can be asked for by the request itself: X-Beia-Mock-Scenario: reset; phase=after', async () => {
+    const mock = await startTestMock();
+    const admin = new MockAdminClient(mock.url);
+    const lost = await clientFor(mock.endpoint, { retries: 3, dispatcher: scenario('reset; phase=after') })
+      .process(image)
+      .catch((e: unknown) => e);
+    expect(lost).toMatchObject({ name: 'BeiaNetworkError', requestSent: true });
+    const journal = await admin.journal({ licenseId: '1234' });
+    expect(journal).toHaveLength(1);
+    expect(journal[0]).toMatchObject({ status: 444, fault: 'reset', charged: true, answerLost: true, scenario: 'reset; phase=after' });
+    expect((await admin.license('1234')).credits).toBe(99);
+    // Before the charge (the default phase), the same reset spends nothing; the checks still run first.
+    await clientFor(mock.endpoint, { retries: 0, dispatcher: scenario('reset') })
+      .process(image)
+      .catch(() => {});
+    expect((await admin.license('1234')).credits).toBe(99);
+    const refused = await clientFor(mock.endpoint, { apiKey: 'wrong', dispatcher: scenario('reset; phase=after') })
+      .process(image)
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(InvalidLicenseError);
+  });
+
   it('is refused for a fault that does not lose the answer, naming the field', async () => {
     const mock = await startTestMock();
     const admin = new MockAdminClient(mock.url);

@@ -34,6 +34,31 @@ describe('X-Beia-Mock-Scenario', () => {
     expect(body.error.message).toContain('allowed values are 400, 401, 402, 403, 415, 429, 500');
   });
 
+  it('asks for a fault on this request only, after the checks: latency; ms=N', async () => {
+    const mock = inProcessMock();
+    const started = performance.now();
+    const slow = await mock.postImage({ image }, { headers: { 'X-Beia-Mock-Scenario': 'latency; ms=250' } });
+    expect(slow.status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(240);
+    expect(await mock.credits()).toBe(99);
+    const refused = await mock.postImage({ image, apiKey: 'wrong' }, { headers: { 'X-Beia-Mock-Scenario': 'latency; ms=250' } });
+    expect(refused.status).toBe(401);
+  });
+
+  it.each([
+    ['latency', 'latency needs its time'],
+    ['latency; ms=fast', '"ms=fast" is not a parameter of latency'],
+    ['reset; phase=soon', '"phase=soon" is not a parameter of reset'],
+    ['hang; ms=5', '"ms=5" is not a parameter of hang'],
+  ])('refuses the fault scenario %j with a 400 that says why and lists the allowed values', async (value, why) => {
+    const res = await inProcessMock().postImage({ image }, { headers: { 'X-Beia-Mock-Scenario': value } });
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('invalid_scenario');
+    expect(error.message).toContain(why);
+    expect(error.message).toContain('reset, truncate or hang');
+  });
+
   it('is ignored when rules.scenarioHeader is off', async () => {
     const res = await inProcessMock({ rules: { scenarioHeader: false } }).postImage({ image }, { headers: { 'X-Beia-Mock-Scenario': '500' } });
     expect(res.status).toBe(200);
@@ -180,12 +205,12 @@ describe('admin API: faults', () => {
     expect(journal.map((e) => e.fault)).toEqual([undefined, 'error', 'error', undefined]);
   });
 
-  it('fires a probabilistic fault according to the random source', async () => {
-    let roll = 0.9;
-    const mock = inProcessMock({}, { random: () => roll });
-    await mock.admin('POST', '/faults', { type: 'error', probability: 0.5 });
+  it('fires a fault of probability 1 every time and one of probability 0 never', async () => {
+    const mock = inProcessMock();
+    const { id } = (await (await mock.admin('POST', '/faults', { type: 'error', probability: 0 })).json()) as { id: string };
     expect((await mock.postImage({ image })).status).toBe(200);
-    roll = 0.1;
+    await mock.admin('DELETE', `/faults/${id}`);
+    await mock.admin('POST', '/faults', { type: 'error', probability: 1 });
     expect((await mock.postImage({ image })).status).toBe(500);
     expect((await mock.postImage({ image })).status).toBe(500);
   });
@@ -202,7 +227,8 @@ describe('admin API: faults', () => {
   it('lists and removes faults, and refuses bad ones with the reason', async () => {
     const mock = inProcessMock();
     const { id } = (await (await mock.admin('POST', '/faults', { type: 'reset', probability: 0.1 })).json()) as { id: string };
-    expect(await (await mock.admin('GET', '/faults')).json()).toEqual([{ type: 'reset', probability: 0.1, id, fired: 0 }]);
+    const [listed] = (await (await mock.admin('GET', '/faults')).json()) as { seed: number }[];
+    expect(listed).toEqual({ type: 'reset', probability: 0.1, id, fired: 0, seed: expect.any(Number) as number, rng: expect.any(Number) as number });
     expect((await mock.admin('DELETE', `/faults/${id}`)).status).toBe(200);
     expect((await mock.admin('DELETE', `/faults/${id}`)).status).toBe(404);
     const bad = await mock.admin('POST', '/faults', { type: 'explode' });
@@ -211,6 +237,53 @@ describe('admin API: faults', () => {
     expect((await mock.admin('POST', '/faults', { type: 'latency' })).status).toBe(400);
     expect((await mock.admin('POST', '/faults', { type: 'error', count: 1, probability: 0.5 })).status).toBe(400);
     expect((await mock.admin('POST', '/faults', 'not json')).status).toBe(400);
+  });
+
+  it('refuses a bad chaos mix or seed with a 400 that names the field and the allowed values', async () => {
+    const mock = inProcessMock();
+    const refused = async (body: unknown, path: string, allowed: string) => {
+      const res = await mock.admin('POST', '/faults', body);
+      expect(res.status).toBe(400);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('admin_invalid_request');
+      expect(error.message).toContain(path);
+      expect(error.message).toContain(allowed);
+    };
+    await refused({ type: 'error', probability: 1.5 }, 'body.probability', 'a number from 0 to 1');
+    await refused({ type: 'error', probability: 0.5, seed: 4.2 }, 'body.seed', 'an integer from 0 to 2147483645');
+    await refused({ type: 'error', probability: 0.5, seed: '42' }, 'body.seed', 'an integer');
+    await refused({ type: 'error', count: 2, seed: 1 }, 'body.seed', 'nothing unless the fault has a probability');
+    await refused({ chaos: { probability: 0.2, types: ['500', 'boom'] } }, 'body.chaos.types[1]', '"reset"');
+    await refused({ chaos: { probability: 0.2, types: [] } }, 'body.chaos.types', 'a list of different kinds');
+    await refused({ chaos: { probability: 0.2, types: ['latency'] } }, 'body.chaos.latencyMs', 'an integer');
+    await refused({ chaos: { probability: 2, types: ['500'] } }, 'body.chaos.probability', 'from 0 to 1');
+    await refused({ chaos: { probability: 0.2, types: ['500'], colour: 'red' } }, 'body.chaos.colour', 'one of the known keys');
+    await refused({ chaos: { types: ['reset', 'error'], phase: 'after' } }, 'body.chaos.phase', 'reset, truncate or hang only');
+    await refused({ type: 'error', types: ['reset'] }, 'body.types', 'nothing unless type is "chaos"');
+    expect(await (await mock.admin('GET', '/faults')).json()).toEqual([]);
+  });
+
+  it('replays a seeded chaos mix exactly: the same seed gives the same answers twice', async () => {
+    const mock = inProcessMock();
+    const run = async (body: unknown) => {
+      await mock.admin('POST', '/reset');
+      const armed = (await (await mock.admin('POST', '/faults', body)).json()) as { seed: number; types: string[] };
+      const statuses = [];
+      for (let i = 0; i < 16; i++) statuses.push((await mock.postImage({ image })).status);
+      const journal = (await (await mock.admin('GET', '/journal')).json()) as { fault?: string }[];
+      return { armed, statuses, faults: journal.map((entry) => entry.fault ?? '-') };
+    };
+    const first = await run({ chaos: { probability: 0.5, types: ['500', 'latency'], latencyMs: 1, seed: 42 } });
+    expect(first.armed).toMatchObject({ type: 'chaos', types: ['error', 'latency'], seed: 42 });
+    expect(first.faults).toContain('error');
+    expect(first.faults).toContain('latency');
+    expect(first.faults).toContain('-');
+    expect(first.statuses).toEqual(first.faults.map((fault) => (fault === 'error' ? 500 : 200)));
+    const again = await run({ type: 'chaos', probability: 0.5, types: ['error', 'latency'], latencyMs: 1, seed: 42 });
+    expect(again.faults).toEqual(first.faults);
+    const unseeded = await run({ chaos: { probability: 0.5, types: ['500', 'latency'], latencyMs: 1 } });
+    const replay = await run({ chaos: { probability: 0.5, types: ['500', 'latency'], latencyMs: 1, seed: unseeded.armed.seed } });
+    expect(replay.faults).toEqual(unseeded.faults);
   });
 
   it('says a transport fault needs a real socket when run in-process', async () => {

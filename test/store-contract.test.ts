@@ -9,6 +9,7 @@ import { FileStore } from '../src/mock/store/file-store.js';
 import { MemoryStore } from '../src/mock/store/memory-store.js';
 import { RedisStore } from '../src/mock/store/redis-store.js';
 import type { MockStore } from '../src/mock/store/types.js';
+import { draw, seedState } from '../src/mock/store/chaos.js';
 
 type StoreOptions = { maxJournalEntries: number };
 
@@ -96,19 +97,46 @@ function contract(makeStore: MakeStore): void {
   it('fires a counted fault the given number of times, for its license only', async () => {
     const store = await makeStore([], { maxJournalEntries: 0 });
     await store.armFault({ type: 'error', licenseId: 'L', count: 2 });
-    expect(await store.takeFault('M', 0.5)).toBeUndefined();
-    expect((await store.takeFault('L', 0.5))?.type).toBe('error');
-    expect((await store.takeFault('L', 0.5))?.type).toBe('error');
-    expect(await store.takeFault('L', 0.5)).toBeUndefined();
+    expect(await store.takeFault('M')).toBeUndefined();
+    expect((await store.takeFault('L'))?.type).toBe('error');
+    expect((await store.takeFault('L'))?.type).toBe('error');
+    expect(await store.takeFault('L')).toBeUndefined();
     expect(await store.listFaults()).toEqual([]);
   });
 
-  it('fires a probabilistic fault when the roll is under its probability, and keeps it armed', async () => {
+  it('fires a seeded fault on the draws of its seed, the same sequence as the reference generator, and keeps it armed', async () => {
     const store = await makeStore([], { maxJournalEntries: 0 });
-    const fault = await store.armFault({ type: 'reset', probability: 0.25 });
-    expect(await store.takeFault('L', 0.3)).toBeUndefined();
-    expect((await store.takeFault('L', 0.2))?.id).toBe(fault.id);
-    expect((await store.listFaults())[0]).toMatchObject({ id: fault.id, fired: 1 });
+    const fault = await store.armFault({ type: 'reset', probability: 0.25, seed: 7 });
+    expect(fault).toMatchObject({ seed: 7, fired: 0 });
+    const fired = [];
+    for (let i = 0; i < 40; i++) fired.push((await store.takeFault('L')) !== undefined);
+    expect(fired).toEqual(referenceSequence(7, 0.25, 40).map((pick) => pick !== undefined));
+    expect(fired.filter(Boolean).length).toBeGreaterThan(3); // a 0.25 fault fires now and then, not never
+    expect((await store.listFaults())[0]).toMatchObject({ id: fault.id, fired: fired.filter(Boolean).length });
+  });
+
+  it('replays a seeded chaos mix exactly: same seed, same faults and kinds; another seed, another sequence', async () => {
+    const run = async (seed: number) => {
+      const store = await makeStore([], { maxJournalEntries: 0 });
+      await store.armFault({ type: 'chaos', types: ['error', 'reset', 'latency'], latencyMs: 5, probability: 0.5, seed });
+      const kinds = [];
+      for (let i = 0; i < 60; i++) kinds.push((await store.takeFault('L'))?.type);
+      return kinds;
+    };
+    const first = await run(42);
+    expect(await run(42)).toEqual(first);
+    expect(first).toEqual(referenceSequence(42, 0.5, 60, ['error', 'reset', 'latency']));
+    expect(new Set(first)).toEqual(new Set([undefined, 'error', 'reset', 'latency']));
+    expect(await run(43)).not.toEqual(first);
+  });
+
+  it('gives an unseeded fault that draws a seed of its own, listed so that the run can be replayed', async () => {
+    const store = await makeStore([], { maxJournalEntries: 0 });
+    const fault = await store.armFault({ type: 'error', probability: 0.5 });
+    expect(Number.isInteger(fault.seed)).toBe(true);
+    expect((await store.listFaults())[0]?.seed).toBe(fault.seed);
+    const counted = await store.armFault({ type: 'error', count: 1 });
+    expect(counted.seed).toBeUndefined();
   });
 
   it('deletes a license with its journal entries and faults; its request in flight settles as nothing', async () => {
@@ -158,6 +186,28 @@ function contract(makeStore: MakeStore): void {
     expect(journal.map((e) => e.retryTooEarly ?? false)).toEqual([false, true, false, false]);
     expect(journal[1]!.earlyByMs).toBe(early.earlyByMs);
   });
+}
+
+/** What a store must draw: the reference generator of `chaos.ts` stepped by hand. */
+function referenceSequence(seed: number, probability: number, n: number, types?: string[]): (string | undefined)[] {
+  let state = seedState(seed);
+  const out: (string | undefined)[] = [];
+  for (let i = 0; i < n; i++) {
+    let step = draw(state);
+    state = step.state;
+    if (step.roll >= probability) {
+      out.push(undefined);
+      continue;
+    }
+    if (!types) {
+      out.push('fired');
+      continue;
+    }
+    step = draw(state);
+    state = step.state;
+    out.push(types[Math.floor(step.roll * types.length)]);
+  }
+  return out;
 }
 
 describe('MemoryStore, the MockStore contract', () => contract(async (licenses, options) => new MemoryStore(licenses, options)));

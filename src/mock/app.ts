@@ -23,7 +23,7 @@ export interface MockAppOptions {
   adminToken?: string;
   /** The allowlist of a license the admin API adds without one; loopback when absent. */
   defaultAllowedIps?: readonly string[];
-  /** Source of randomness for jitter and fault probabilities. */
+  /** Source of randomness for the processing time's jitter (faults draw from seeds of their own). */
   random?: () => number;
   /** Aborted at shutdown, so hanging faults end at once. */
   shutdown?: AbortSignal;

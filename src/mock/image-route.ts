@@ -81,10 +81,8 @@ export function imageRoute(deps: ImageRouteDeps) {
     const forced = config.rules.scenarioHeader
       ? forcedScenario(c.req.header(HEADER.mockScenario), c.req.header('prefer'), config.processing.retryAfterSeconds)
       : undefined;
-    if (forced) {
-      record.scenario = forced.scenario;
-      return answerScenario(forced.error, licenseHeader, address);
-    }
+    if (forced) record.scenario = forced.scenario;
+    if (forced && 'error' in forced) return answerScenario(forced.error, licenseHeader, address);
 
     const state = new RequestState(
       {
@@ -102,7 +100,7 @@ export function imageRoute(deps: ImageRouteDeps) {
     );
     try {
       for (const name of config.rules.checkOrder) await CHECKS[name](state);
-      const outcome = await processImage(state, deps.random);
+      const outcome = await processImage(state, deps.random, forced?.fault);
       record.creditsRemaining = outcome.reply.creditsRemaining;
       if (outcome.kind === 'transport-fault') {
         if (outcome.charged) Object.assign(record, { charged: true, answerLost: true });

@@ -3,13 +3,13 @@ import type { ErrorCode } from '../../contract/index.js';
 import { ERROR_CATALOGUE } from '../../contract/index.js';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, DEFAULT_LICENSE, readLicensePatch, type MockConfig } from '../config/index.js';
-import { readInt, readNumber, readObject, readEnum, readString } from '../config/reader.js';
+import { readArray, readInt, readNumber, readObject, readEnum, readString } from '../config/reader.js';
 import { secretsEqual } from '../pipeline/request-state.js';
 import type { UploadBudget } from '../form/upload-budget.js';
 import type { ImageRenderer } from '../images/renderer.js';
 import type { MockMetrics } from '../metrics.js';
 import { readVerifyRequest, verifyJournal } from './verify.js';
-import { FAULT_TYPES, type FaultSpec, type LicenseState, type MockStore } from '../store/index.js';
+import { FAULT_TYPES, MAX_SEED, type FaultSpec, type FaultType, type LicenseState, type MockStore } from '../store/index.js';
 
 export interface AdminDeps {
   config: MockConfig;
@@ -221,22 +221,66 @@ export function adminRoutes(deps: AdminDeps): Hono {
 /** The faults whose answer never arrives whole, so that they can be armed after the charge. */
 const ANSWER_LOSING = new Set<string>(['reset', 'truncate', 'hang']);
 
-/** Reads a fault to arm: `{type, licenseId?, count? | probability?, latencyMs?, phase?}`. */
+/** The names a fault's kind may be given by: the kinds, `500` for `error` (as in the dashboard and Prism), and `chaos` for a mix. */
+const FAULT_NAMES = [...FAULT_TYPES, '500', 'chaos'] as const;
+const KIND_NAMES = [...FAULT_TYPES, '500'] as const;
+
+function faultKind(name: (typeof KIND_NAMES)[number]): FaultType {
+  return name === '500' ? 'error' : name;
+}
+
+/**
+ * Reads a fault to arm: `{type, licenseId?, count? | probability?, seed?, latencyMs?, phase?}`,
+ * or a chaos mix `{type: "chaos", types: [...], ...}`, also written `{chaos: {probability, types, seed, ...}}`.
+ */
 export function readFaultSpec(body: unknown): FaultSpec {
-  const raw = readObject(body, 'body', ['type', 'licenseId', 'count', 'probability', 'latencyMs', 'phase']);
-  const spec: FaultSpec = { type: readEnum(raw.type, 'body.type', FAULT_TYPES) };
-  if (raw.licenseId !== undefined) spec.licenseId = readString(raw.licenseId, 'body.licenseId');
-  if (raw.count !== undefined && raw.probability !== undefined) throw new ConfigError('body', 'either count or probability, not both', 'both');
-  if (raw.probability !== undefined) spec.probability = readNumber(raw.probability, 'body.probability', 0, 1);
-  else spec.count = raw.count === undefined ? 1 : readInt(raw.count, 'body.count', 1, 1_000_000);
-  if (spec.type === 'latency') spec.latencyMs = readInt(raw.latencyMs, 'body.latencyMs', 0, 86_400_000);
-  else if (raw.latencyMs !== undefined) throw new ConfigError('body.latencyMs', 'nothing unless type is "latency"', raw.latencyMs);
+  const keys = ['type', 'types', 'licenseId', 'count', 'probability', 'seed', 'latencyMs', 'phase'];
+  const outer = readObject(body, 'body', [...keys, 'chaos']);
+  let raw = outer;
+  let path = 'body';
+  if (outer.chaos !== undefined) {
+    if (Object.keys(outer).length > 1)
+      throw new ConfigError('body', 'either {"chaos": {...}} alone or a fault with "type", not both', Object.keys(outer).join(', '));
+    path = 'body.chaos';
+    raw = {
+      type: 'chaos',
+      ...readObject(
+        outer.chaos,
+        path,
+        keys.filter((key) => key !== 'type'),
+      ),
+    };
+  }
+  const type = readEnum(raw.type, `${path}.type`, FAULT_NAMES);
+  const spec: FaultSpec = { type: type === 'chaos' ? 'chaos' : faultKind(type) };
+  if (spec.type === 'chaos') {
+    const types = readArray(raw.types, `${path}.types`, (value, at) => faultKind(readEnum(value, at, KIND_NAMES)));
+    if (types.length === 0 || new Set(types).size !== types.length) {
+      throw new ConfigError(`${path}.types`, `a list of different kinds of fault, among ${KIND_NAMES.map((k) => `"${k}"`).join(', ')}`, raw.types);
+    }
+    spec.types = types;
+  } else if (raw.types !== undefined) {
+    throw new ConfigError(`${path}.types`, 'nothing unless type is "chaos"', raw.types);
+  }
+  if (raw.licenseId !== undefined) spec.licenseId = readString(raw.licenseId, `${path}.licenseId`);
+  if (raw.count !== undefined && raw.probability !== undefined) throw new ConfigError(path, 'either count or probability, not both', 'both');
+  if (raw.probability !== undefined) spec.probability = readNumber(raw.probability, `${path}.probability`, 0, 1);
+  else spec.count = raw.count === undefined ? 1 : readInt(raw.count, `${path}.count`, 1, 1_000_000);
+  if (raw.seed !== undefined) {
+    if (spec.probability === undefined && spec.type !== 'chaos') {
+      throw new ConfigError(`${path}.seed`, 'nothing unless the fault has a probability or is a chaos mix (a counted fault draws nothing)', raw.seed);
+    }
+    spec.seed = readInt(raw.seed, `${path}.seed`, 0, MAX_SEED);
+  }
+  const kinds = spec.types ?? [spec.type];
+  if (kinds.includes('latency')) spec.latencyMs = readInt(raw.latencyMs, `${path}.latencyMs`, 0, 86_400_000);
+  else if (raw.latencyMs !== undefined) throw new ConfigError(`${path}.latencyMs`, 'nothing unless the fault (or the mix) is "latency"', raw.latencyMs);
   if (raw.phase !== undefined) {
-    const phase = readEnum(raw.phase, 'body.phase', ['before', 'after'] as const);
-    if (phase === 'after' && !ANSWER_LOSING.has(spec.type)) {
+    const phase = readEnum(raw.phase, `${path}.phase`, ['before', 'after'] as const);
+    if (phase === 'after' && !kinds.every((kind) => ANSWER_LOSING.has(kind))) {
       throw new ConfigError(
-        'body.phase',
-        '"before" for an error or latency fault ("after" charges, then loses the answer: reset, truncate or hang)',
+        `${path}.phase`,
+        '"before" for a fault (or a mix) with an error or latency ("after" charges, then loses the answer: reset, truncate or hang only)',
         raw.phase,
       );
     }

@@ -2,7 +2,7 @@ import { FIELD, PART, encodeMultipartMixedChunks, type MixedPart } from '../../c
 import type { MockConfig } from '../config/index.js';
 import { ApiError } from '../http/api-error.js';
 import type { RenderedImages } from '../images/render.js';
-import type { ArmedFault } from '../store/index.js';
+import type { FiredFault } from '../store/index.js';
 import { waitOrAbort } from './abort.js';
 import { readIncludeCropped } from './checks.js';
 import type { RequestState } from './request-state.js';
@@ -23,22 +23,24 @@ export function replyBody(reply: ImageReply): Buffer {
 }
 
 /** What processing produced: a reply to send, or a reply to spoil with a transport fault. */
-export type ProcessOutcome = { kind: 'reply'; reply: ImageReply } | { kind: 'transport-fault'; fault: ArmedFault; reply: ImageReply; charged: boolean };
+export type ProcessOutcome = { kind: 'reply'; reply: ImageReply } | { kind: 'transport-fault'; fault: FiredFault; reply: ImageReply; charged: boolean };
 
 /**
  * The last stage, once every check passed and a slot is held: simulated processing time,
  * armed faults, the cropped image, and the credit spent just before the answer (M2).
  * A transport fault (reset, truncate, hang) spends nothing, unless armed with `phase: "after"`:
- * then the credit is spent first. The HTTP layer carries it out.
+ * then the credit is spent first. The HTTP layer carries it out. `requestFault` is one the
+ * request asked for itself (`X-Beia-Mock-Scenario: reset; phase=after`).
  */
-export async function processImage(state: RequestState, random: () => number): Promise<ProcessOutcome> {
+export async function processImage(state: RequestState, random: () => number, requestFault?: FiredFault): Promise<ProcessOutcome> {
   const { config, store, facts } = state;
   const ticket = state.ticket;
   const rendered = state.rendered;
   if (!ticket || !rendered)
     throw new ApiError('internal_error', 'The mock reached processing without a slot or an image; this is a bug in beia-kit, please report it.');
 
-  const fault = await store.takeFault(ticket.licenseId, random());
+  // A fault the scenario header asks for is this request's; the armed ones wait for the next.
+  const fault = requestFault ?? (await store.takeFault(ticket.licenseId));
   state.fault = fault;
   const latency = fault?.type === 'latency' ? (fault.latencyMs ?? 0) : 0;
   await waitOrAbort(processingDelayMs(config.processing, rendered.inputPixels, random) + latency, facts.signal);

@@ -6,7 +6,7 @@ import type { UploadBudget, UploadTicket } from '../form/upload-budget.js';
 import { ApiError } from '../http/api-error.js';
 import type { RenderedImages } from '../images/render.js';
 import type { ImageRenderer } from '../images/renderer.js';
-import type { ArmedFault, LicenseState, MockStore, Ticket } from '../store/index.js';
+import type { FiredFault, LicenseState, MockStore, Ticket } from '../store/index.js';
 import type { Readable } from 'node:stream';
 
 /** What the HTTP layer knows about a request before its body is read. */
@@ -35,7 +35,7 @@ export class RequestState {
   /** Set once `image` decoded the upload (or found it in the cache): the result, and the cropped image if asked. */
   rendered: RenderedImages | undefined;
   /** The armed fault this request drew, if any. */
-  fault: ArmedFault | undefined;
+  fault: FiredFault | undefined;
   #form: Promise<ParsedForm> | undefined;
   #parsed: ParsedForm | undefined;
   #upload: UploadTicket | undefined;

@@ -1,8 +1,43 @@
 import { DOCUMENTED_STATUS_CODES, HEADER } from '../../contract/index.js';
 import { ApiError } from '../http/api-error.js';
+import type { FiredFault } from '../store/index.js';
 
 /** The values `X-Beia-Mock-Scenario` accepts: each documented error status (D7). */
 export const SCENARIOS = Object.keys(DOCUMENTED_STATUS_CODES);
+
+/** The faults the header can also ask for, on this request only, after every check has passed. */
+export const SCENARIO_FAULTS = ['latency', 'reset', 'truncate', 'hang'] as const;
+
+const ALLOWED = `${SCENARIOS.join(', ')}, or a fault: reset, truncate or hang (each with an optional "; phase=after"), latency; ms=N`;
+
+/**
+ * A fault asked for by `X-Beia-Mock-Scenario` for this one request: `reset`, `truncate`, `hang`,
+ * each optionally `; phase=after` (charged, then the answer is lost), or `latency; ms=500`.
+ * Unlike a status scenario, the request goes through every check first, as with an armed fault.
+ * Undefined when the value names no fault; an error when it names one badly.
+ *
+ * @example
+ * ```ts
+ * scenarioFault('reset; phase=after'); // { fault: { type: 'reset', phase: 'after', ... } }
+ * ```
+ */
+export function scenarioFault(value: string): { fault: FiredFault } | { error: ApiError } | undefined {
+  const [head = '', ...params] = value.split(';').map((piece) => piece.trim());
+  const type = head.toLowerCase();
+  if (!(SCENARIO_FAULTS as readonly string[]).includes(type)) return undefined;
+  const fault: FiredFault = { id: 'scenario', type: type as FiredFault['type'], count: 0, fired: 1 };
+  const bad = (what: string) => ({
+    error: new ApiError('invalid_scenario', `${HEADER.mockScenario} is "${value.slice(0, 60)}": ${what}. Allowed values are ${ALLOWED}.`),
+  });
+  for (const param of params) {
+    const [key = '', raw = ''] = param.split('=').map((piece) => piece.trim().toLowerCase());
+    if (key === 'phase' && type !== 'latency' && (raw === 'after' || raw === 'before')) fault.phase = raw;
+    else if (key === 'ms' && type === 'latency' && /^\d{1,8}$/.test(raw)) fault.latencyMs = Number(raw);
+    else return bad(`"${param.slice(0, 30)}" is not a parameter of ${type}`);
+  }
+  if (type === 'latency' && fault.latencyMs === undefined) return bad('latency needs its time, as "latency; ms=500"');
+  return { fault };
+}
 
 const MESSAGES: Record<string, string> = {
   '400': 'Missing or invalid parameters.',
@@ -29,7 +64,7 @@ export function scenarioError(value: string, retryAfterSeconds: number, source: 
   if (!code) {
     return new ApiError(
       'invalid_scenario',
-      `${source} is "${value.slice(0, 40)}"; allowed values are ${SCENARIOS.join(', ')}. Remove the header for a normal answer.`,
+      `${source} is "${value.slice(0, 40)}"; allowed values are ${source === HEADER.mockScenario ? ALLOWED : SCENARIOS.join(', ')}. Remove the header for a normal answer.`,
     );
   }
   const headers: Record<string, string> = status === '429' ? { 'Retry-After': String(retryAfterSeconds) } : {};
@@ -69,14 +104,20 @@ export function preferredScenario(header: string): { value: string } | { error: 
 
 /**
  * The answer a request forces with `X-Beia-Mock-Scenario` (which wins) or `Prefer: code=`, with
- * what the journal records as its scenario; undefined when it forces none.
+ * what the journal records as its scenario: an error answered at once, or a fault for this request
+ * (see {@link scenarioFault}); undefined when it forces none.
  */
 export function forcedScenario(
   scenarioHeader: string | undefined,
   preferHeader: string | undefined,
   retryAfterSeconds: number,
-): { scenario: string; error: ApiError } | undefined {
-  if (scenarioHeader !== undefined) return { scenario: scenarioHeader, error: scenarioError(scenarioHeader, retryAfterSeconds) };
+): { scenario: string; error: ApiError } | { scenario: string; fault: FiredFault } | undefined {
+  if (scenarioHeader !== undefined) {
+    const scenario = scenarioHeader.slice(0, 60);
+    const asFault = scenarioFault(scenarioHeader);
+    if (asFault) return { scenario, ...asFault };
+    return { scenario, error: scenarioError(scenarioHeader, retryAfterSeconds) };
+  }
   if (preferHeader === undefined) return undefined;
   const preferred = preferredScenario(preferHeader);
   const error = 'error' in preferred ? preferred.error : scenarioError(preferred.value, retryAfterSeconds, `Prefer: code=${preferred.value}`);

@@ -51,7 +51,7 @@ describe('FileStore', () => {
     await spend(first);
     await first.putLicense({ licenseId: 'T', apiKey: 't', credits: 9, allowedIps: ['::1'], maxConcurrent: 1, expiresAt: '2999-01-01T00:00:00.000Z' });
     await first.armFault({ type: 'error', count: 2 });
-    await first.takeFault('L', 0.5);
+    await first.takeFault('L');
     await first.appendJournal({ time: 't', method: 'POST', path: '/', status: 200, durationMs: 1, parts: [], licenseId: 'L' });
     await first.close();
     expect(existsSync(`${path}.lock`)).toBe(false);

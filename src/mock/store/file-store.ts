@@ -7,7 +7,19 @@ import type { LicenseConfig } from '../config/index.js';
 import { ipEntryProblem } from '../net/ip.js';
 import { MemoryStore, type StoreSnapshot } from './memory-store.js';
 import { StoreError } from './store-error.js';
-import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, RetryWatch, Settlement, Ticket } from './types.js';
+import type {
+  Admission,
+  ArmedFault,
+  FaultSpec,
+  FiredFault,
+  JournalEntry,
+  LicenseState,
+  MockStore,
+  NewLicense,
+  RetryWatch,
+  Settlement,
+  Ticket,
+} from './types.js';
 
 const FORMAT = 'beia-kit mock store';
 const JOURNAL_FORMAT = 'beia-kit mock journal';
@@ -193,10 +205,11 @@ export class FileStore implements MockStore {
     await this.#persist();
   }
 
-  async takeFault(licenseId: string | undefined, roll: number): Promise<ArmedFault | undefined> {
-    const fault = await this.#memory.takeFault(licenseId, roll);
-    // A counted fault that fired must not fire again after a restart.
-    if (fault) await this.#persist();
+  async takeFault(licenseId: string | undefined): Promise<FiredFault | undefined> {
+    const fault = await this.#memory.takeFault(licenseId);
+    // A counted fault that fired must not fire again after a restart, and a seeded one goes on
+    // from where its sequence was.
+    if (fault || this.#memory.drawsFaults) await this.#persist();
     return fault;
   }
 

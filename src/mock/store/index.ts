@@ -6,11 +6,13 @@ export { StoreError } from './store-error.js';
 export { RedisStore } from './redis-store.js';
 export type { RedisStoreOptions } from './redis-store.js';
 export { FAULT_TYPES } from './types.js';
+export { MAX_SEED } from './chaos.js';
 export type {
   Admission,
   ArmedFault,
   FaultSpec,
   FaultType,
+  FiredFault,
   JournalEntry,
   JournalPart,
   LicenseState,

@@ -1,5 +1,18 @@
 import type { LicenseConfig } from '../config/index.js';
-import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, RetryWatch, Settlement, Ticket } from './types.js';
+import { newArmedFault, tryFire } from './chaos.js';
+import type {
+  Admission,
+  ArmedFault,
+  FaultSpec,
+  FiredFault,
+  JournalEntry,
+  LicenseState,
+  MockStore,
+  NewLicense,
+  RetryWatch,
+  Settlement,
+  Ticket,
+} from './types.js';
 
 /** The state a store keeps across restarts (see {@link MemoryStore.snapshot}). */
 export interface StoreSnapshot {
@@ -213,7 +226,7 @@ export class MemoryStore implements MockStore {
   }
 
   async armFault(spec: FaultSpec): Promise<ArmedFault> {
-    const fault: ArmedFault = { ...spec, id: `f${this.#nextFault++}`, fired: 0 };
+    const fault = newArmedFault(spec, `f${this.#nextFault++}`);
     this.#faults.push(fault);
     return { ...fault };
   }
@@ -232,21 +245,19 @@ export class MemoryStore implements MockStore {
     this.#faults = [];
   }
 
-  async takeFault(licenseId: string | undefined, roll: number): Promise<ArmedFault | undefined> {
+  async takeFault(licenseId: string | undefined): Promise<FiredFault | undefined> {
     for (const fault of this.#faults) {
       if (fault.licenseId !== undefined && fault.licenseId !== licenseId) continue;
-      if (fault.count !== undefined) {
-        fault.count -= 1;
-        fault.fired += 1;
-        if (fault.count <= 0) this.#faults = this.#faults.filter((f) => f !== fault);
-        return { ...fault };
-      }
-      if (fault.probability !== undefined && roll < fault.probability) {
-        fault.fired += 1;
-        return { ...fault };
-      }
+      const fired = tryFire(fault);
+      if (fault.count !== undefined && fault.count <= 0) this.#faults = this.#faults.filter((f) => f !== fault);
+      if (fired) return fired;
     }
     return undefined;
+  }
+
+  /** Whether a fault that draws is armed: each request then moves its seeded sequence on. */
+  get drawsFaults(): boolean {
+    return this.#faults.some((fault) => fault.probability !== undefined);
   }
 
   #load(licenses: readonly NewLicense[]): void {

@@ -2,7 +2,20 @@ import { Redis } from 'ioredis';
 import type { LicenseConfig } from '../config/index.js';
 import { redactUrl } from '../../shared/index.js';
 import { StoreError } from './store-error.js';
-import type { Admission, ArmedFault, FaultSpec, JournalEntry, LicenseState, MockStore, NewLicense, RetryWatch, Settlement, Ticket } from './types.js';
+import { newArmedFault } from './chaos.js';
+import type {
+  Admission,
+  ArmedFault,
+  FaultSpec,
+  FiredFault,
+  JournalEntry,
+  LicenseState,
+  MockStore,
+  NewLicense,
+  RetryWatch,
+  Settlement,
+  Ticket,
+} from './types.js';
 
 export interface RedisStoreOptions {
   /** The licenses of an empty store (nothing under `prefix` yet), or of every start with `reset`. */
@@ -161,24 +174,40 @@ if tonumber(ARGV[2]) > 0 then
 end
 return early`,
 
-  // ARGV: prefix, licenseId ('' for none), roll -> the fault's JSON, or false
+  // ARGV: prefix, licenseId ('' for none) -> the fired fault's JSON (with the type it takes), or false.
+  // The same steps as chaos.ts's tryFire: Park-Miller draws, exact in Lua's doubles as in JS's.
   beiaTakeFault: `
-local p, id, roll = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local p, id = ARGV[1], ARGV[2]
+local function draw(f)
+  f.rng = (f.rng * 48271) % 2147483647
+  return (f.rng - 1) / 2147483646
+end
 for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do
   local key = p .. 'fault:' .. fid
   local text = redis.call('GET', key)
   if text then
     local f = cjson.decode(text)
     if f.licenseId == nil or f.licenseId == id then
+      local fires = false
       if f.count ~= nil then
         f.count = f.count - 1
-        f.fired = f.fired + 1
-        if f.count <= 0 then redis.call('DEL', key); redis.call('ZREM', p .. 'faults', fid) else redis.call('SET', key, cjson.encode(f)) end
-        return cjson.encode(f)
+        fires = true
+      elseif f.probability ~= nil then
+        fires = draw(f) < f.probability
       end
-      if f.probability ~= nil and roll < f.probability then
+      local kind = f.type
+      if fires then
         f.fired = f.fired + 1
+        if f.type == 'chaos' then kind = f.types[math.floor(draw(f) * #f.types) + 1] end
+      end
+      if f.count ~= nil and f.count <= 0 then
+        redis.call('DEL', key)
+        redis.call('ZREM', p .. 'faults', fid)
+      elseif f.count ~= nil or f.probability ~= nil then
         redis.call('SET', key, cjson.encode(f))
+      end
+      if fires then
+        f.type = kind
         return cjson.encode(f)
       end
     end
@@ -367,7 +396,7 @@ export class RedisStore implements MockStore {
   async armFault(spec: FaultSpec): Promise<ArmedFault> {
     const p = this.#prefix;
     const seq = await this.#do(() => this.#redis.incr(`${p}fault:seq`));
-    const fault: ArmedFault = { ...spec, id: `f${seq}`, fired: 0 };
+    const fault = newArmedFault(spec, `f${seq}`);
     await this.#do(() => this.#redis.multi().set(`${p}fault:${fault.id}`, JSON.stringify(fault)).zadd(`${p}faults`, seq, fault.id).exec());
     return fault;
   }
@@ -390,9 +419,9 @@ export class RedisStore implements MockStore {
     await this.#call('beiaClearFaults');
   }
 
-  async takeFault(licenseId: string | undefined, roll: number): Promise<ArmedFault | undefined> {
-    const text = (await this.#call('beiaTakeFault', licenseId ?? '', roll)) as string | null;
-    return text ? (JSON.parse(text) as ArmedFault) : undefined;
+  async takeFault(licenseId: string | undefined): Promise<FiredFault | undefined> {
+    const text = (await this.#call('beiaTakeFault', licenseId ?? '')) as string | null;
+    return text ? (JSON.parse(text) as FiredFault) : undefined;
   }
 
   async close(): Promise<void> {

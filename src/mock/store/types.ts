@@ -33,13 +33,22 @@ export const FAULT_TYPES = ['error', 'latency', 'reset', 'truncate', 'hang'] as 
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 export interface FaultSpec {
-  type: FaultType;
+  /** One kind of fault, or `chaos`: a mix that fires one of `types` each time, drawn from its seed. */
+  type: FaultType | 'chaos';
+  /** For `chaos`: the kinds it picks from, evenly. */
+  types?: FaultType[];
   /** Only requests of this license; all licenses when absent. */
   licenseId?: string;
   /** Fire on the next `count` matching requests, then disarm. */
   count?: number;
   /** Or fire on each matching request with this probability, until removed. */
   probability?: number;
+  /**
+   * For a fault with a probability or a chaos mix: the seed of its draws, an integer from 0 to
+   * 2147483645. The same seed and the same requests give the same faults; one is chosen (and
+   * listed) when absent, so a failing run can be replayed.
+   */
+  seed?: number;
   /** Added processing time, for `latency`. */
   latencyMs?: number;
   /**
@@ -53,7 +62,12 @@ export interface ArmedFault extends FaultSpec {
   id: string;
   /** How many times it fired. */
   fired: number;
+  /** The state of its seeded draws (see `chaos.ts`), for a fault that draws. */
+  rng?: number;
 }
+
+/** A fault that fired for one request, with the one kind it takes this time (a chaos mix's pick). */
+export type FiredFault = ArmedFault & { type: FaultType };
 
 /** One part of a request as the journal records it: never a field's value when it is a secret. */
 export interface JournalPart {
@@ -144,8 +158,11 @@ export interface MockStore {
   listFaults(): Promise<ArmedFault[]>;
   removeFault(id: string): Promise<boolean>;
   clearFaults(): Promise<void>;
-  /** The first armed fault that fires for this license, given a uniform random `roll` in [0, 1). */
-  takeFault(licenseId: string | undefined, roll: number): Promise<ArmedFault | undefined>;
+  /**
+   * The first armed fault that fires for this license, atomically: a counted one counts down, one
+   * with a probability draws from its own seeded sequence (see `chaos.ts`), whether it fires or not.
+   */
+  takeFault(licenseId: string | undefined): Promise<FiredFault | undefined>;
 
   /** Writes what is pending and lets go of what it holds (a file's lock, a connection); for a store that has any. */
   close?(): Promise<void>;
