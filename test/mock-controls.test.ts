@@ -291,7 +291,7 @@ describe('admin API: faults', () => {
     await mock.admin('POST', '/faults', { type: 'reset' });
     const res = await mock.postImage({ image });
     expect(res.status).toBe(500);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('needs a real socket');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('needs a connection to break');
     expect(await mock.credits()).toBe(100);
   });
 });

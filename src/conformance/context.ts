@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import { HEADER, parseCredits } from '../contract/index.js';
 import type { MockAdminClient } from '../mock/index.js';
 import type { Samples } from './samples.js';
@@ -18,6 +19,11 @@ export interface Target {
   zeroCreditLicense?: Credentials;
   unlistedSourceAddress?: string;
   admin?: MockAdminClient;
+  /**
+   * How to reach the endpoint from a local address (none: the default one), instead of undici's
+   * own agents: e.g. an in-process `mockDispatcher()` and its `from(address)`, with no socket.
+   */
+  dispatcher?: (localAddress?: string) => Dispatcher;
 }
 
 /** State shared by the cases of one run: paid answers made once, observations, credits seen. */

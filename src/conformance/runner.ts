@@ -37,7 +37,7 @@ export async function runConformance(target: Target, cases: readonly Conformance
       `The plan may spend ${plan.maxCredits} credits, over the budget of ${options.budget}. Raise --budget, or leave cases out with --skip paid (or --only free).`,
     );
   }
-  const wire = new Wire(target.endpoint);
+  const wire = new Wire(target.endpoint, target.dispatcher);
   const state = new RunState(target, wire, await makeSamples());
   const report: RunReport = {
     target: { endpoint: redactUrl(target.endpoint), kind: target.kind },

@@ -29,9 +29,12 @@ export interface WireResponse {
 export class Wire {
   readonly #endpoint: string;
   readonly #agents = new Map<string, Dispatcher>();
+  readonly #dispatcherFor: ((localAddress?: string) => Dispatcher) | undefined;
 
-  constructor(endpoint: string) {
+  /** `dispatcherFor` replaces undici's agents (which it then does not close): e.g. an in-process mock. */
+  constructor(endpoint: string, dispatcherFor?: (localAddress?: string) => Dispatcher) {
     this.#endpoint = endpoint;
+    this.#dispatcherFor = dispatcherFor;
   }
 
   async send(req: WireRequest): Promise<WireResponse> {
@@ -66,6 +69,7 @@ export class Wire {
   #agent(localAddress: string | undefined): Dispatcher {
     const key = localAddress ?? '';
     let agent = this.#agents.get(key);
+    if (!agent && this.#dispatcherFor) return this.#dispatcherFor(localAddress);
     if (!agent) {
       agent = new Agent(localAddress ? { localAddress } : {});
       this.#agents.set(key, agent);

@@ -168,21 +168,25 @@ export function imageRoute(deps: ImageRouteDeps) {
     record: RequestRecord,
   ): Promise<Response> {
     const outgoing = rawResponse(c);
-    if (!outgoing) {
+    const simulated = c.env?.simulatedSocket;
+    if (!outgoing && !simulated) {
       throw new ApiError(
         'internal_error',
-        `Fault ${outcome.fault.type} needs a real socket; it cannot run under app.request(). Start the mock with startMockServer().`,
+        `Fault ${outcome.fault.type} needs a connection to break; it cannot run under app.request(). Start the mock with startMockServer(), or call it through mockDispatcher().`,
       );
     }
+    const reset = () => (outgoing ? resetConnection(outgoing) : simulated?.reset());
     if (outcome.fault.type === 'hang') {
       await waitOrAbort(config.faults.maxHangMs, AbortSignal.any([signal, deps.shutdown])).catch(() => {});
       record.status = signal.aborted ? 499 : 444;
-      resetConnection(outgoing);
+      reset();
     } else if (outcome.fault.type === 'reset') {
       record.status = 444;
-      resetConnection(outgoing);
+      reset();
     } else {
-      sendTruncated(outgoing, 200, { ...outcome.reply.headers, [HEADER.mockVersion]: deps.version }, replyBody(outcome.reply));
+      const headers = { ...outcome.reply.headers, [HEADER.mockVersion]: deps.version };
+      if (outgoing) sendTruncated(outgoing, 200, headers, replyBody(outcome.reply));
+      else simulated?.truncate(200, headers, replyBody(outcome.reply));
     }
     return RESPONSE_ALREADY_SENT;
   }

@@ -38,3 +38,5 @@ export { configureSharpForMock } from './images/render.js';
 export { MockAdminClient, MockAdminError, MockVerificationError } from './admin/admin-client.js';
 export type { CallPattern, CallCount, VerifyResult, NearMiss } from './admin/verify.js';
 export type { MockAdminClientOptions, AdminLicense, MockHealth, CreateLicenseOptions, CreatedLicense } from './admin/admin-client.js';
+export { mockDispatcher, MockDispatcher } from './dispatcher.js';
+export type { MockDispatcherOptions } from './dispatcher.js';

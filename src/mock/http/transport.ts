@@ -5,10 +5,22 @@ import type { Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 
 /**
- * Bindings of the app. On `@hono/node-server` these are the Node request and response; under
- * `app.request()` they are absent, and a test may pass `peerAddress` to pose as another client.
+ * A connection the transport faults can break without a socket: what `mockDispatcher()` gives the
+ * app, so that a reset or a truncated answer reaches an undici caller as it would from a server.
  */
-export type MockBindings = Partial<HttpBindings> & { peerAddress?: string };
+export interface SimulatedSocket {
+  /** The connection is reset before any answer. */
+  reset(): void;
+  /** The status line and headers with the full Content-Length, half the body, then a reset. */
+  truncate(status: number, headers: Record<string, string>, body: Buffer): void;
+}
+
+/**
+ * Bindings of the app. On `@hono/node-server` these are the Node request and response; under
+ * `app.request()` they are absent, and a test may pass `peerAddress` to pose as another client;
+ * `mockDispatcher()` passes a {@link SimulatedSocket}.
+ */
+export type MockBindings = Partial<HttpBindings> & { peerAddress?: string; simulatedSocket?: SimulatedSocket };
 
 /** Any Hono environment whose bindings are the mock's, whatever its variables. */
 type WithMockBindings = { Bindings: MockBindings };
