@@ -82,6 +82,8 @@ describe('the mock says what it is', () => {
     expect(await res.json()).toEqual({
       status: 'ok',
       version: MOCK_VERSION,
+      uptimeSeconds: expect.any(Number),
+      store: { kind: 'memory', status: 'ok' },
       inFlight: 0,
       uploads: { receiving: 0, bufferedBytes: 0 },
       cache: { entries: 0, bytes: 0, maxBytes: 64 * 1024 * 1024, hits: 0, misses: 0 },

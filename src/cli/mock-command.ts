@@ -232,6 +232,7 @@ function banner(mock: RunningMockServer, options: MockCommandOptions, licenses: 
   const lines = [
     listeningLine(mock, MOCK_VERSION),
     `  endpoint  ${mock.endpoint}`,
+    `  dashboard ${mock.url}/__admin/ui  (open it in a browser: requests live, licenses, faults)`,
     `  admin     ${mock.url}/__admin  ${admin}`,
     `  health    ${mock.url}/__admin/health`,
     `  config    ${options.configFile ?? (options.configJson ? 'inline (--config-json, BEIA_MOCK_CONFIG_JSON)' : 'embedded default')}${options.profileFile ? `, as observed in ${options.profileFile}` : ''}`,

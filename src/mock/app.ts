@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG, LOOPBACK_IPS, type MockConfig } from './config/index.js
 import { UploadBudget } from './form/upload-budget.js';
 import { ApiError, storeFailure } from './http/api-error.js';
 import { ImageRenderer } from './images/renderer.js';
+import { ImageGallery } from './images/gallery.js';
 import { MockMetrics } from './metrics.js';
 import { errorResponse } from './http/respond.js';
 import { imageRoute, type MockEnv, type RequestRecord } from './image-route.js';
@@ -56,6 +57,12 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
   const logger = options.logger ?? silentLogger;
   const uploads = new UploadBudget({ ...config.limits, retryAfterSeconds: config.processing.retryAfterSeconds });
   const renderer = new ImageRenderer({ maxInputPixels: config.limits.maxInputPixels, ...config.images });
+  const gallery = new ImageGallery({
+    entries: config.dashboard.keepImages,
+    maxBytes: config.dashboard.imageBytes,
+    maxInputPixels: config.limits.maxInputPixels,
+  });
+  const startedAt = Date.now();
   const metrics = new MockMetrics({ store, renderer, uploads }, { processMetrics: options.processMetrics ?? false });
   const app = new Hono<MockEnv>();
 
@@ -71,6 +78,8 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     await next();
     const record = c.get('record') ?? {};
     const status = record.status ?? c.res.status;
+    // The dashboard polls every second while it is open: its reads would drown the log.
+    if (status < 400 && c.req.method === 'GET' && c.req.path.startsWith('/__admin/ui')) return;
     const durationMs = Math.round(performance.now() - started);
     const line: RequestLogLine = {
       time: new Date().toISOString(),
@@ -96,8 +105,14 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
           ? undefined
           : { client: `${record.licenseId}|${record.remoteAddress ?? ''}`, ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}) };
       // The answer is out already: a journal the store cannot take is logged, not turned into an error.
+      const responseHeaders = record.responseHeaders ?? headersOf(c.res.headers);
       const journaled = await store
-        .appendJournal(record.fault ? { ...entry, fault: record.fault, parts: record.parts ?? [] } : { ...entry, parts: record.parts ?? [] }, retry)
+        .appendJournal(
+          record.fault
+            ? { ...entry, fault: record.fault, parts: record.parts ?? [], responseHeaders }
+            : { ...entry, parts: record.parts ?? [], responseHeaders },
+          retry,
+        )
         .catch((error: unknown): { earlyByMs?: number } => {
           console.error(`beia mock: the journal entry of this request is lost: ${(error as Error).message}`);
           return {};
@@ -119,6 +134,8 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       uploads,
       renderer,
       metrics,
+      gallery,
+      startedAt,
       defaultAllowedIps: options.defaultAllowedIps ?? LOOPBACK_IPS,
       ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     }),
@@ -134,6 +151,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       version: MOCK_VERSION,
       uploads,
       renderer,
+      gallery,
     }),
   );
   app.all(IMAGE_PATH, (c) => {
@@ -167,6 +185,14 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
   return { app, store, config, metrics };
 }
 
+/** A Headers as a plain object, with the mock's version header the outer middleware adds after the journal. */
+function headersOf(headers: Headers): Record<string, string> {
+  const plain: Record<string, string> = {};
+  headers.forEach((value, name) => (plain[name] = value));
+  plain[HEADER.mockVersion.toLowerCase()] ??= MOCK_VERSION;
+  return plain;
+}
+
 /** What the image route learnt that goes into the log line and the journal, in this order. */
 const RECORD_KEYS = [
   'remoteAddress',
@@ -177,4 +203,5 @@ const RECORD_KEYS = [
   'creditsRemaining',
   'charged',
   'answerLost',
+  'cacheHit',
 ] as const satisfies readonly (keyof RequestRecord & keyof RequestLogLine)[];

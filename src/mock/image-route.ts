@@ -4,6 +4,7 @@ import { HEADER } from '../contract/index.js';
 import type { MockConfig } from './config/index.js';
 import type { UploadBudget } from './form/upload-budget.js';
 import type { ImageRenderer } from './images/renderer.js';
+import type { ImageGallery } from './images/gallery.js';
 import { ApiError, ClientGoneError, storeFailure } from './http/api-error.js';
 import { errorResponse } from './http/respond.js';
 import { peerAddress, rawResponse, requestBody, resetConnection, sendChunks, sendTruncated, type MockBindings } from './http/transport.js';
@@ -35,6 +36,10 @@ export interface RequestRecord {
   /** A `phase: "after"` fault spent the credit, then lost the answer. */
   charged?: true;
   answerLost?: true;
+  /** Whether the images came from the result cache, once they were rendered. */
+  cacheHit?: boolean;
+  /** The headers of an answer written straight to the socket (the journal shows them). */
+  responseHeaders?: Record<string, string>;
   /** The license whose key the request proved (metrics label by it; a claimed id is not enough). */
   authenticated?: string;
   /**
@@ -58,6 +63,8 @@ export interface ImageRouteDeps {
   uploads: UploadBudget;
   /** The result cache and the bounded renders (shared with the health route, which reports the cache). */
   renderer: ImageRenderer;
+  /** The images of the newest requests, for the dashboard. */
+  gallery: ImageGallery;
 }
 
 /**
@@ -112,6 +119,10 @@ export function imageRoute(deps: ImageRouteDeps) {
         // Straight to the socket: the PNGs are written as they are, never copied into one body.
         const headers = { ...reply.headers, [HEADER.mockVersion]: deps.version, ...(deps.shutdown.aborted ? { Connection: 'close' } : {}) };
         sendChunks(outgoing, 200, headers, reply.chunks, reply.length);
+        // As a Headers object would list them: lower-case names.
+        record.responseHeaders = Object.fromEntries(
+          Object.entries({ ...headers, 'Content-Length': String(reply.length) }).map(([name, value]) => [name.toLowerCase(), value]),
+        );
         return RESPONSE_ALREADY_SENT;
       }
       return new Response(replyBody(reply) as Uint8Array<ArrayBuffer>, { status: 200, headers: reply.headers });
@@ -137,10 +148,14 @@ export function imageRoute(deps: ImageRouteDeps) {
       if (state.ticket) await store.settle(state.ticket, false).catch((error: unknown) => console.error(`beia mock: ${(error as Error).message}`));
       record.fault = state.fault?.type;
       if (state.authenticated) record.authenticated = state.authenticated.licenseId;
+      const rendered = state.rendered;
+      if (rendered) record.cacheHit = rendered.cached === true;
       const form = state.parsedForm;
       if (form) {
         record.parts = form.parts;
         record.licenseId ??= form.fields.get('licenseId');
+        // For the dashboard: kept by reference, drawn small only when a page asks.
+        if (form.image) deps.gallery.keep(form.image.sha256.toString('hex'), { upload: form.image.data, result: rendered?.result, cropped: rendered?.cropped });
       }
     }
   };

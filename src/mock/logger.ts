@@ -19,6 +19,8 @@ export interface RequestLogLine {
   /** This client came back before the Retry-After of its last 429 (README, "Retry discipline"). */
   retryTooEarly?: true;
   earlyByMs?: number;
+  /** The images came from the result cache. */
+  cacheHit?: boolean;
 }
 
 export type RequestLogger = (line: RequestLogLine) => void;

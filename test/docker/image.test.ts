@@ -84,6 +84,12 @@ describeWithDocker('the beia-kit/mock image', () => {
     const logLine = JSON.parse((await logsOf(id)).split('\n').find((l) => l.includes('"msg":"request"'))!) as { remoteAddress: string; status: number };
     expect(logLine.status).toBe(200);
     expect(logLine.remoteAddress).toMatch(/^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.|f[cd])/);
+    // The dashboard's files made it into the image (the build copies them next to the code).
+    expect(banner).toMatch(/dashboard http:\/\/\S+\/__admin\/ui/);
+    for (const file of ['ui', 'ui/dashboard.js', 'ui/dashboard.css']) {
+      const page = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', endpoint.replace('/beia-api/v1/image', `/__admin/${file}`)]);
+      expect(page.stdout).toBe('200');
+    }
   });
 
   it('docker stop lets the request in flight finish, and exits 0 within 5 s', async () => {

@@ -9,6 +9,8 @@ import type { UploadBudget } from '../form/upload-budget.js';
 import type { ImageRenderer } from '../images/renderer.js';
 import type { MockMetrics } from '../metrics.js';
 import { readVerifyRequest, verifyJournal } from './verify.js';
+import { dashboardAssets, dashboardData } from './dashboard.js';
+import type { ImageGallery } from '../images/gallery.js';
 import { FAULT_TYPES, MAX_SEED, type FaultSpec, type FaultType, type LicenseState, type MockStore } from '../store/index.js';
 
 export interface AdminDeps {
@@ -25,6 +27,10 @@ export interface AdminDeps {
   renderer: ImageRenderer;
   /** What `GET /metrics` serves. */
   metrics: MockMetrics;
+  /** The images of the newest requests, which the dashboard shows. */
+  gallery: ImageGallery;
+  /** When the mock started (`Date.now()`), for its uptime. */
+  startedAt: number;
 }
 
 /**
@@ -35,18 +41,25 @@ export function adminRoutes(deps: AdminDeps): Hono {
   const { store, config } = deps;
   const admin = new Hono();
 
-  admin.get('/health', async (c) => {
+  async function health() {
     const { uploads, bytes } = deps.uploads.held;
     // Health answers even when the store does not: it says so instead of failing.
     const degraded = store.health?.() === 'degraded';
-    return c.json({
+    return {
       status: degraded ? 'degraded' : 'ok',
       version: deps.version,
+      uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+      store: { kind: store.kind ?? 'custom', status: degraded ? 'degraded' : 'ok' },
       inFlight: degraded ? null : await store.inFlight().catch(() => null),
       uploads: { receiving: uploads, bufferedBytes: bytes },
       cache: deps.renderer.cacheStats(),
-    });
-  });
+    };
+  }
+
+  admin.get('/health', async (c) => c.json(await health()));
+
+  // The dashboard's page, script and style hold no data: no token, so the page can ask for it.
+  dashboardAssets(admin);
 
   admin.use('*', async function refuseOtherOrigins(c, next) {
     // A web page can POST to a loopback admin API without a preflight; browsers name the page in
@@ -75,6 +88,8 @@ export function adminRoutes(deps: AdminDeps): Hono {
     }
     return next();
   });
+
+  dashboardData(admin, { store, gallery: deps.gallery, health, masked });
 
   admin.get('/metrics', async (c) => c.body(await deps.metrics.text(), 200, { 'Content-Type': deps.metrics.contentType() }));
 
@@ -212,7 +227,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     adminError(
       c,
       'admin_not_found',
-      `No admin route ${c.req.method} ${c.req.path}. Routes: /health, /metrics, /licenses, /licenses/:id, /reset, /journal, /faults, /verify (README, "Admin API").`,
+      `No admin route ${c.req.method} ${c.req.path}. Routes: /ui (the dashboard), /health, /metrics, /licenses, /licenses/:id, /reset, /journal, /faults, /verify (README, "Admin API").`,
     ),
   );
   return admin;

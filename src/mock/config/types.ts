@@ -58,6 +58,12 @@ export interface MockConfig {
     /** Bytes of finished answers kept for images sent again (checks and credits still apply); 0: no cache. */
     cacheBytes: number;
   };
+  dashboard: {
+    /** Requests whose images (upload, result, cropped) the dashboard keeps to show, newest first; 0: none. */
+    keepImages: number;
+    /** The most bytes those images and their thumbnails take, together. */
+    imageBytes: number;
+  };
   network: {
     /** Peers whose `X-Forwarded-For` is believed. Empty: the header is ignored. */
     trustedProxies: string[];
@@ -133,6 +139,7 @@ export const DEFAULT_CONFIG: MockConfig = {
     maxClientShare: 0.5,
   },
   images: { maxSide: 2048, cacheBytes: 64 * 1024 * 1024 },
+  dashboard: { keepImages: 50, imageBytes: 64 * 1024 * 1024 },
   network: { trustedProxies: [] },
   rules: {
     checkOrder: [...CHECK_NAMES],

@@ -40,7 +40,19 @@ export function defaultAllowedIps(host: string): readonly string[] {
 export function validateConfig(input: unknown, options: ValidateOptions = {}): MockConfig {
   const path = options.path ?? 'config';
   const allowedIps = options.defaultAllowedIps ?? DEFAULT_LICENSE.allowedIps;
-  const root = readObject(input ?? {}, path, ['$schema', 'licenses', 'processing', 'limits', 'images', 'network', 'rules', 'journal', 'faults', 'store']);
+  const root = readObject(input ?? {}, path, [
+    '$schema',
+    'licenses',
+    'processing',
+    'limits',
+    'images',
+    'dashboard',
+    'network',
+    'rules',
+    'journal',
+    'faults',
+    'store',
+  ]);
   const d = DEFAULT_CONFIG;
   const licenses =
     root.licenses === undefined ? d.licenses.map((l) => ({ ...l, allowedIps: [...allowedIps] })) : readLicenses(root.licenses, `${path}.licenses`, allowedIps);
@@ -48,6 +60,7 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
   const processing = section(root, path, 'processing', d.processing);
   const limits = section(root, path, 'limits', d.limits);
   const images = section(root, path, 'images', d.images);
+  const dashboard = section(root, path, 'dashboard', d.dashboard);
   const network = section(root, path, 'network', d.network);
   const rules = section(root, path, 'rules', d.rules);
   const journal = section(root, path, 'journal', d.journal);
@@ -79,6 +92,10 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
     images: {
       maxSide: readInt(images.maxSide, at('images', 'maxSide'), 16, 16_384),
       cacheBytes: readInt(images.cacheBytes, at('images', 'cacheBytes'), 0, 2 ** 40),
+    },
+    dashboard: {
+      keepImages: readInt(dashboard.keepImages, at('dashboard', 'keepImages'), 0, 10_000),
+      imageBytes: readInt(dashboard.imageBytes, at('dashboard', 'imageBytes'), 0, 2 ** 40),
     },
     network: {
       trustedProxies: readIpList(network.trustedProxies, at('network', 'trustedProxies')),

@@ -29,6 +29,8 @@ export interface RenderedImages {
    * hash, so the same upload gets the same answer bytes (M6), and checked once to occur in neither PNG.
    */
   boundary: string;
+  /** Set on an answer that came from the result cache. */
+  cached?: true;
 }
 
 // 'warning' makes libvips fail on a truncated JPEG or PNG instead of filling the rest with grey.

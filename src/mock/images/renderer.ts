@@ -42,7 +42,7 @@ export class ImageRenderer {
   async render(image: ImageInput, withCropped: boolean, signal: AbortSignal): Promise<RenderedImages> {
     const key = `${image.sha256.toString('hex')}:${this.#limits.maxSide}:${this.#limits.maxInputPixels}`;
     const hit = this.#cache.get(key, withCropped);
-    if (hit) return hit;
+    if (hit) return { ...hit, cached: true };
     const inspected = await inspectImage(image.data, this.#limits);
     // Renders are bounded: a client that leaves frees its slot at once, but its render keeps its
     // permit until sharp is done, so upload-and-abort loops cannot pile up decodes.

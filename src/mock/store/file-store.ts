@@ -55,6 +55,7 @@ export interface FileStoreOptions {
  * ```
  */
 export class FileStore implements MockStore {
+  readonly kind = 'file';
   readonly path: string;
   /** Whether the state came from the file (false: seeded from the config). */
   readonly loaded: boolean;

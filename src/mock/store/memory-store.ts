@@ -39,6 +39,7 @@ interface LicenseRecord extends LicenseState {
  * ```
  */
 export class MemoryStore implements MockStore {
+  readonly kind: string = 'memory';
   #licenses = new Map<string, LicenseRecord>();
   #tickets = new Map<number, LicenseRecord>();
   #nextTicket = 1;

@@ -240,6 +240,7 @@ type Scripted = Redis & Record<ScriptName, (...args: (string | number)[]) => Pro
  * ```
  */
 export class RedisStore implements MockStore {
+  readonly kind = 'redis';
   readonly url: string;
   /** Whether the state was there already (false: seeded from the config). */
   readonly loaded: boolean;

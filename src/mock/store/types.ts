@@ -102,6 +102,10 @@ export interface JournalEntry {
   retryTooEarly?: true;
   /** By how much, in milliseconds. */
   earlyByMs?: number;
+  /** Whether the images came from the result cache (absent when no image was rendered). */
+  cacheHit?: boolean;
+  /** The answer's headers, as sent (for the dashboard's details). */
+  responseHeaders?: Record<string, string>;
 }
 
 /**
@@ -121,6 +125,8 @@ export interface RetryWatch {
  * step, which is what keeps credits exact under any race (M2).
  */
 export interface MockStore {
+  /** What holds the state, for health and the dashboard: `memory`, `file`, `redis`, or a store of your own. */
+  readonly kind?: string;
   /** A license, unless there is none or it has expired (an expired license is as good as deleted). */
   getLicense(licenseId: string): Promise<LicenseState | undefined>;
   listLicenses(): Promise<LicenseState[]>;

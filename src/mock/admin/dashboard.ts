@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import type { Hono } from 'hono';
+import type { GalleryImage, GallerySize, ImageGallery } from '../images/gallery.js';
+import type { JournalEntry, LicenseState, MockStore } from '../store/index.js';
+
+/**
+ * The dashboard (`GET /__admin/ui`): one page, its script and its style, read from `./ui/` next
+ * to this module (the build copies them to `dist/`), with no build step and no outside asset.
+ * The page holds no data: it asks for the admin token when the API wants one, and then reads
+ * everything through `GET /__admin/ui/state` and the admin API's own routes.
+ */
+const ASSETS: Record<string, { type: string; body: string }> = {
+  '/ui': { type: 'text/html; charset=utf-8', body: asset('dashboard.html') },
+  '/ui/dashboard.js': { type: 'text/javascript; charset=utf-8', body: asset('dashboard.js') },
+  '/ui/dashboard.css': { type: 'text/css; charset=utf-8', body: asset('dashboard.css') },
+};
+
+function asset(name: string): string {
+  return readFileSync(new URL(`./ui/${name}`, import.meta.url), 'utf8');
+}
+
+/**
+ * What the page may do: its own script and style, images drawn from blobs it fetched itself, calls
+ * to this origin only. No inline script runs, so text that slipped into markup could not run either.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' blob: data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The page's files: no token needed, as they hold no data. */
+export function dashboardAssets(admin: Hono): void {
+  for (const [path, { type, body }] of Object.entries(ASSETS)) {
+    admin.get(path, (c) =>
+      c.body(body, 200, {
+        'Content-Type': type,
+        'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+        'X-Content-Type-Options': 'nosniff',
+        'Referrer-Policy': 'no-referrer',
+        'Cache-Control': 'no-cache',
+      }),
+    );
+  }
+}
+
+export interface DashboardDeps {
+  store: MockStore;
+  gallery: ImageGallery;
+  /** The health body, as `GET /__admin/health` answers it. */
+  health: () => Promise<Record<string, unknown>>;
+  /** A license as the admin API shows it (key masked). */
+  masked: (license: LicenseState) => unknown;
+}
+
+const IMAGES: readonly GalleryImage[] = ['upload', 'result', 'cropped'];
+const SIZES: readonly GallerySize[] = ['thumb', 'large'];
+
+/** The page's data: one poll for everything, and the images of the newest requests. Behind the admin token. */
+export function dashboardData(admin: Hono, deps: DashboardDeps): void {
+  admin.get('/ui/state', async (c) => {
+    const limitText = c.req.query('limit') ?? '50';
+    const limit = Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      return c.json(
+        { error: { code: 'admin_invalid_request', message: `limit is "${limitText.slice(0, 20)}"; expected a whole number from 1 to 1000.` } },
+        400,
+      );
+    }
+    const [health, licenses, faults, journal] = await Promise.all([
+      deps.health(),
+      deps.store.listLicenses(),
+      deps.store.listFaults(),
+      deps.store.listJournal({ limit }),
+    ]);
+    const images: Record<string, GalleryImage[]> = {};
+    for (const entry of journal) {
+      const sha256 = imageSha256(entry);
+      if (sha256 && !(sha256 in images)) images[sha256] = deps.gallery.has(sha256);
+    }
+    return c.json({ health, licenses: licenses.map(deps.masked), faults, journal, images, gallery: deps.gallery.stats() });
+  });
+
+  admin.get('/ui/images/:sha256/:image/:size', async (c) => {
+    const { sha256, image, size } = c.req.param();
+    if (!/^[0-9a-f]{64}$/.test(sha256) || !IMAGES.includes(image as GalleryImage) || !SIZES.includes(size as GallerySize)) {
+      return c.json({ error: { code: 'admin_not_found', message: 'Images are at /__admin/ui/images/<sha256>/<upload|result|cropped>/<thumb|large>.' } }, 404);
+    }
+    const view = await deps.gallery.view(sha256, image as GalleryImage, size as GallerySize);
+    // Nothing to show (not kept: older than the last dashboard.keepImages requests, or too large;
+    // or not an image): 204, which the page shows as a placeholder and a browser does not log as an error.
+    if (!view) return c.body(null, 204);
+    return c.body(new Uint8Array(view), 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, max-age=3600', 'X-Content-Type-Options': 'nosniff' });
+  });
+}
+
+/** The sha256 of a journal entry's uploaded image, when it sent one. */
+export function imageSha256(entry: JournalEntry): string | undefined {
+  return entry.parts.find((part) => part.name === 'image' && part.kind === 'file')?.sha256;
+}

@@ -1,0 +1,117 @@
+import sharp from 'sharp';
+
+export type GalleryImage = 'upload' | 'result' | 'cropped';
+export type GallerySize = 'thumb' | 'large';
+
+/** The box each view is scaled into, keeping the aspect ratio. */
+const BOXES: Record<GallerySize, { width: number; height: number; quality: number }> = {
+  thumb: { width: 96, height: 72, quality: 70 },
+  large: { width: 720, height: 540, quality: 82 },
+};
+
+interface Entry {
+  images: Partial<Record<GalleryImage, Buffer>>;
+  /** Views rendered on demand; `null` when the bytes are not an image sharp can read. */
+  views: Map<string, Buffer | null>;
+  bytes: number;
+}
+
+export interface GalleryOptions {
+  /** Uploads kept (with their result and cropped image); 0 keeps nothing. */
+  entries: number;
+  /** The most bytes kept, originals and rendered views together. */
+  maxBytes: number;
+  /** The most pixels an image may have to be shown (the mock's own limit). */
+  maxInputPixels: number;
+}
+
+/**
+ * The images of the newest requests, for the dashboard: the upload, the result and the cropped
+ * image of each, keyed by the upload's sha256 (which the journal records), so a journal row finds
+ * its pictures. Originals are kept as they are (the mock holds them anyway) and the small views
+ * are drawn only when the dashboard asks, so the hot path pays nothing but a map update. Bounded
+ * by entries and by bytes; the oldest go first, and an upload larger than a quarter of the bound
+ * is not kept at all. Per process: with several replicas, each shows what it served.
+ *
+ * @example
+ * ```ts
+ * gallery.keep(sha256, { upload, result });
+ * const jpeg = await gallery.view(sha256, 'result', 'thumb'); // undefined: not kept, or not an image
+ * ```
+ */
+export class ImageGallery {
+  readonly #options: GalleryOptions;
+  /** Oldest first (a Map keeps insertion order). */
+  readonly #entries = new Map<string, Entry>();
+  #bytes = 0;
+
+  constructor(options: GalleryOptions) {
+    this.#options = options;
+  }
+
+  /** Keeps (or adds to) the images of an upload, as the newest. */
+  keep(sha256: string, images: Partial<Record<GalleryImage, Buffer | undefined>>): void {
+    if (this.#options.entries === 0) return;
+    const entry: Entry = this.#entries.get(sha256) ?? { images: {}, views: new Map(), bytes: 0 };
+    this.#entries.delete(sha256);
+    for (const kind of ['upload', 'result', 'cropped'] as const) {
+      const image = images[kind];
+      if (!image || entry.images[kind]) continue;
+      if (entry.bytes + image.length > this.#options.maxBytes / 4) continue;
+      entry.images[kind] = image;
+      entry.bytes += image.length;
+      this.#bytes += image.length;
+    }
+    this.#entries.set(sha256, entry);
+    this.#trim();
+  }
+
+  /** Whether this upload's images are kept, and which. */
+  has(sha256: string): GalleryImage[] {
+    const entry = this.#entries.get(sha256);
+    return entry ? (Object.keys(entry.images) as GalleryImage[]) : [];
+  }
+
+  /** A JPEG of the image scaled into the size's box, drawn once; undefined when not kept or not an image. */
+  async view(sha256: string, kind: GalleryImage, size: GallerySize): Promise<Buffer | undefined> {
+    const entry = this.#entries.get(sha256);
+    const original = entry?.images[kind];
+    if (!entry || !original) return undefined;
+    const key = `${kind}:${size}`;
+    const drawn = entry.views.get(key);
+    if (drawn !== undefined) return drawn ?? undefined;
+    const box = BOXES[size];
+    let view: Buffer | null;
+    try {
+      view = await sharp(original, { failOn: 'error', limitInputPixels: this.#options.maxInputPixels })
+        .rotate()
+        .resize({ width: box.width, height: box.height, fit: 'inside', withoutEnlargement: true })
+        .flatten({ background: '#ffffff' })
+        .jpeg({ quality: box.quality })
+        .toBuffer();
+    } catch {
+      view = null; // not an image: the page shows a placeholder
+    }
+    // The entry may have been dropped while the view was drawn.
+    if (this.#entries.get(sha256) !== entry) return view ?? undefined;
+    entry.views.set(key, view);
+    if (view) {
+      entry.bytes += view.length;
+      this.#bytes += view.length;
+      this.#trim();
+    }
+    return view ?? undefined;
+  }
+
+  stats(): { entries: number; bytes: number; maxEntries: number; maxBytes: number } {
+    return { entries: this.#entries.size, bytes: this.#bytes, maxEntries: this.#options.entries, maxBytes: this.#options.maxBytes };
+  }
+
+  #trim(): void {
+    for (const [sha256, entry] of this.#entries) {
+      if (this.#entries.size <= this.#options.entries && this.#bytes <= this.#options.maxBytes) return;
+      this.#entries.delete(sha256);
+      this.#bytes -= entry.bytes;
+    }
+  }
+}
