@@ -5,6 +5,7 @@ import {
   OverBudgetError,
   caseCost,
   compareObservations,
+  type Drift,
   consoleLine,
   consoleReport,
   jsonReport,
@@ -129,7 +130,7 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
       ...(live ? { onOutcome: (o) => console.log(consoleLine(o)) } : {}),
     });
     await writeReports(report, reporters, live);
-    if (values.record) await writeObservations(values.record, report.target.endpoint, report.observations);
+    if (values.record) await writeObservations(values.record, report.target.endpoint, report.observations, report.observedBy);
     const summary = summarize(report.outcomes);
     if (report.stopped) return 2;
     if (summary.failed > 0) return 1;
@@ -201,13 +202,28 @@ async function compare(oldFile: string, positionals: string[]): Promise<number> 
   }
   try {
     const [before, after] = await Promise.all([readObservations(oldFile), readObservations(newFile)]);
-    const drift = compareObservations(before.observations, after.observations);
+    const drift = compareObservations(before.observations, after.observations, {
+      ...(before.cases ? { before: before.cases } : {}),
+      ...(after.cases ? { after: after.cases } : {}),
+    });
     console.log(`observations ${oldFile} (${before.recordedAt}) -> ${newFile} (${after.recordedAt})`);
-    for (const { key, before: was, after: now } of drift) {
-      console.log(`  ${key}: ${was === undefined ? '(not observed)' : JSON.stringify(was)} -> ${now === undefined ? '(not observed)' : JSON.stringify(now)}`);
+    const shown = (value: unknown) => (value === undefined ? '(not observed)' : JSON.stringify(value));
+    const behaviour = drift.filter((d) => d.kind === 'behaviour');
+    const timing = drift.filter((d) => d.kind === 'timing');
+    const list = (found: Drift[]) => {
+      for (const d of found) console.log(`  ${d.key}: ${shown(d.before)} -> ${shown(d.after)}${d.case ? `  (${d.case})` : ''}`);
+    };
+    if (behaviour.length) {
+      console.log('behaviour:');
+      list(behaviour);
     }
-    console.log(drift.length === 0 ? 'no drift' : `${drift.length} change(s)`);
-    return drift.length === 0 ? 0 : 1;
+    if (timing.length) {
+      // One request's time on a busy machine varies: shown, never a reason to fail a release.
+      console.log('timing (more than 2x and 100 ms apart; reported, not counted as drift):');
+      list(timing);
+    }
+    console.log(behaviour.length === 0 ? `no drift${timing.length ? ' in behaviour' : ''}` : `${behaviour.length} change(s) of behaviour`);
+    return behaviour.length === 0 ? 0 : 1;
   } catch (error) {
     console.error(`beia conformance: ${(error as Error).message}`);
     return 2;

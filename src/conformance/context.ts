@@ -29,6 +29,8 @@ export interface Target {
 /** State shared by the cases of one run: paid answers made once, observations, credits seen. */
 export class RunState {
   readonly observations: Record<string, unknown> = {};
+  /** The case that recorded each observation, so that a drift names it. */
+  readonly observedBy: Record<string, string> = {};
   readonly #paid = new Map<string, Promise<WireResponse>>();
   /**
    * The run license's Credits-Remaining of every 200, in order: what the budget guard and the
@@ -110,6 +112,7 @@ export class CaseContext {
   /** Records what the target did, for `--record` and `beia mock --profile`. */
   observe(key: string, value: unknown): void {
     this.run.observations[key] = value;
+    this.run.observedBy[key] = this.self.id;
   }
 
   /**

@@ -87,12 +87,26 @@ describe('applyProfile', () => {
 });
 
 describe('compareObservations', () => {
-  it('reports changed, added and removed keys, and timings only when they double', () => {
+  it('reports changed, added and removed keys as behaviour, and timings apart, only when they double', () => {
     expect(compareObservations({ a: 1, latencyMs: 100, gone: true }, { a: 2, latencyMs: 180, added: 'x' })).toEqual([
-      { key: 'a', before: 1, after: 2 },
-      { key: 'added', before: undefined, after: 'x' },
-      { key: 'gone', before: true, after: undefined },
+      { key: 'a', before: 1, after: 2, kind: 'behaviour' },
+      { key: 'added', before: undefined, after: 'x', kind: 'behaviour' },
+      { key: 'gone', before: true, after: undefined, kind: 'behaviour' },
     ]);
-    expect(compareObservations({ latencyMs: 100 }, { latencyMs: 400 })).toHaveLength(1);
+    expect(compareObservations({ latencyMs: 100 }, { latencyMs: 400 })).toEqual([{ key: 'latencyMs', before: 100, after: 400, kind: 'timing' }]);
+  });
+
+  it('names the one field that changed inside an observation, and the case that observed it', () => {
+    const before = { 'creditsRemaining.onErrors': { 400: false, 401: false, 415: true }, errorBody: 'json-envelope' };
+    const after = { 'creditsRemaining.onErrors': { 400: false, 401: false, 415: false }, errorBody: 'json-envelope' };
+    expect(compareObservations(before, after, { after: { 'creditsRemaining.onErrors': 'M3-credits-on-errors' } })).toEqual([
+      { key: 'creditsRemaining.onErrors.415', before: true, after: false, kind: 'behaviour', case: 'M3-credits-on-errors' },
+    ]);
+  });
+
+  it('sees no drift in the same counts of parallel answers', () => {
+    const burst = (statuses: Record<string, number>) => ({ 'concurrency.burst': { parallel: 4, succeeded: 2, refused429: 2, statuses } });
+    expect(compareObservations(burst({ 200: 2, 429: 2 }), burst({ 200: 2, 429: 2 }))).toEqual([]);
+    expect(compareObservations(burst({ 200: 2, 429: 2 }), burst({ 200: 3, 429: 1 }))).toHaveLength(2);
   });
 });

@@ -7,10 +7,17 @@ export interface ObservationFile {
   target: string;
   recordedAt: string;
   observations: Record<string, unknown>;
+  /** The case that recorded each observation (absent in files of older versions). */
+  cases?: Record<string, string>;
 }
 
-export async function writeObservations(file: string, target: string, observations: Record<string, unknown>): Promise<void> {
-  const content: ObservationFile = { version: 1, target, recordedAt: new Date().toISOString(), observations };
+export async function writeObservations(
+  file: string,
+  target: string,
+  observations: Record<string, unknown>,
+  cases: Record<string, string> = {},
+): Promise<void> {
+  const content: ObservationFile = { version: 1, target, recordedAt: new Date().toISOString(), observations, cases };
   await writeFile(file, `${JSON.stringify(content, null, 2)}\n`);
 }
 
@@ -28,27 +35,62 @@ export async function readObservations(file: string): Promise<ObservationFile> {
 }
 
 export interface Drift {
+  /** The observation's key, with the path inside its value when one field of it changed (`creditsRemaining.onErrors.415`). */
   key: string;
   before: unknown;
   after: unknown;
+  /** `behaviour`: a status, a header, a label, a rule; `timing`: a time beyond the tolerance. */
+  kind: 'behaviour' | 'timing';
+  /** The case that observed it, when the files say. */
+  case?: string;
 }
 
+/** Observations that are times: compared with a tolerance, reported apart. */
+const TIMING_KEYS = new Set(['latencyMs']);
+
 /**
- * What changed between two observation files: each key whose value differs, appeared or vanished.
+ * What changed between two observation files, field by field: each leaf of an observation whose
+ * value differs, appeared or vanished. Times are drift only beyond a tolerance (see {@link sameTime});
+ * counts of parallel answers are compared as counts, never as an order.
  *
  * @example
  * ```ts
- * compareObservations(lastRelease.observations, today.observations); // [{ key: 'errorBody', before: 'json-envelope', after: 'text' }]
+ * compareObservations(lastRelease.observations, today.observations); // [{ key: 'errorBody', before: 'json-envelope', after: 'text', kind: 'behaviour' }]
  * ```
  */
-export function compareObservations(before: Record<string, unknown>, after: Record<string, unknown>): Drift[] {
+export function compareObservations(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  cases: { before?: Record<string, string>; after?: Record<string, string> } = {},
+): Drift[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  return keys.filter((key) => !same(key, before[key], after[key])).map((key) => ({ key, before: before[key], after: after[key] }));
+  const drift: Drift[] = [];
+  for (const key of keys) {
+    const source = cases.after?.[key] ?? cases.before?.[key];
+    const found = (leaf: string, was: unknown, now: unknown, kind: Drift['kind']) =>
+      drift.push({ key: leaf, before: was, after: now, kind, ...(source ? { case: source } : {}) });
+    if (TIMING_KEYS.has(key)) {
+      if (!sameTime(before[key], after[key])) found(key, before[key], after[key], 'timing');
+      continue;
+    }
+    diffLeaves(key, before[key], after[key], (leaf, was, now) => found(leaf, was, now, 'behaviour'));
+  }
+  return drift;
 }
 
-/** Timings vary from run to run: a latency is drift only when it doubles or halves, and by 100 ms or more. */
-function same(key: string, a: unknown, b: unknown): boolean {
-  if (key === 'latencyMs' && typeof a === 'number' && typeof b === 'number') {
+/** Calls `report` for each leaf that differs: objects are walked key by key, anything else (arrays too) compared whole. */
+function diffLeaves(path: string, a: unknown, b: unknown, report: (path: string, a: unknown, b: unknown) => void): void {
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (isObject(a) && isObject(b)) {
+    for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) diffLeaves(`${path}.${key}`, a[key], b[key], report);
+    return;
+  }
+  if (JSON.stringify(a) !== JSON.stringify(b)) report(path, a, b);
+}
+
+/** Timings vary from run to run: a time is drift only when it doubles or halves, and by 100 ms or more. */
+function sameTime(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') {
     const ratio = Math.max(a, b) / Math.max(1, Math.min(a, b));
     return ratio < 2 || Math.abs(a - b) < 100;
   }

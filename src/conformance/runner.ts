@@ -16,6 +16,8 @@ export interface RunReport {
   plan: { maxCredits: number };
   outcomes: CaseOutcome[];
   observations: Record<string, unknown>;
+  /** The case that recorded each observation. */
+  observedBy: Record<string, string>;
   /** Why the run stopped before its end, when it did. */
   stopped?: string;
 }
@@ -44,6 +46,7 @@ export async function runConformance(target: Target, cases: readonly Conformance
     plan: { maxCredits: plan.maxCredits },
     outcomes: [],
     observations: state.observations,
+    observedBy: state.observedBy,
   };
   const secrets = [target.credentials.apiKey, target.zeroCreditLicense?.apiKey].filter((s): s is string => Boolean(s));
   const used = new Set<string>();

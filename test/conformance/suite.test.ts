@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMultipartMixed, readImageBundle } from '../../src/contract/index.js';
-import { ALL_CASES, openTarget, runConformance, type RunReport, type Target } from '../../src/conformance/index.js';
+import { ALL_CASES, compareObservations, openTarget, runConformance, type RunReport, type Target } from '../../src/conformance/index.js';
 import { deviantServer, type Answer } from '../helpers/deviant-proxy.js';
 import { startTestMock } from '../helpers/server.js';
 
@@ -158,6 +158,39 @@ describe('against a server that checks the key first and says Credits-Remaining:
       status: 'observed',
       message: expect.stringContaining('refused with 401 rather than 400'),
     });
+  });
+});
+
+describe('drift: --compare reports only real change', () => {
+  const LOTS = [
+    { licenseId: '1234', apiKey: '5678', credits: 100_000, allowedIps: ['127.0.0.1', '::1'] },
+    { licenseId: ZERO.licenseId, apiKey: ZERO.apiKey, credits: 0, allowedIps: ['127.0.0.1', '::1'] },
+  ];
+  const record = async (endpoint: string) => {
+    const report = await runConformance(urlTarget(endpoint), ALL_CASES);
+    return { observations: report.observations, cases: report.observedBy };
+  };
+
+  it('ten records of one server, parallel answers and jitter included, all compare as no drift', async () => {
+    const mock = await mockAtUrl({ licenses: LOTS, processing: { delayMs: 40, jitterMs: 60 } });
+    // Requests held a random while on the way, so parallel ones reach the mock in another order each run.
+    const endpoint = await deviantServer(mock.endpoint, { holdMs: () => Math.random() * 30 });
+    const first = await record(endpoint);
+    expect(Object.keys(first.observations)).toContain('concurrency.burst');
+    for (let run = 2; run <= 10; run++) {
+      const again = await record(endpoint);
+      // Times are reported apart (a busy CI machine doubles one now and then); behaviour must not move.
+      const drift = compareObservations(first.observations, again.observations).filter((d) => d.kind === 'behaviour');
+      expect({ run, drift }).toEqual({ run, drift: [] });
+    }
+  });
+
+  it('a server that changed one undocumented behaviour is reported with exactly that change, and its case', async () => {
+    const before = await record((await mockAtUrl({ licenses: LOTS })).endpoint);
+    const after = await record((await mockAtUrl({ licenses: LOTS, rules: { errorBody: 'text' } })).endpoint);
+    expect(compareObservations(before.observations, after.observations, { before: before.cases, after: after.cases })).toEqual([
+      { key: 'errorBody', before: 'json-envelope', after: 'text', kind: 'behaviour', case: 'M9-error-body' },
+    ]);
   });
 });
 

@@ -13,6 +13,8 @@ export interface Answer {
 export interface Deviation {
   /** Changes the answer before the client sees it; may send the request again through `resend`. */
   answer?: (answer: Answer, request: { body: Buffer; resend: (body: Buffer) => Promise<Answer> }) => Promise<Answer> | Answer;
+  /** Milliseconds to hold each request before forwarding it: parallel requests then reach the mock in another order. */
+  holdMs?: () => number;
 }
 
 const servers: Server[] = [];
@@ -48,6 +50,8 @@ export async function deviantServer(upstream: string, deviation: Deviation): Pro
       return { status: answer.statusCode, headers: flat, body: Buffer.from(await answer.body.arrayBuffer()) };
     };
     try {
+      const hold = deviation.holdMs?.() ?? 0;
+      if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold));
       let answer = await forward(body);
       if (deviation.answer) answer = await deviation.answer(answer, { body, resend: forward });
       delete answer.headers['content-length'];
