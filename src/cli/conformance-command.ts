@@ -8,7 +8,10 @@ import {
   type Drift,
   consoleLine,
   consoleReport,
+  htmlReport,
   jsonReport,
+  type HtmlReportOptions,
+  type ObservationFile,
   junitReport,
   openTarget,
   planRun,
@@ -41,13 +44,15 @@ Cost control:
                                  zero-credit-license, unlisted-source-address, admin-api
 
 Reports:
-  --reporter console|json|junit[=FILE]   several allowed; console on stdout by default
+  --reporter console|json|junit|html[=FILE]   several allowed; console on stdout by default;
+                                 html: one self-contained page for a release manager
   --record FILE                  write what the target did for each unknown (for --compare, beia mock --profile)
+  --previous FILE                a record of an earlier run: its drift goes into the reports
 
 Exit code: 0 nothing failed or errored, 1 a case failed, 2 the suite could not run.`;
 
 interface ReporterChoice {
-  kind: 'console' | 'json' | 'junit';
+  kind: 'console' | 'json' | 'junit' | 'html';
   file?: string;
 }
 
@@ -73,7 +78,10 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
   let reporters: ReporterChoice[];
   let budget: number | undefined;
   let zeroCreditLicense: { licenseId: string; apiKey: string } | undefined;
+  let previous: ObservationFile | undefined;
   try {
+    // Read before anything is sent: a wrong path must not cost a run.
+    if (values.previous) previous = await readObservations(values.previous);
     reporters = (values.reporter ?? ['console']).map(readReporter);
     if (values.budget !== undefined) {
       if (!/^\d+$/.test(values.budget)) throw new Error(`--budget is "${values.budget}"; expected a whole number of credits.`);
@@ -129,7 +137,21 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
       ...(budget !== undefined ? { budget } : {}),
       ...(live ? { onOutcome: (o) => console.log(consoleLine(o)) } : {}),
     });
-    await writeReports(report, reporters, live);
+    const html: HtmlReportOptions = {};
+    if (previous) {
+      const changes = compareObservations(previous.observations, report.observations, {
+        ...(previous.cases ? { before: previous.cases } : {}),
+        after: report.observedBy,
+      });
+      html.drift = { file: values.previous!, recordedAt: previous.recordedAt, changes };
+      const behaviour = changes.filter((d) => d.kind === 'behaviour');
+      if (reporters.some((r) => r.kind === 'console' && !r.file)) {
+        console.log(
+          `since ${values.previous}: ${behaviour.length === 0 ? 'no drift in behaviour' : behaviour.map((d) => `${d.key}: ${JSON.stringify(d.before)} -> ${JSON.stringify(d.after)}`).join('; ')}`,
+        );
+      }
+    }
+    await writeReports(report, reporters, live, html);
     if (values.record) await writeObservations(values.record, report.target.endpoint, report.observations, report.observedBy);
     const summary = summarize(report.outcomes);
     if (report.stopped) return 2;
@@ -163,6 +185,7 @@ function parse(argv: string[]) {
       skip: { type: 'string', multiple: true },
       reporter: { type: 'string', multiple: true },
       record: { type: 'string' },
+      previous: { type: 'string' },
       compare: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -178,14 +201,21 @@ function list(values: string[] | undefined): string[] {
 
 function readReporter(text: string): ReporterChoice {
   const [kind, file] = text.split('=', 2) as [string, string | undefined];
-  if (kind !== 'console' && kind !== 'json' && kind !== 'junit')
-    throw new Error(`--reporter is "${text}"; expected console, json or junit, each optionally =FILE.`);
+  if (kind !== 'console' && kind !== 'json' && kind !== 'junit' && kind !== 'html')
+    throw new Error(`--reporter is "${text}"; expected console, json, junit or html, each optionally =FILE.`);
   return file ? { kind, file } : { kind };
 }
 
-async function writeReports(report: RunReport, reporters: ReporterChoice[], liveConsole: boolean): Promise<void> {
+async function writeReports(report: RunReport, reporters: ReporterChoice[], liveConsole: boolean, html: HtmlReportOptions): Promise<void> {
   for (const reporter of reporters) {
-    const text = reporter.kind === 'json' ? jsonReport(report) : reporter.kind === 'junit' ? junitReport(report) : consoleReport(report);
+    const text =
+      reporter.kind === 'json'
+        ? jsonReport(report)
+        : reporter.kind === 'junit'
+          ? junitReport(report)
+          : reporter.kind === 'html'
+            ? htmlReport(report, html)
+            : consoleReport(report);
     if (reporter.file) await writeFile(reporter.file, text);
     else if (reporter.kind === 'console' && liveConsole) {
       // The lines were printed as the cases ended; the summary closes them.

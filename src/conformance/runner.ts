@@ -18,6 +18,8 @@ export interface RunReport {
   observations: Record<string, unknown>;
   /** The case that recorded each observation. */
   observedBy: Record<string, string>;
+  /** How far the license's Credits-Remaining fell over the run, read from its 200s; undefined when it sent none. */
+  creditsSpent?: number;
   /** Why the run stopped before its end, when it did. */
   stopped?: string;
 }
@@ -87,6 +89,7 @@ export async function runConformance(target: Target, cases: readonly Conformance
     await wire.close();
   }
   for (const [key, value] of Object.entries(state.observations)) state.observations[key] = redactDeep(value, secrets);
+  if (state.creditsSeen.length > 0) report.creditsSpent = spentCredits(state.creditsSeen);
   return report;
 }
 
