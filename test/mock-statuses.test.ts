@@ -330,6 +330,45 @@ describe('Credits-Remaining on errors (M3)', () => {
     expect((await mock.postImage({ image: Buffer.from('text') })).headers.get('credits-remaining')).toBeNull();
     expect((await mock.postImage({ image })).headers.get('credits-remaining')).toBe('99');
   });
+
+  it('is sent on the listed statuses only when rules.creditsRemainingOnErrors is a list, as a profile of a live API sets it', async () => {
+    const mock = inProcessMock({
+      licenses: [
+        { licenseId: '1234', apiKey: '5678', credits: 100 },
+        { licenseId: 'zero', apiKey: 'z', credits: 0 },
+      ],
+      rules: { creditsRemainingOnErrors: [402] },
+    });
+    expect((await mock.postImage({ image: Buffer.from('text') })).headers.get('credits-remaining')).toBeNull(); // 415
+    const broke = await mock.postImage({ image, licenseId: 'zero', apiKey: 'z' }, { headers: { 'License-Id': 'zero' } });
+    expect(broke.status).toBe(402);
+    expect(broke.headers.get('credits-remaining')).toBe('0');
+  });
+
+  it('refuses a list with a status that never carries it, naming the entry', () => {
+    expect(() => inProcessMock({ rules: { creditsRemainingOnErrors: [402, 401] } })).toThrow(
+      'config.rules.creditsRemainingOnErrors[1]: expected one of 400, 402, 415, 429, 500, got number 401',
+    );
+  });
+});
+
+describe('choices a profile can set beyond the defaults', () => {
+  it('rules.lenientBooleans: with strictBooleans off, "maybe" reads as true (a multipart/mixed answer)', async () => {
+    const lenient = await inProcessMock({ rules: { strictBooleans: false, lenientBooleans: true } }).postImage({ image, includeCroppedImage: 'maybe' });
+    expect(lenient.status).toBe(200);
+    expect(lenient.headers.get('content-type')).toMatch(/^multipart\/mixed/);
+    const asFalse = await inProcessMock({ rules: { strictBooleans: false } }).postImage({ image, includeCroppedImage: 'maybe' });
+    expect(asFalse.headers.get('content-type')).toBe('image/png');
+  });
+
+  it('rules.unknownLicenseStatus: 403 answers an unknown license with a 403, a known one with a wrong key still 401', async () => {
+    const mock = inProcessMock({ rules: { unknownLicenseStatus: 403 } });
+    const unknown = await mock.postImage({ image, licenseId: 'nobody' }, { headers: { 'License-Id': 'nobody' } });
+    expect(unknown.status).toBe(403);
+    expect(await errorCode(unknown)).toBe('ip_not_allowed');
+    expect((await mock.postImage({ image, apiKey: 'wrong' })).status).toBe(401);
+    expect(() => inProcessMock({ rules: { unknownLicenseStatus: 404 } })).toThrow('config.rules.unknownLicenseStatus: expected 401 or 403');
+  });
 });
 
 describe('error bodies (M9)', () => {

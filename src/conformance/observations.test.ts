@@ -75,14 +75,37 @@ describe('applyProfile', () => {
       errorBody: 'text',
       partLabels: 'content-id',
       creditsPartFormat: 'json',
-      creditsRemainingOnErrors: false,
+      // Not on 415; the statuses not seen (402, 429, 500, and 400 once the license is known) keep the header.
+      creditsRemainingOnErrors: [400, 402, 429, 500],
       requireLicenseHeader: false,
       strictBooleans: false,
+      lenientBooleans: false,
     });
     expect(config.processing.delayMs).toBe(850);
     expect(config.licenses[0]!.maxConcurrent).toBe(3);
     expect(config.rules.checkOrder.indexOf('image')).toBeLessThan(config.rules.checkOrder.indexOf('auth'));
     expect(config.limits).toEqual(DEFAULT_CONFIG.limits);
+  });
+
+  it('sets Credits-Remaining per status as seen, "maybe" read as true, and a 403 for an unknown license', () => {
+    const seen = (observations: Record<string, unknown>) => applyProfile(DEFAULT_CONFIG, observations).rules;
+    expect(
+      seen({ 'creditsRemaining.onErrors': { 415: false }, 'creditsRemaining.on402': true, 'creditsRemaining.on429': false }).creditsRemainingOnErrors,
+    ).toEqual([400, 402, 500]);
+    const none = {
+      'creditsRemaining.onErrors': { 415: false },
+      'creditsRemaining.on402': false,
+      'creditsRemaining.on429': false,
+      'creditsRemaining.on500': false,
+    };
+    expect(applyProfile({ ...DEFAULT_CONFIG, rules: { ...DEFAULT_CONFIG.rules, creditsRemainingOnErrors: false } }, none).rules.creditsRemainingOnErrors).toBe(
+      false,
+    );
+    expect(seen({ 'creditsRemaining.onErrors': { 415: true }, 'creditsRemaining.on402': true }).creditsRemainingOnErrors).toBe(true);
+    expect(seen({ 'booleans.maybe': 'true' })).toMatchObject({ strictBooleans: false, lenientBooleans: true });
+    expect(seen({ 'booleans.maybe': 400 })).toMatchObject({ strictBooleans: true });
+    expect(seen({ 'license.unknown': 403 }).unknownLicenseStatus).toBe(403);
+    expect(seen({}).unknownLicenseStatus).toBe(401);
   });
 });
 

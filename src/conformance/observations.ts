@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { CHECK_NAMES, validateConfig, type CheckName, type MockConfig } from '../mock/index.js';
+import { CHECK_NAMES, CREDITS_STATUSES, tellsCreditsOn, validateConfig, type CheckName, type CreditsStatus, type MockConfig } from '../mock/index.js';
 
 /** What a run saw of the unknowns, as `--record` writes it. */
 export interface ObservationFile {
@@ -107,16 +107,27 @@ const ORDER_PAIRS: Record<string, { first: CheckName; second: CheckName; firstSt
 
 /**
  * The mock's config changed to behave as observed (`beia mock --profile FILE`): check order,
- * Credits-Remaining on errors, part labels and the credits part, error bodies, the License-Id
- * header, booleans, processing time and the concurrency limit. What was not observed keeps its value.
+ * Credits-Remaining on each error status, part labels and the credits part, error bodies, the
+ * License-Id header, booleans (strict, or lenient as true or false), the answer to an unknown
+ * license (401 or 403), processing time and the concurrency limit. What was not observed keeps its
+ * value; what the mock cannot reproduce is listed in the README ("What a profile cannot reproduce").
  */
 export function applyProfile(config: MockConfig, observations: Record<string, unknown>): MockConfig {
   const rules = { ...config.rules };
   const processing = { ...config.processing };
   let licenses = config.licenses;
 
-  const credits = observations['creditsRemaining.onErrors'] as Record<string, boolean> | undefined;
-  if (credits && typeof credits['415'] === 'boolean') rules.creditsRemainingOnErrors = credits['415'];
+  // Credits-Remaining per status, as seen: a status not seen keeps what the mock does now.
+  const onErrors = (observations['creditsRemaining.onErrors'] ?? {}) as Record<string, unknown>;
+  const seenOn = (status: CreditsStatus): unknown => (status === 400 ? undefined : (observations[`creditsRemaining.on${status}`] ?? onErrors[String(status)]));
+  const telling = CREDITS_STATUSES.filter((status) => {
+    const seen = seenOn(status);
+    return typeof seen === 'boolean' ? seen : tellsCreditsOn(rules.creditsRemainingOnErrors, status);
+  });
+  if (CREDITS_STATUSES.some((status) => typeof seenOn(status) === 'boolean')) {
+    const told = CREDITS_STATUSES.filter((status) => status !== 400);
+    rules.creditsRemainingOnErrors = told.every((status) => telling.includes(status)) ? true : telling.length === 0 ? false : telling;
+  }
 
   const parts = observations.parts as { names?: unknown[]; contentIds?: unknown[]; creditsFormat?: string } | undefined;
   if (parts) {
@@ -135,7 +146,13 @@ export function applyProfile(config: MockConfig, observations: Record<string, un
 
   const maybe = observations['booleans.maybe'];
   if (maybe === 400) rules.strictBooleans = true;
-  else if (maybe === 'false') rules.strictBooleans = false;
+  else if (maybe === 'false' || maybe === 'true') {
+    rules.strictBooleans = false;
+    rules.lenientBooleans = maybe === 'true';
+  }
+
+  const unknownLicense = observations['license.unknown'];
+  if (unknownLicense === 401 || unknownLicense === 403) rules.unknownLicenseStatus = unknownLicense;
 
   const latency = observations.latencyMs;
   if (typeof latency === 'number' && latency >= 0) processing.delayMs = Math.round(latency);

@@ -23,3 +23,4 @@ export { encodeMultipartMixed, encodeMultipartMixedChunks, safeBoundary } from '
 export type { MixedPart, EncodedMultipart, EncodedMultipartChunks } from './multipart-mixed.js';
 export { decodeMultipartMixed, readImageBundle } from './multipart-mixed-reader.js';
 export type { ReceivedPart, ImageBundle } from './multipart-mixed-reader.js';
+export { openApiDocument } from './openapi.js';

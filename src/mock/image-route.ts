@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { HEADER } from '../contract/index.js';
-import type { MockConfig } from './config/index.js';
+import { tellsCreditsOn, type MockConfig } from './config/index.js';
 import type { UploadBudget } from './form/upload-budget.js';
 import type { ImageRenderer } from './images/renderer.js';
 import type { ImageGallery } from './images/gallery.js';
@@ -164,15 +164,15 @@ export function imageRoute(deps: ImageRouteDeps) {
     const license = licenseHeader === undefined ? undefined : await store.getLicense(licenseHeader);
     // Credits are told only to an address the license allows, so the header cannot be used to read them.
     const allowed = license !== undefined && ipMatcher(license.allowedIps).has(address);
-    const tellsCredits = allowed && config.rules.creditsRemainingOnErrors && ![400, 401, 403].includes(error.status);
+    // A forced 400 stands for one answered before the license is known (M3): no header.
+    const tellsCredits = allowed && error.status !== 400 && tellsCreditsOn(config.rules.creditsRemainingOnErrors, error.status);
     const credits = tellsCredits ? (error.status === 402 ? 0 : license.credits) : undefined;
     return errorResponse(error, config.rules.errorBody, credits);
   }
 
   /** `Credits-Remaining` on an error (M3): once the license is authenticated, never on 401/403. */
   async function creditsToTell(state: RequestState, error: ApiError): Promise<number | undefined> {
-    if (!config.rules.creditsRemainingOnErrors || !state.authenticated) return undefined;
-    if (error.status === 401 || error.status === 403) return undefined;
+    if (!state.authenticated || !tellsCreditsOn(config.rules.creditsRemainingOnErrors, error.status)) return undefined;
     return (await store.getLicense(state.authenticated.licenseId))?.credits;
   }
 

@@ -14,8 +14,10 @@ export {
   loadConfigFile,
   parseConfigText,
   ConfigError,
+  CREDITS_STATUSES,
+  tellsCreditsOn,
 } from './config/index.js';
-export type { CheckName, LicenseConfig, MockConfig, ValidateOptions } from './config/index.js';
+export type { CheckName, CreditsStatus, LicenseConfig, MockConfig, ValidateOptions } from './config/index.js';
 export { MemoryStore, FileStore, RedisStore, StoreError, FAULT_TYPES } from './store/index.js';
 export type {
   MockStore,

@@ -155,7 +155,9 @@ describe('beia conformance against beia mock on a port', () => {
     expect((await runCli(['conformance', '--target', 'mock', '--only', 'nothing-like-this'])).stderr).toContain(
       '--only/--skip name no case: nothing-like-this',
     );
-    expect((await runCli(['conformance', '--target', 'mock', '--reporter', 'html'])).code).toBe(2);
+    const xml = await runCli(['conformance', '--target', 'mock', '--reporter', 'xml']);
+    expect(xml.code).toBe(2);
+    expect(xml.stderr).toContain('expected console, json, junit or html');
   });
 });
 

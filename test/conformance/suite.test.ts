@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMultipartMixed, readImageBundle } from '../../src/contract/index.js';
-import { ALL_CASES, compareObservations, openTarget, runConformance, type RunReport, type Target } from '../../src/conformance/index.js';
+import { ALL_CASES, applyProfile, compareObservations, openTarget, runConformance, type RunReport, type Target } from '../../src/conformance/index.js';
 import { deviantServer, type Answer } from '../helpers/deviant-proxy.js';
 import { startTestMock } from '../helpers/server.js';
 
@@ -191,6 +191,63 @@ describe('drift: --compare reports only real change', () => {
     expect(compareObservations(before.observations, after.observations, { before: before.cases, after: after.cases })).toEqual([
       { key: 'errorBody', before: 'json-envelope', after: 'text', kind: 'behaviour', case: 'M9-error-body' },
     ]);
+  });
+});
+
+describe('profiles as fine as the observations: a round trip through a server that decides differently', () => {
+  it('record it, profile a mock with what was seen, record the mock: no drift in behaviour', async () => {
+    const known = ['1234', ZERO.licenseId];
+    const field = (body: Buffer, name: string) => new RegExp(`name="${name}"\r\n\r\n([^\r]*)\r\n`).exec(body.toString('latin1'))?.[1];
+    const upstream = await mockAtUrl({ processing: { delayMs: 30 } });
+    // Not the mock's choices: Credits-Remaining on 402 and 429 but not on 415, "maybe" read as
+    // true, and a 403 for a license that does not exist.
+    const endpoint = await deviantServer(upstream.endpoint, {
+      answer: async (a, req) => {
+        const licenseId = field(req.body, 'licenseId');
+        if (licenseId !== undefined && !known.includes(licenseId)) {
+          return { status: 403, headers: { 'content-type': 'text/plain' }, body: Buffer.from('IP not authorised for this license') };
+        }
+        if (field(req.body, 'includeCroppedImage') === 'maybe') {
+          return req.resend(Buffer.from(req.body.toString('latin1').replace('\r\n\r\nmaybe\r\n', '\r\n\r\ntrue\r\n'), 'latin1'));
+        }
+        if (a.status === 415) {
+          const { 'credits-remaining': _dropped, ...headers } = a.headers;
+          return { ...a, headers };
+        }
+        return a;
+      },
+    });
+    const live = await runConformance(urlTarget(endpoint), ALL_CASES);
+    expect(ids(live, 'fail')).toEqual([]);
+    expect(live.observations).toMatchObject({
+      'creditsRemaining.onErrors': { 415: false },
+      'creditsRemaining.on402': true,
+      'creditsRemaining.on429': true,
+      'booleans.maybe': 'true',
+      'license.unknown': 403,
+    });
+
+    const profiled = applyProfile(upstream.config, live.observations);
+    expect(profiled.rules).toMatchObject({
+      creditsRemainingOnErrors: [400, 402, 429, 500],
+      strictBooleans: false,
+      lenientBooleans: true,
+      unknownLicenseStatus: 403,
+    });
+    const aligned = await startTestMock(profiled);
+    const again = await runConformance(urlTarget(aligned.endpoint), ALL_CASES);
+    expect(ids(again, 'fail')).toEqual([]);
+    const drift = compareObservations(live.observations, again.observations, { before: live.observedBy, after: again.observedBy });
+    expect(drift.filter((d) => d.kind === 'behaviour')).toEqual([]);
+
+    // And the mock's defaults differ from that server on exactly those choices (with what follows
+    // from them: a 415 without the header cannot show whether it was charged; an unknown license
+    // from an unlisted address is a 403 whichever check answers).
+    const defaults = await runConformance(urlTarget((await mockAtUrl({ processing: { delayMs: 30 } })).endpoint), ALL_CASES);
+    const changed = compareObservations(live.observations, defaults.observations)
+      .filter((d) => d.kind === 'behaviour')
+      .map((d) => d.key);
+    expect(changed).toEqual(['booleans.maybe', 'charges.415', 'creditsRemaining.onErrors.415', 'license.unknown', 'order.license-vs-allowlist']);
   });
 });
 

@@ -205,6 +205,7 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
     async run(ctx) {
       const { licenseId, apiKey } = ctx.target.zeroCreditLicense!;
       const res = await ctx.send(ctx.vendor({ licenseId, apiKey }));
+      if (res.status === 402) ctx.observe('creditsRemaining.on402', res.headers[HEADER.creditsRemaining] !== undefined);
       return expectStatus(ctx, 402, res, describeResponse(res, ['Credits-Remaining']));
     },
   },
@@ -240,6 +241,7 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
       await ctx.target.admin!.armFault({ type: 'error', count: 1, licenseId: ctx.target.credentials.licenseId });
       try {
         const res = await ctx.send(ctx.vendor());
+        if (res.status === 500) ctx.observe('creditsRemaining.on500', res.headers[HEADER.creditsRemaining] !== undefined);
         return expectStatus(ctx, 500, res, describeResponse(res));
       } finally {
         await ctx.target.admin!.clearFaults();

@@ -222,6 +222,7 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
       const ok = answers.filter((a) => a.status === 200).length;
       const busy = answers.filter((a) => a.status === 429);
       ctx.observe('concurrency', { parallel: 3, succeeded: ok, refused429: busy.length, retryAfter: busy[0]?.headers[HEADER.retryAfter] ?? null });
+      if (busy[0]) ctx.observe('creditsRemaining.on429', busy[0].headers[HEADER.creditsRemaining] !== undefined);
       return ctx.verdict(
         ok === 2 && busy.length === 1 && busy[0]!.headers[HEADER.retryAfter] !== undefined,
         '2 answered, 1 refused with 429 and Retry-After',

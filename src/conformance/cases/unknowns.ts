@@ -33,11 +33,30 @@ export const UNKNOWN_CASES: ConformanceCase[] = [
         statuses: countBy(answers.map((a) => String(a.status))),
       };
       ctx.observe('concurrency.burst', seen);
+      if (busy[0]) ctx.observe('creditsRemaining.on429', busy[0].headers[HEADER.creditsRemaining] !== undefined);
       return ctx.verdict(
         true,
         '',
         `${succeeded} answered, ${busy.length} refused with 429${busy.length ? ` (Retry-After ${seen.retryAfter ?? 'absent'})` : ''}`,
       );
+    },
+  },
+  {
+    id: 'U-unknown-license',
+    title: 'a license id that does not exist, from an allowed address: 401 (invalid license) or 403 (not authorised)? The page allows both',
+    rule: 'D7?',
+    kind: 'unknown',
+    tags: { credits: 0, needs: [] },
+    async run(ctx) {
+      const res = await ctx.send(ctx.vendor({ licenseId: 'conformance-no-such-license', apiKey: 'conformance-no-such-key' }));
+      ctx.observe('license.unknown', res.status);
+      if (res.status !== 401 && res.status !== 403) {
+        return {
+          status: 'fail',
+          message: `D7: expected 401 (invalid license) or 403 (not authorised), either reading of the page; got ${describeResponse(res)}`,
+        };
+      }
+      return ctx.verdict(true, '', `unknown license: ${describeResponse(res)}`);
     },
   },
   {

@@ -1,6 +1,6 @@
 import { Hono, type Context, type Env, type Input } from 'hono';
 import type { ErrorCode } from '../../contract/index.js';
-import { ERROR_CATALOGUE } from '../../contract/index.js';
+import { ERROR_CATALOGUE, openApiDocument } from '../../contract/index.js';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, DEFAULT_LICENSE, readLicensePatch, type MockConfig } from '../config/index.js';
 import { readArray, readInt, readNumber, readObject, readEnum, readString } from '../config/reader.js';
@@ -11,6 +11,7 @@ import type { MockMetrics } from '../metrics.js';
 import { readVerifyRequest, verifyJournal } from './verify.js';
 import { dashboardAssets, dashboardData } from './dashboard.js';
 import type { ImageGallery } from '../images/gallery.js';
+import { MOCK_VERSION } from '../version.js';
 import { FAULT_TYPES, MAX_SEED, type FaultSpec, type FaultType, type LicenseState, type MockStore } from '../store/index.js';
 
 export interface AdminDeps {
@@ -57,6 +58,10 @@ export function adminRoutes(deps: AdminDeps): Hono {
   }
 
   admin.get('/health', async (c) => c.json(await health()));
+
+  // The contract as OpenAPI 3.1 (src/contract/openapi.ts): no secret in it, so no token, for Postman or a generator.
+  const openApi = openApiDocument(MOCK_VERSION);
+  admin.get('/openapi.json', (c) => c.json(openApi));
 
   // The dashboard's page, script and style hold no data: no token, so the page can ask for it.
   dashboardAssets(admin);
@@ -227,7 +232,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     adminError(
       c,
       'admin_not_found',
-      `No admin route ${c.req.method} ${c.req.path}. Routes: /ui (the dashboard), /health, /metrics, /licenses, /licenses/:id, /reset, /journal, /faults, /verify (README, "Admin API").`,
+      `No admin route ${c.req.method} ${c.req.path}. Routes: /ui (the dashboard), /health, /openapi.json (the contract as OpenAPI), /metrics, /licenses, /licenses/:id, /reset, /journal, /faults, /verify (README, "Admin API").`,
     ),
   );
   return admin;

@@ -16,6 +16,16 @@ export interface LicenseConfig {
 }
 
 /** The whole configuration of the mock: one typed object, validated once at the edge. */
+/** The errors that may carry `Credits-Remaining` once the license is known (M3; never 401 nor 403). */
+export const CREDITS_STATUSES = [400, 402, 415, 429, 500] as const;
+export type CreditsStatus = (typeof CREDITS_STATUSES)[number];
+
+/** Whether an error of this status carries `Credits-Remaining`, by `rules.creditsRemainingOnErrors`. */
+export function tellsCreditsOn(setting: boolean | readonly number[], status: number): boolean {
+  if (status === 401 || status === 403) return false;
+  return setting === true || (Array.isArray(setting) && setting.includes(status));
+}
+
 export interface MockConfig {
   licenses: LicenseConfig[];
   processing: {
@@ -73,10 +83,17 @@ export interface MockConfig {
     checkOrder: CheckName[];
     /** A missing `License-Id` header is a 400 (D3); false accepts requests without it. */
     requireLicenseHeader: boolean;
-    /** Send `Credits-Remaining` on errors once the license is known (M3). */
-    creditsRemainingOnErrors: boolean;
-    /** Only `true/false/1/0` for `includeCroppedImage`; false reads anything else as false (M4). */
+    /**
+     * Send `Credits-Remaining` on errors once the license is known (M3): on every such error, on
+     * none, or on these statuses only (among 400, 402, 415, 429, 500), as a live API was seen to.
+     */
+    creditsRemainingOnErrors: boolean | CreditsStatus[];
+    /** Only `true/false/1/0` for `includeCroppedImage`; false reads anything else as `lenientBooleans` (M4). */
     strictBooleans: boolean;
+    /** With `strictBooleans` off, what any other value of `includeCroppedImage` reads as. */
+    lenientBooleans: boolean;
+    /** The answer to an unknown license: 401 (invalid license), or 403 (not authorised for this address), as a live API may choose. */
+    unknownLicenseStatus: 401 | 403;
     /** How multipart/mixed parts are labelled (M5). */
     partLabels: 'content-disposition' | 'content-id' | 'both';
     /** Body of the `credits` part: the bare integer, or `{"credits":N}` (M5). */
@@ -146,6 +163,8 @@ export const DEFAULT_CONFIG: MockConfig = {
     requireLicenseHeader: true,
     creditsRemainingOnErrors: true,
     strictBooleans: true,
+    lenientBooleans: false,
+    unknownLicenseStatus: 401,
     partLabels: 'content-disposition',
     creditsPartFormat: 'text',
     errorBody: 'json',

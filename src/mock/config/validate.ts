@@ -1,6 +1,17 @@
 import { ipEntryProblem, isLoopbackHost } from '../net/ip.js';
 import { ConfigError, readArray, readBoolean, readEnum, readInt, readNumber, readObject, readString, type Json } from './reader.js';
-import { CHECK_NAMES, DEFAULT_CONFIG, DEFAULT_LICENSE, LOCAL_NETWORK_IPS, LOOPBACK_IPS, type CheckName, type LicenseConfig, type MockConfig } from './types.js';
+import {
+  CHECK_NAMES,
+  CREDITS_STATUSES,
+  DEFAULT_CONFIG,
+  DEFAULT_LICENSE,
+  LOCAL_NETWORK_IPS,
+  LOOPBACK_IPS,
+  type CheckName,
+  type CreditsStatus,
+  type LicenseConfig,
+  type MockConfig,
+} from './types.js';
 
 const DAY_MS = 86_400_000;
 
@@ -103,8 +114,10 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
     rules: {
       checkOrder: readCheckOrder(rules.checkOrder, at('rules', 'checkOrder')),
       requireLicenseHeader: readBoolean(rules.requireLicenseHeader, at('rules', 'requireLicenseHeader')),
-      creditsRemainingOnErrors: readBoolean(rules.creditsRemainingOnErrors, at('rules', 'creditsRemainingOnErrors')),
+      creditsRemainingOnErrors: readCreditsStatuses(rules.creditsRemainingOnErrors, at('rules', 'creditsRemainingOnErrors')),
       strictBooleans: readBoolean(rules.strictBooleans, at('rules', 'strictBooleans')),
+      lenientBooleans: readBoolean(rules.lenientBooleans, at('rules', 'lenientBooleans')),
+      unknownLicenseStatus: readUnknownLicenseStatus(rules.unknownLicenseStatus, at('rules', 'unknownLicenseStatus')),
       partLabels: readEnum(rules.partLabels, at('rules', 'partLabels'), ['content-disposition', 'content-id', 'both'] as const),
       creditsPartFormat: readEnum(rules.creditsPartFormat, at('rules', 'creditsPartFormat'), ['text', 'json'] as const),
       errorBody: readEnum(rules.errorBody, at('rules', 'errorBody'), ['json', 'text', 'none'] as const),
@@ -201,4 +214,20 @@ function readCheckOrder(value: unknown, path: string): CheckName[] {
     throw new ConfigError(path, `each of ${CHECK_NAMES.join(', ')} exactly once`, value);
   }
   return order;
+}
+
+/** `true`, `false`, or a list of the statuses among 402, 415, 429 and 500 that carry the header. */
+function readCreditsStatuses(value: unknown, path: string): boolean | CreditsStatus[] {
+  if (typeof value === 'boolean') return value;
+  const expected = `true, false, or a list of statuses among ${CREDITS_STATUSES.join(', ')} (e.g. [402, 429])`;
+  if (!Array.isArray(value)) throw new ConfigError(path, expected, value);
+  return value.map((status, index) => {
+    if (!(CREDITS_STATUSES as readonly unknown[]).includes(status)) throw new ConfigError(`${path}[${index}]`, `one of ${CREDITS_STATUSES.join(', ')}`, status);
+    return status as CreditsStatus;
+  });
+}
+
+function readUnknownLicenseStatus(value: unknown, path: string): 401 | 403 {
+  if (value !== 401 && value !== 403) throw new ConfigError(path, '401 or 403', value);
+  return value;
 }

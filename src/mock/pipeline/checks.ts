@@ -17,7 +17,11 @@ export type Check = (state: RequestState) => Promise<void>;
 export const CHECKS: Record<CheckName, Check> = {
   async 'ip-allowlist'(state) {
     const license = await state.claimedLicense();
-    if (!license) return; // unknown license: `auth` answers 401
+    if (!license) {
+      // An unknown license: `auth` answers 401, unless the mock plays a live API that says 403.
+      if (state.config.rules.unknownLicenseStatus === 403 && state.facts.licenseHeader !== undefined) throw unknownLicense403(state.facts.licenseHeader);
+      return;
+    }
     if (!ipMatcher(license.allowedIps).has(state.facts.clientAddress)) {
       throw new ApiError(
         'ip_not_allowed',
@@ -53,7 +57,7 @@ export const CHECKS: Record<CheckName, Check> = {
       );
     }
     if (form.image.data.length === 0) throw new ApiError('missing_field', `Field "${FIELD.image}" is an empty file. Send the image's bytes.`);
-    readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), state.config.rules.strictBooleans);
+    readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), state.config.rules);
   },
 
   async 'license-header'(state) {
@@ -80,6 +84,7 @@ export const CHECKS: Record<CheckName, Check> = {
     const license = await state.store.getLicense(licenseId);
     // Compare even for an unknown license, so the answer takes the same time either way.
     const keyMatches = secretsEqual(form.fields.get(FIELD.apiKey) ?? '', license?.apiKey ?? '\u0000unknown');
+    if (!license && state.config.rules.unknownLicenseStatus === 403) throw unknownLicense403(licenseId);
     if (!license || !keyMatches) {
       throw new ApiError('invalid_license', `License "${licenseId}" with this apiKey is not valid. Check both values; on the mock, see GET /__admin/licenses.`);
     }
@@ -119,7 +124,7 @@ export const CHECKS: Record<CheckName, Check> = {
     // The cropped image is cut from the same decode; a value `form` refuses renders without it.
     let withCropped = false;
     try {
-      withCropped = readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), state.config.rules.strictBooleans);
+      withCropped = readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), state.config.rules);
     } catch {
       // `form` answers 400
     }
@@ -128,6 +133,13 @@ export const CHECKS: Record<CheckName, Check> = {
     state.rendered = await untilAborted(state.renderer.render(image, withCropped, state.facts.signal), state.facts.signal);
   },
 };
+
+function unknownLicense403(licenseId: string): ApiError {
+  return new ApiError(
+    'ip_not_allowed',
+    `No license "${licenseId}" is authorised for this address (rules.unknownLicenseStatus: 403, as a live API was seen to answer). Check the license id; on the mock, see GET /__admin/licenses.`,
+  );
+}
 
 function noCredits(licenseId: string): ApiError {
   return new ApiError(
@@ -139,11 +151,15 @@ function noCredits(licenseId: string): ApiError {
 const TRUE = new Set(['true', '1']);
 const FALSE = new Set(['false', '0']);
 
-/** `includeCroppedImage` (M4): absent is false; `true/false/1/0` in any case; else 400, or false when not strict. */
-export function readIncludeCropped(value: string | undefined, strict: boolean): boolean {
+/**
+ * `includeCroppedImage` (M4): absent is false; `true/false/1/0` in any case; anything else a 400,
+ * or, with `strictBooleans` off, read as `lenientBooleans` (false unless set).
+ */
+export function readIncludeCropped(value: string | undefined, rules: { strictBooleans: boolean; lenientBooleans?: boolean }): boolean {
   if (value === undefined) return false;
   const normalised = value.trim().toLowerCase();
   if (TRUE.has(normalised)) return true;
-  if (FALSE.has(normalised) || !strict) return false;
+  if (FALSE.has(normalised)) return false;
+  if (!rules.strictBooleans) return rules.lenientBooleans ?? false;
   throw new ApiError('invalid_field', `Field "${FIELD.includeCroppedImage}" is "${value.slice(0, 40)}"; expected true or false.`);
 }

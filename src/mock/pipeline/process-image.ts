@@ -50,7 +50,7 @@ export async function processImage(state: RequestState, random: () => number, re
 
   const form = await state.form();
   // The same reading as the `image` check's, so the cropped image was cut when it is asked for.
-  const includeCropped = readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), config.rules.strictBooleans);
+  const includeCropped = readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), config.rules);
   const cropped = includeCropped ? rendered.cropped : undefined;
   if (includeCropped && !cropped) {
     throw new ApiError(

@@ -1,0 +1,316 @@
+/**
+ * The contract as an OpenAPI 3.1 document, built from the constants of this folder (paths, field,
+ * header and part names, the error catalogue), so that it cannot drift from the code that the
+ * mock, the client and the conformance suite share. `npm run openapi` writes it to
+ * `openapi/beia.openapi.json`; the mock serves it at `GET /__admin/openapi.json`.
+ *
+ * What the vendor's page documents (D1 to D9 in CONTRACT.md) is marked `x-beia-source: "documented"`;
+ * what only the mock decides (M1 to M10) is marked `x-beia-source: "mock"`.
+ *
+ * @example
+ * ```ts
+ * import { openApiDocument } from 'beia-kit/contract';
+ * JSON.stringify(openApiDocument('0.1.0'), null, 2);
+ * ```
+ */
+import { DOCUMENTED_STATUS_CODES, ERROR_CATALOGUE, type DocumentedErrorStatus, type ErrorCode } from './error-catalogue.js';
+import { FIELD, HEADER, IMAGE_PATH, KNOWN_FIELDS, LIVE_ENDPOINT, PART, type PartName } from './protocol.js';
+
+/** The address `beia mock` listens on with no option (README, "beia mock"). */
+export const LOCAL_MOCK_ORIGIN = 'http://127.0.0.1:8080';
+
+type FieldName = (typeof FIELD)[keyof typeof FIELD];
+type Source = 'documented' | 'mock';
+type Json = Record<string, unknown>;
+
+/** The form fields that may be left out (D2): every other field of {@link FIELD} is required. */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set<FieldName>([FIELD.includeCroppedImage]);
+
+/** Route-level codes that a POST to the image path never gets (another path, another method); the admin API's, `admin_*`, are left out too. */
+const NOT_FROM_THIS_OPERATION: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['not_found', 'method_not_allowed']);
+
+/**
+ * `license-id` → `License-Id`: the headers as the vendor page spells them. HTTP header names are
+ * case-insensitive; {@link HEADER} keeps them lower-case, as Node delivers them.
+ */
+function headerName(lowerCase: string): string {
+  return lowerCase.replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => `${dash}${letter.toUpperCase()}`);
+}
+
+/** The image route's codes (the admin API's left out) for one status, in the catalogue's order. */
+function codesFor(matches: (status: number) => boolean): ErrorCode[] {
+  return (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).filter(
+    (code) => !code.startsWith('admin_') && !NOT_FROM_THIS_OPERATION.has(code) && matches(ERROR_CATALOGUE[code].status),
+  );
+}
+
+const creditsRemaining = headerName(HEADER.creditsRemaining);
+const retryAfter = headerName(HEADER.retryAfter);
+const licenseIdHeader = headerName(HEADER.licenseId);
+
+/** The form fields, one entry per name of {@link FIELD}: the compiler asks for a new field's description. */
+const FIELD_SCHEMAS: Record<FieldName, Json> = {
+  [FIELD.licenseId]: {
+    type: 'string',
+    description: `Client license ID (D2). Must equal the ${licenseIdHeader} header (D3).`,
+    examples: ['1234'],
+  },
+  [FIELD.apiKey]: {
+    type: 'string',
+    format: 'password',
+    description: 'Authentication key (D2). The mock compares it in constant time (M1) and never logs it or keeps it in its journal.',
+    examples: ['5678'],
+  },
+  [FIELD.image]: {
+    type: 'string',
+    format: 'binary',
+    contentMediaType: 'application/octet-stream',
+    description:
+      'Image to be processed, as a file part with a filename (D2). The vendor samples send it as application/octet-stream (D9); the mock reads the bytes, whatever the part says, and answers 415 when they are not an image that fully decodes.',
+  },
+  [FIELD.includeCroppedImage]: {
+    type: 'boolean',
+    default: false,
+    description:
+      'Whether the cropped image should be included in the response (D2): bool, default false; true changes the answer to multipart/mixed (D5). On the wire a form value: the mock accepts true, false, 1 and 0 in any case and answers 400 invalid_field to anything else (M4, rules.strictBooleans). What the live API accepts beyond true and false is not documented.',
+  },
+};
+
+/** One entry per part name of {@link PART}. */
+const PART_SCHEMAS: Record<PartName, Json> = {
+  [PART.result]: { type: 'string', format: 'binary', contentMediaType: 'image/png', description: 'Main processed image, PNG (D5).' },
+  [PART.cropped]: { type: 'string', format: 'binary', contentMediaType: 'image/png', description: 'Cropped image, PNG (D5).' },
+  [PART.credits]: {
+    type: 'integer',
+    minimum: 0,
+    contentMediaType: 'text/plain',
+    description:
+      'Remaining credits (D5). The mock sends the bare integer as text/plain (M5; rules.creditsPartFormat "json" sends {"credits":N} as application/json); the live API\'s format is not documented.',
+  },
+};
+
+/**
+ * Per documented error status: the rules behind it (D7 for all), what makes the mock answer it, and
+ * whether the mock sends `Credits-Remaining` on it (M3). One entry per status of
+ * {@link DOCUMENTED_STATUS_CODES}: the compiler asks for a new status's description.
+ */
+const ERROR_STATUS: Record<DocumentedErrorStatus, { rules: string; mock: string; creditsSent: boolean }> = {
+  400: {
+    rules: 'D2, D3, D7',
+    mock: `when a field is missing, sent twice or invalid (D2, M4), the form has too many parts (M10), the ${licenseIdHeader} header is missing or differs from ${FIELD.licenseId} (D3), or the body is not multipart/form-data with a boundary (D1).`,
+    creditsSent: false,
+  },
+  401: { rules: 'D7', mock: `when the license is unknown or the ${FIELD.apiKey} is not its key.`, creditsSent: false },
+  402: { rules: 'D7', mock: 'when the license has no credit left, and only then (M2).', creditsSent: true },
+  403: {
+    rules: 'D7, D8',
+    mock: `when the request's address is not one of the license's authorised IPs, decided from the ${licenseIdHeader} header before the body is read (M1).`,
+    creditsSent: false,
+  },
+  415: { rules: 'D7', mock: 'when the file is not an image, does not fully decode, or has more pixels than its limit (M10).', creditsSent: true },
+  429: {
+    rules: 'D7',
+    mock: `when the license's or the server's images in processing are at their limit, or every credit left is held by one (M2, M7); try again after ${retryAfter}.`,
+    creditsSent: true,
+  },
+  500: { rules: 'D7', mock: 'for an injected fault or the scenario header, when its store cannot be written or reached, or on a bug (M1).', creditsSent: true },
+};
+
+const ERROR_BODY_REF = '#/components/schemas/MockErrorBody';
+
+/** The JSON error envelope with its `code` narrowed to the given codes. */
+function errorContent(codes: readonly ErrorCode[]): Json {
+  return {
+    'application/json': {
+      schema: {
+        allOf: [
+          { $ref: ERROR_BODY_REF },
+          {
+            type: 'object',
+            properties: {
+              error: {
+                type: 'object',
+                properties: {
+                  code: {
+                    type: 'string',
+                    enum: [...codes],
+                    'x-enum-descriptions': codes.map((code) => `${ERROR_CATALOGUE[code].title}${ERROR_CATALOGUE[code].documented ? '' : " (the mock's own)"}`),
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+    },
+  };
+}
+
+function creditsHeaderOnError(status: DocumentedErrorStatus): Json {
+  return {
+    description: `Credits left. The vendor page says every response carries it (D6); whether the live API sends it on errors is unknown. The mock ${
+      ERROR_STATUS[status].creditsSent
+        ? `sends it on a ${status}, the license being authenticated (M3; rules.creditsRemainingOnErrors: false omits it)`
+        : `omits it on a ${status}, the license being not (yet) authenticated (M3)`
+    }.`,
+    required: false,
+    schema: { type: 'integer', minimum: 0 },
+    'x-beia-source': 'documented' satisfies Source,
+  };
+}
+
+function errorResponse(status: DocumentedErrorStatus): Json {
+  const code = DOCUMENTED_STATUS_CODES[status];
+  const headers: Json = { [creditsRemaining]: creditsHeaderOnError(status) };
+  if (status === 429) headers[retryAfter] = { $ref: '#/components/headers/RetryAfter' };
+  return {
+    description: `${ERROR_CATALOGUE[code].title} (${ERROR_STATUS[status].rules}). The mock answers it ${ERROR_STATUS[status].mock}`,
+    headers,
+    content: errorContent(codesFor((s) => s === status)),
+  };
+}
+
+/**
+ * The BEIA image API as an OpenAPI 3.1.0 document: `POST /beia-api/v1/image` with its header,
+ * form fields, both 200 answers and every documented error status (D7), plus the mock's JSON
+ * error body (M9), marked as the mock's own. Pure: the same version gives the same document.
+ *
+ * @param version - `info.version`: the package's version (package.json), which the mock serves as well.
+ */
+export function openApiDocument(version: string): Json {
+  const documentedStatuses = Object.keys(DOCUMENTED_STATUS_CODES).map(Number) as DocumentedErrorStatus[];
+  const responses: Json = {
+    200: {
+      description: `Request processed successfully: one credit spent (D4, D5; the mock spends it only for a 200, M2).`,
+      headers: {
+        [creditsRemaining]: {
+          description: 'Credits left after this request (D6).',
+          required: true,
+          schema: { type: 'integer', minimum: 0 },
+          'x-beia-source': 'documented' satisfies Source,
+        },
+      },
+      content: {
+        'image/png': {
+          schema: {
+            type: 'string',
+            format: 'binary',
+            contentMediaType: 'image/png',
+            description: `The processed image, without ${FIELD.includeCroppedImage} (D4).`,
+          },
+        },
+        'multipart/mixed': {
+          schema: {
+            type: 'object',
+            description: `With ${FIELD.includeCroppedImage}=true (D5): Content-Type multipart/mixed; boundary=…, the parts named ${Object.values(PART).join(', ')}. The page says the answer "may contain" them; the mock sends all three, each with its Content-Type and Content-Disposition: inline; name="…" (a filename for the images), M5. Only ${PART.result} is required to read an answer.`,
+            properties: { ...PART_SCHEMAS },
+            required: [PART.result],
+          },
+        },
+      },
+      'x-beia-source': 'documented' satisfies Source,
+    },
+  };
+  for (const status of documentedStatuses) responses[status] = errorResponse(status);
+  const mockOnly = codesFor((status) => !(status in DOCUMENTED_STATUS_CODES));
+  responses.default = {
+    description: `The mock's own statuses, which the vendor page does not list: ${mockOnly.map((code) => `${ERROR_CATALOGUE[code].status} ${code}`).join(', ')} (M10). The live API's are unknown.`,
+    content: errorContent(mockOnly),
+    'x-beia-source': 'mock' satisfies Source,
+  };
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'BEIA Image Processing API',
+      version,
+      summary: 'One image in (multipart/form-data), one PNG or a multipart/mixed bundle out; paid per image, from authorised static IPs only.',
+      description: [
+        "Generated by beia-kit from its contract (src/contract), following the vendor's API page (shared/beia-api-doc.txt), the only authority on the live API.",
+        "Rule ids refer to CONTRACT.md: D1 to D9 are documented by the page, M1 to M10 are the mock's own choices where the page is silent.",
+        'Elements marked `x-beia-source: "mock"` describe only the mock (beia mock); the live API may differ.',
+        'The apiKey travels in the form, not in a header, so the document declares no security scheme.',
+      ].join('\n\n'),
+    },
+    servers: [
+      {
+        url: new URL(LIVE_ENDPOINT).origin,
+        description: "The live BEIA API (D1): paid per image, reachable only from the license's authorised static IPs (D8).",
+      },
+      { url: LOCAL_MOCK_ORIGIN, description: 'beia mock on this machine (npm run mock): license 1234, apiKey 5678, 100 credits.' },
+    ],
+    paths: {
+      [IMAGE_PATH]: {
+        post: {
+          operationId: 'processImage',
+          summary: 'Process an image',
+          description: `Send an image with the license's credentials (D1, D2). Answers one PNG (D4), or with ${FIELD.includeCroppedImage}=true a multipart/mixed bundle (D5). The mock runs its checks in order, the first that fails answering (M1; rules.checkOrder, by default 403, 400, 401, 402, 429, 415).`,
+          parameters: [{ $ref: '#/components/parameters/LicenseId' }],
+          requestBody: {
+            required: true,
+            description: 'multipart/form-data (D1), with the fields of D2; the vendor samples are valid clients (D9).',
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  properties: Object.fromEntries(
+                    KNOWN_FIELDS.map((name) => [name, { ...FIELD_SCHEMAS[name as FieldName], 'x-beia-source': 'documented' satisfies Source }]),
+                  ),
+                  required: KNOWN_FIELDS.filter((name) => !OPTIONAL_FIELDS.has(name)),
+                },
+                encoding: {
+                  [FIELD.image]: { contentType: 'application/octet-stream, image/*' },
+                  [FIELD.licenseId]: { contentType: 'text/plain' },
+                  [FIELD.apiKey]: { contentType: 'text/plain' },
+                  [FIELD.includeCroppedImage]: { contentType: 'text/plain' },
+                },
+              },
+            },
+          },
+          responses,
+        },
+      },
+    },
+    components: {
+      parameters: {
+        LicenseId: {
+          name: licenseIdHeader,
+          in: 'header',
+          required: true,
+          description: `Must match the form's ${FIELD.licenseId} (D3). The page's table makes it required; its Python sample calls it "recommended" (for load balancing). The mock answers 400 missing_license_header without it and license_header_mismatch when it differs (rules.requireLicenseHeader).`,
+          schema: { type: 'string' },
+          examples: { default: { value: '1234' } },
+          'x-beia-source': 'documented' satisfies Source,
+        },
+      },
+      headers: {
+        RetryAfter: {
+          description:
+            'Seconds to wait before trying again. The vendor page does not name it; the mock sends it on every 429 (processing.retryAfterSeconds, M7).',
+          required: false,
+          schema: { type: 'integer', minimum: 0 },
+          'x-beia-source': 'mock' satisfies Source,
+        },
+      },
+      schemas: {
+        MockErrorBody: {
+          type: 'object',
+          description:
+            "The mock's error body (M9): a stable code per case (the catalogue in src/contract/error-catalogue.ts) and a message that says what to do. The live API's error body is undocumented: a client must not depend on a body being there. The mock can send text or no body instead (rules.errorBody).",
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: {
+                code: { type: 'string', description: 'Stable error code; a newer mock may send codes this version does not list.' },
+                message: { type: 'string', description: 'For people: what went wrong and what to do. Not part of the API.' },
+              },
+            },
+          },
+          'x-beia-source': 'mock' satisfies Source,
+        },
+      },
+    },
+  };
+}
