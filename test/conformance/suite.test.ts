@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMultipartMixed, readImageBundle } from '../../src/contract/index.js';
+import { decodeMultipartMixed, encodeMultipartMixed, readImageBundle } from '../../src/contract/index.js';
 import { ALL_CASES, applyProfile, compareObservations, openTarget, runConformance, type RunReport, type Target } from '../../src/conformance/index.js';
 import { deviantServer, type Answer } from '../helpers/deviant-proxy.js';
 import { startTestMock } from '../helpers/server.js';
@@ -115,6 +115,55 @@ describe('against servers that break one documented rule: exactly the cases of t
         return req.resend(Buffer.from(text.replace(/(name="apiKey"\r\n\r\n)[^\r]*/, `$1${key}`), 'latin1'));
       }),
     ).toEqual(['D7-401-wrong-key']);
+  });
+
+  const field = (body: Buffer, name: string) => new RegExp(`name="${name}"\r\n\r\n([^\r]*)\r\n`).exec(body.toString('latin1'))?.[1];
+
+  it('an empty apiKey accepted as if it were the right one (D2)', async () => {
+    expect(
+      await failuresWith((a, req) =>
+        field(req.body, 'apiKey') === ''
+          ? req.resend(Buffer.from(req.body.toString('latin1').replace('name="apiKey"\r\n\r\n\r\n', 'name="apiKey"\r\n\r\n5678\r\n'), 'latin1'))
+          : a,
+      ),
+    ).toEqual(['D2-empty-api-key']);
+  });
+
+  it('an empty image file answered with a 500 (D2)', async () => {
+    expect(
+      await failuresWith((a, req) => (/filename="[^"]*"\r\nContent-Type: [^\r]*\r\n\r\n\r\n--/.test(req.body.toString('latin1')) ? { ...a, status: 500 } : a)),
+    ).toEqual(['D2-empty-image']);
+  });
+
+  it('an unknown license answered with a 404, neither reading of the page (D7)', async () => {
+    expect(await failuresWith((a, req) => (field(req.body, 'licenseId') === 'conformance-no-such-license' ? { ...a, status: 404 } : a))).toEqual([
+      'D7-401-unknown-license',
+    ]);
+  });
+
+  it('a JSON body answered with a 500 instead of a refusal (D1, D7)', async () => {
+    expect(await failuresWith((a, req) => (req.body.toString('latin1').startsWith('{') ? { ...a, status: 500 } : a))).toEqual(['D7-400-wrong-content-type']);
+  });
+
+  it('a multipart/mixed answer whose credits part disagrees with its Credits-Remaining header (D5, D6)', async () => {
+    expect(
+      await failuresWith((a) => {
+        const type = a.headers['content-type'] ?? '';
+        if (a.status !== 200 || !type.startsWith('multipart/mixed')) return a;
+        const parts = decodeMultipartMixed(a.body, type).map((part) => ({
+          headers: Object.entries(part.headers) as [string, string][],
+          body: part.name === 'credits' ? Buffer.from(String(Number(Buffer.from(part.bytes).toString()) + 7)) : Buffer.from(part.bytes),
+        }));
+        const encoded = encodeMultipartMixed(parts);
+        return { ...a, headers: { ...a.headers, 'content-type': encoded.contentType }, body: encoded.body };
+      }),
+    ).toEqual(['D5-credits-part-matches-header']);
+  });
+
+  it("the vendor's Node sample refused: its form-data boundary is not accepted (D9)", async () => {
+    expect(await failuresWith((a, req) => (req.body.toString('latin1').startsWith('----------------------------1234') ? { ...a, status: 400 } : a))).toEqual([
+      'D9-python-node-samples',
+    ]);
   });
 });
 

@@ -79,6 +79,21 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
       return expectRefusal(ctx, res);
     },
   },
+  ...(['licenseId', 'apiKey', 'image'] as const).map((name): ConformanceCase => ({
+    id: `D2-empty-${name === 'licenseId' ? 'license-id' : name === 'apiKey' ? 'api-key' : 'image'}`,
+    title: `a form whose ${name} is present but empty is refused (400)`,
+    rule: 'D2',
+    kind: 'documented',
+    // An empty licenseId may be taken from the header by a lenient target, which then charges.
+    tags: name === 'licenseId' ? { credits: 1, needs: [] } : FREE,
+    async run(ctx) {
+      const req = ctx.vendor();
+      req.parts = req.parts!.map((part) => (part.name !== name ? part : 'value' in part ? { ...part, value: '' } : { ...part, data: new Uint8Array(0) }));
+      const res = await ctx.send(req);
+      if (name === 'licenseId' && res.status === 200) return ctx.observed(`accepted with the License-Id header alone: ${describeResponse(res)}`);
+      return expectRefusal(ctx, res);
+    },
+  })),
   {
     id: 'D2-cropped-default-false',
     title: 'without includeCroppedImage the answer is a single PNG (default false)',
@@ -153,6 +168,29 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'D5-credits-part-matches-header',
+    title: 'the multipart/mixed answer states the credits twice, and both agree: its credits part and Credits-Remaining',
+    rule: 'D5, D6',
+    kind: 'documented',
+    tags: { credits: 0, shares: ['mixed'], needs: [] },
+    async run(ctx) {
+      const res = await ctx.paid('mixed');
+      const type = res.headers['content-type'] ?? '';
+      if (res.status !== 200 || !/^multipart\/mixed/i.test(type))
+        return { status: 'skip', message: `needs a multipart/mixed 200 (D5 says why): ${describeResponse(res)}` };
+      let credits: number | undefined;
+      try {
+        credits = readImageBundle(decodeMultipartMixed(res.body, type)).credits;
+      } catch (error) {
+        return { status: 'skip', message: `the answer does not parse (D5 says why): ${(error as Error).message}` };
+      }
+      const header = parseCredits(res.headers[HEADER.creditsRemaining]);
+      if (credits === undefined) return ctx.verdict(false, 'a credits part with the remaining credits', 'no readable credits part');
+      if (header === undefined) return { status: 'skip', message: 'no Credits-Remaining header to compare with (D6 says why)' };
+      return ctx.verdict(credits === header, `the credits part equal to Credits-Remaining: ${header}`, `credits part ${credits}, header ${header}`);
+    },
+  },
+  {
     id: 'D6-credits-remaining-on-200',
     title: 'a 200 carries Credits-Remaining, a whole number',
     rule: 'D6',
@@ -178,6 +216,8 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
       if (earlier!.status !== 200 || later!.status !== 200) return { status: 'skip', message: 'needs two 200 answers' };
       const a = parseCredits(earlier!.headers[HEADER.creditsRemaining]);
       const b = parseCredits(later!.headers[HEADER.creditsRemaining]);
+      // What one image costs is not on the page: observed (1 on the mock; nothing else ran meanwhile on a license of its own).
+      if (a !== undefined && b !== undefined) ctx.observe('credits.step', a - b);
       return ctx.verdict(
         a !== undefined && b !== undefined && b < a,
         `a value below ${a ?? 'the first'} after the second image`,
@@ -194,6 +234,36 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
     async run(ctx) {
       const res = await ctx.send(ctx.vendor({ apiKey: `${ctx.target.credentials.apiKey}-wrong` }));
       return expectStatus(ctx, 401, res, describeResponse(res));
+    },
+  },
+  {
+    id: 'D7-401-unknown-license',
+    title: 'a license id that does not exist is refused: 401 (invalid license) or 403 (not authorised); the page allows both readings',
+    rule: 'D7',
+    kind: 'documented',
+    tags: FREE,
+    async run(ctx) {
+      const res = await ctx.send(ctx.vendor({ licenseId: 'conformance-no-such-license', apiKey: 'conformance-no-such-key' }));
+      ctx.observe('license.unknown', res.status);
+      return ctx.verdict(res.status === 401 || res.status === 403, '401 or 403', describeResponse(res));
+    },
+  },
+  {
+    id: 'D7-400-wrong-content-type',
+    title: 'a body that is not multipart/form-data is refused: 400 (invalid parameters) or 415 (the page allows both readings)',
+    rule: 'D1, D7',
+    kind: 'documented',
+    tags: FREE,
+    async run(ctx) {
+      const { licenseId, apiKey } = ctx.target.credentials;
+      const res = await ctx.send({
+        headers: { [HEADER.licenseId]: licenseId, 'content-type': 'application/json' },
+        body: JSON.stringify({ licenseId, apiKey, image: 'not a file' }),
+      });
+      ctx.observe('contentType.json', res.status);
+      if (res.status === 400 || res.status === 415) return ctx.verdict(true, '', describeResponse(res));
+      if (res.status > 400 && res.status < 500) return ctx.observed(`refused with ${res.status} (another check answered first): ${describeResponse(res)}`);
+      return ctx.verdict(false, '400 or 415', describeResponse(res));
     },
   },
   {
@@ -249,6 +319,27 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'D9-python-node-samples',
+    title: "the vendor's Python (requests) and Node (axios + form-data) sample requests are answered with a PNG",
+    rule: 'D9',
+    kind: 'documented',
+    tags: { credits: 2, needs: [] },
+    async run(ctx) {
+      const { licenseId, apiKey } = ctx.target.credentials;
+      const answers: string[] = [];
+      for (const [name, request] of [
+        ['Python', pythonRequest(licenseId, apiKey, ctx.samples.jpeg)],
+        ['Node', nodeRequest(licenseId, apiKey, ctx.samples.jpeg)],
+      ] as const) {
+        const res = await ctx.send(request);
+        const type = res.headers['content-type'] ?? '';
+        if (res.status !== 200 || !/^image\/png\b/i.test(type)) return ctx.verdict(false, `a 200 with a PNG to the ${name} sample`, describeResponse(res));
+        answers.push(`${name}: ${describeResponse(res)}`);
+      }
+      return ctx.verdict(true, '', answers.join('; '));
+    },
+  },
+  {
     id: 'D9-vendor-sample-request',
     title: "the vendor's C# sample request (quoted boundary, text/plain fields, an image part without a type named ./001.jpg) is accepted",
     rule: 'D9',
@@ -261,6 +352,32 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
     },
   },
 ];
+
+/** What Python's requests sends for the vendor's sample (D9): text parts without a filename, the file named by its path, octet-stream. */
+function pythonRequest(licenseId: string, apiKey: string, image: Uint8Array): WireRequest {
+  const boundary = '9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+  const text = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const body = Buffer.concat([
+    Buffer.from(text('apiKey', apiKey) + text('licenseId', licenseId)),
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="./001.jpg"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    Buffer.from(image),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { headers: { [HEADER.licenseId]: licenseId, 'content-type': `multipart/form-data; boundary=${boundary}` }, body };
+}
+
+/** What the form-data package sends for the vendor's Node sample (D9): its dashed boundary, the file typed from its name. */
+function nodeRequest(licenseId: string, apiKey: string, image: Uint8Array): WireRequest {
+  const boundary = '--------------------------123456789012345678901234';
+  const text = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const body = Buffer.concat([
+    Buffer.from(text('apiKey', apiKey) + text('licenseId', licenseId)),
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="001.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+    Buffer.from(image),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { headers: { [HEADER.licenseId]: licenseId, 'content-type': `multipart/form-data; boundary=${boundary}` }, body };
+}
 
 /** What .NET's MultipartFormDataContent sends for the vendor's C# sample (D9): tokens unquoted, a filename with "/" quoted. */
 function csharpRequest(licenseId: string, apiKey: string, image: Uint8Array): WireRequest {

@@ -42,24 +42,6 @@ export const UNKNOWN_CASES: ConformanceCase[] = [
     },
   },
   {
-    id: 'U-unknown-license',
-    title: 'a license id that does not exist, from an allowed address: 401 (invalid license) or 403 (not authorised)? The page allows both',
-    rule: 'D7?',
-    kind: 'unknown',
-    tags: { credits: 0, needs: [] },
-    async run(ctx) {
-      const res = await ctx.send(ctx.vendor({ licenseId: 'conformance-no-such-license', apiKey: 'conformance-no-such-key' }));
-      ctx.observe('license.unknown', res.status);
-      if (res.status !== 401 && res.status !== 403) {
-        return {
-          status: 'fail',
-          message: `D7: expected 401 (invalid license) or 403 (not authorised), either reading of the page; got ${describeResponse(res)}`,
-        };
-      }
-      return ctx.verdict(true, '', `unknown license: ${describeResponse(res)}`);
-    },
-  },
-  {
     id: 'U-license-header-optional',
     title: 'is a request without the License-Id header refused? (the table says required, the Python sample "recommended")',
     rule: 'D3?',
