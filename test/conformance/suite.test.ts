@@ -151,7 +151,7 @@ describe('against servers that break one documented rule: exactly the cases of t
         const type = a.headers['content-type'] ?? '';
         if (a.status !== 200 || !type.startsWith('multipart/mixed')) return a;
         const parts = decodeMultipartMixed(a.body, type).map((part) => ({
-          headers: Object.entries(part.headers) as [string, string][],
+          headers: Object.entries(part.headers),
           body: part.name === 'credits' ? Buffer.from(String(Number(Buffer.from(part.bytes).toString()) + 7)) : Buffer.from(part.bytes),
         }));
         const encoded = encodeMultipartMixed(parts);
