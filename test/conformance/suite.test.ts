@@ -160,6 +160,24 @@ describe('against servers that break one documented rule: exactly the cases of t
     ).toEqual(['D5-credits-part-matches-header']);
   });
 
+  it('a multipart/mixed part typed image/jpeg while it holds a PNG (D5)', async () => {
+    expect(
+      await failuresWith((a) => {
+        const type = a.headers['content-type'] ?? '';
+        if (a.status !== 200 || !type.startsWith('multipart/mixed')) return a;
+        const parts = decodeMultipartMixed(a.body, type).map((part) => ({
+          headers: Object.entries(part.headers).map(([name, value]): [string, string] => [
+            name,
+            name === 'content-type' && part.name === 'cropped' ? 'image/jpeg' : value,
+          ]),
+          body: Buffer.from(part.bytes),
+        }));
+        const encoded = encodeMultipartMixed(parts);
+        return { ...a, headers: { ...a.headers, 'content-type': encoded.contentType }, body: encoded.body };
+      }),
+    ).toEqual(['D5-mixed-answer']);
+  });
+
   it("the vendor's Node sample refused: its form-data boundary is not accepted (D9)", async () => {
     expect(await failuresWith((a, req) => (req.body.toString('latin1').startsWith('----------------------------1234') ? { ...a, status: 400 } : a))).toEqual([
       'D9-python-node-samples',

@@ -155,6 +155,13 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
         return ctx.verdict(false, 'parts result and cropped', (error as Error).message);
       }
       if (!bundle.cropped) return ctx.verdict(false, 'a cropped part', 'only a result part');
+      // A part that names another image type than the PNG it holds states one fact two ways.
+      for (const part of decodeMultipartMixed(res.body, type)) {
+        const label = part.name ?? part.contentId;
+        if ((label === 'result' || label === 'cropped') && part.contentType && /^image\//i.test(part.contentType) && !/^image\/png\b/i.test(part.contentType)) {
+          return ctx.verdict(false, `the ${label} part typed image/png (or generically), as the PNG it holds`, `Content-Type ${part.contentType}`);
+        }
+      }
       for (const [name, bytes] of [
         ['result', bundle.result],
         ['cropped', bundle.cropped],
