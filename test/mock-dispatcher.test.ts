@@ -1,6 +1,8 @@
 import net from 'node:net';
+import { Readable } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FormData, fetch, request } from 'undici';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FormData, fetch, request, stream } from 'undici';
 import { BeiaClient, BeiaNetworkError, BeiaTimeoutError, InvalidLicenseError, IpNotAllowedError } from '../src/client/index.js';
 import { ALL_CASES, runConformance, type Target } from '../src/conformance/index.js';
 import { mockDispatcher, validateConfig, type MockDispatcher } from '../src/mock/index.js';
@@ -156,6 +158,50 @@ describe('mockDispatcher(): the mock in-process for undici, without a socket', (
     expect(await hung).toBeInstanceOf(BeiaNetworkError);
     expect(performance.now() - started).toBeLessThan(5_000);
     await expect(request(mock.endpoint, { dispatcher: mock })).rejects.toThrow(/closed/i);
+  });
+
+  it('destroy() ends a request whose answer the caller never read, and close() one whose body never ends', async () => {
+    const unread = mockDispatcher();
+    const answer = await request(unread.endpoint, { method: 'POST', body: form(), headers: { 'License-Id': '1234' }, dispatcher: unread });
+    expect(answer.statusCode).toBe(200); // the body is left unread
+    await expect(Promise.race([unread.destroy().then(() => 'destroyed'), sleep(3_000).then(() => 'still pending')])).resolves.toBe('destroyed');
+
+    const stalled = mockDispatcher();
+    async function* neverEnds() {
+      yield Buffer.from('--x\r\n');
+      await new Promise(() => {});
+    }
+    const aborter = new AbortController();
+    const sent = request(stalled.endpoint, { method: 'POST', body: Readable.from(neverEnds()), signal: aborter.signal, dispatcher: stalled }).catch(
+      (e: unknown) => e,
+    );
+    setTimeout(() => aborter.abort(), 50);
+    expect(await sent).toMatchObject({ name: 'AbortError' });
+    await expect(Promise.race([stalled.close().then(() => 'closed'), sleep(3_000).then(() => 'still pending')])).resolves.toBe('closed');
+  });
+
+  it('gives the caller an error thrown in its own callback, never an unhandled rejection nor a hang', async () => {
+    const mock = inProcess();
+    const streamed = stream(mock.endpoint, { method: 'POST', body: form(), headers: { 'License-Id': '1234' }, dispatcher: mock }, () => {
+      throw new Error('factory boom');
+    });
+    await expect(streamed).rejects.toThrow('factory boom');
+    async function* breaks() {
+      yield Buffer.from('abc');
+      throw new Error('disk gone');
+    }
+    await expect(request(mock.endpoint, { method: 'POST', body: Readable.from(breaks()), dispatcher: mock })).rejects.toThrow('disk gone');
+  });
+
+  it("sends Node's own FormData too, which undici.request cannot send on a socket", async () => {
+    const mock = inProcess();
+    const body = new globalThis.FormData();
+    body.set('licenseId', '1234');
+    body.set('apiKey', '5678');
+    body.set('image', new Blob([new Uint8Array(image)], { type: 'image/jpeg' }), '001.jpg');
+    const res = await request(mock.endpoint, { method: 'POST', body: body as unknown as FormData, headers: { 'License-Id': '1234' }, dispatcher: mock });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
   });
 
   it('passes the conformance suite: every documented case and mock default, without opening a port', async () => {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Dispatcher, Response as UndiciResponse, errors } from 'undici';
+import { Dispatcher, FormData as UndiciFormData, Response as UndiciResponse, errors } from 'undici';
 import { MockAdminClient } from './admin/admin-client.js';
 import { createMockApp, type MockApp, type MockAppOptions } from './app.js';
 import type { MockBindings, SimulatedSocket } from './http/transport.js';
@@ -41,8 +41,10 @@ export class MockDispatcher extends Dispatcher {
   readonly #peerAddress: string;
   readonly #shutdown = new AbortController();
   readonly #running = new Set<Promise<void>>();
+  readonly #active = new Set<ActiveRequest>();
   readonly #ownsStore: boolean;
   #closed = false;
+  #storeClosed = false;
 
   constructor(options: MockDispatcherOptions = {}) {
     super();
@@ -71,7 +73,10 @@ export class MockDispatcher extends Dispatcher {
 
   #dispatchFrom(options: Dispatcher.DispatchOptions, handler: Handler, peerAddress: string): boolean {
     if (this.#closed) throw new errors.ClientClosedError();
-    const run = this.#answer(options, handler, peerAddress).finally(() => this.#running.delete(run));
+    // #answer never rejects (every failure goes to the caller's handler); the catch keeps that true.
+    const run = this.#answer(options, handler, peerAddress)
+      .catch(() => {})
+      .finally(() => this.#running.delete(run));
     this.#running.add(run);
     return true;
   }
@@ -79,7 +84,7 @@ export class MockDispatcher extends Dispatcher {
   override close(): Promise<void>;
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | void {
-    const done = this.#close();
+    const done = this.#close(false);
     if (!callback) return done;
     void done.then(callback, callback);
   }
@@ -90,80 +95,127 @@ export class MockDispatcher extends Dispatcher {
   override destroy(err: Error | null, callback: () => void): void;
   override destroy(errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
     const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
-    const done = this.#close();
+    const done = this.#close(true);
     if (!cb) return done;
     void done.then(cb, cb);
   }
 
-  async #close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    // Hanging faults end at once, as they do when a server shuts down.
-    this.#shutdown.abort();
+  /**
+   * `close()`: no new request; hanging faults end; a request the app is still answering finishes,
+   * one waiting for its caller (a body being read, an answer not consumed) is failed with
+   * `ClientClosedError`. `destroy()`: every request in flight fails at once.
+   */
+  async #close(destroy: boolean): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      // Hanging faults end at once, as they do when a server shuts down.
+      this.#shutdown.abort();
+    }
+    for (const request of this.#active) {
+      if (destroy) request.abort(new errors.ClientDestroyedError());
+      else if (request.stage !== 'app') request.abort(new errors.ClientClosedError());
+    }
     await Promise.allSettled([...this.#running]);
-    if (this.#ownsStore) await this.mock.store.close?.();
+    if (this.#ownsStore && !this.#storeClosed) {
+      this.#storeClosed = true;
+      await this.mock.store.close?.();
+    }
   }
 
   async #answer(options: Dispatcher.DispatchOptions, raw: Handler, peerAddress: string): Promise<void> {
-    const handler = asEvents(raw);
     const aborter = new AbortController();
     let finished = false;
+    const handler = asEvents(raw, aborter.signal);
     const fail = (error: Error) => {
       if (finished) return;
       finished = true;
-      handler.error(error);
+      try {
+        handler.error(error);
+      } catch {
+        // A handler that throws from its own error callback has nothing left to tell.
+      }
     };
-    handler.start((reason) => {
-      aborter.abort(reason);
-      fail(reason ?? new errors.RequestAbortedError());
-    });
-    if (finished) return;
-
-    let request: Request;
-    try {
-      request = await toRequest(options, aborter.signal);
-    } catch (error) {
-      // The caller's body failed while it was read (a file that changed, a stream that broke).
-      fail(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    if (finished) return;
-
-    let broken = false;
-    const socket: SimulatedSocket = {
-      reset: () => {
-        broken = true;
-        fail(new errors.SocketError('other side closed'));
-      },
-      truncate: (status, headers, body) => {
-        broken = true;
-        if (finished) return;
-        const resumed = handler.headers(status, { ...headers, 'content-length': String(body.length) });
-        void resumed
-          .then(() => (finished ? undefined : handler.data(body.subarray(0, Math.floor(body.length / 2)))))
-          .finally(() => fail(new errors.SocketError('other side closed')));
+    const active: ActiveRequest = {
+      stage: 'reading',
+      abort: (reason) => {
+        if (!aborter.signal.aborted) aborter.abort(reason);
+        fail(reason);
       },
     };
-    const env: MockBindings = { peerAddress, simulatedSocket: socket };
-    let response: Response;
+    this.#active.add(active);
     try {
-      response = await this.mock.app.fetch(request, env);
+      handler.start((reason) => active.abort(reason ?? new errors.RequestAbortedError()));
+      if (finished) return;
+
+      let request: Request;
+      try {
+        // The body is read whole; a caller that aborts (or a close) stops the wait even if its stream never ends.
+        request = await untilAborted(toRequest(options, aborter.signal), aborter.signal);
+      } catch (error) {
+        // The caller's body failed while it was read (a file that changed, a stream that broke), or the caller left.
+        fail(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      if (finished) return;
+
+      let broken = false;
+      const socket: SimulatedSocket = {
+        reset: () => {
+          broken = true;
+          fail(new errors.SocketError('other side closed'));
+        },
+        truncate: (status, headers, body) => {
+          broken = true;
+          if (finished) return;
+          active.stage = 'responding';
+          void (async () => {
+            try {
+              await handler.headers(status, { ...headers, 'content-length': String(body.length) });
+              if (!finished) await handler.data(body.subarray(0, Math.floor(body.length / 2)));
+            } finally {
+              fail(new errors.SocketError('other side closed'));
+            }
+          })().catch(() => {});
+        },
+      };
+      const env: MockBindings = { peerAddress, simulatedSocket: socket };
+      active.stage = 'app';
+      const response = await this.mock.app.fetch(request, env);
+      if (broken || finished) return;
+      active.stage = 'responding';
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, name) => (headers[name] = value));
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (headers['content-length'] === undefined) headers['content-length'] = String(bytes.length);
+      await handler.headers(response.status, headers);
+      if (finished) return;
+      if (bytes.length > 0) await handler.data(bytes);
+      if (finished) return;
+      finished = true;
+      handler.end();
     } catch (error) {
+      // The app failed, or one of the caller's callbacks threw: the caller gets the error, never a hang.
       fail(error instanceof Error ? error : new Error(String(error)));
-      return;
+    } finally {
+      this.#active.delete(active);
     }
-    if (broken || finished) return;
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => (headers[name] = value));
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (headers['content-length'] === undefined) headers['content-length'] = String(bytes.length);
-    await handler.headers(response.status, headers);
-    if (finished) return;
-    if (bytes.length > 0) await handler.data(bytes);
-    if (finished) return;
-    finished = true;
-    handler.end();
   }
+}
+
+/** A request in flight, for `close()` and `destroy()`: where it is, and how to end it. */
+interface ActiveRequest {
+  stage: 'reading' | 'app' | 'responding';
+  abort: (reason: Error) => void;
+}
+
+/** `work`, or the signal's reason as soon as it aborts (`work` is left to settle on its own). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** A {@link MockDispatcher} seen from another address; closing it leaves the mock open. */
@@ -207,7 +259,7 @@ export function mockDispatcher(options: MockDispatcherOptions = {}): MockDispatc
  * `onConnect` family that `undici.request` and `fetch` still use); `headers` and `data` resolve
  * once the caller wants more (back-pressure).
  */
-function asEvents(handler: Handler) {
+function asEvents(handler: Handler, signal: AbortSignal) {
   let resume: (() => void) | undefined;
   let paused = false;
   let abort: (reason?: Error) => void = () => {};
@@ -233,10 +285,10 @@ function asEvents(handler: Handler) {
       return paused;
     },
     get aborted() {
-      return false;
+      return signal.aborted;
     },
     get reason() {
-      return null;
+      return signal.aborted ? (signal.reason as Error) : null;
     },
   };
   const modern = typeof handler.onRequestStart === 'function';
@@ -305,8 +357,10 @@ async function readBody(body: unknown): Promise<{ bytes?: Uint8Array; contentTyp
   if (typeof body === 'string') return { bytes: Buffer.from(body) };
   if (body instanceof Uint8Array) return { bytes: body };
   if (isFormData(body)) {
-    // Serialised as undici would send it, with its boundary in the Content-Type.
-    const serialised = new UndiciResponse(body as ConstructorParameters<typeof UndiciResponse>[0]);
+    // Serialised as undici would send it, with its boundary in the Content-Type; Node's own
+    // FormData (which undici.request cannot send on a socket) by Node's own Response.
+    const serialised =
+      body instanceof UndiciFormData ? new UndiciResponse(body as ConstructorParameters<typeof UndiciResponse>[0]) : new Response(body as FormData);
     return { bytes: new Uint8Array(await serialised.arrayBuffer()), contentType: serialised.headers.get('content-type') ?? undefined };
   }
   if (body instanceof Blob) return { bytes: new Uint8Array(await body.arrayBuffer()), ...(body.type ? { contentType: body.type } : {}) };
