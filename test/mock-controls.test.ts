@@ -305,6 +305,10 @@ describe('admin API and web pages', () => {
     expect(res.status).toBe(403);
     expect(await errorCode(res)).toBe('admin_cross_origin');
     expect((await mock.admin('GET', '/licenses', undefined, { Origin: 'http://localhost' })).status).toBe(200);
+    // Its own page behind a TLS proxy: https outside, http inside, the same host.
+    expect((await mock.admin('POST', '/reset', undefined, { Origin: 'https://localhost' })).status).toBe(200);
+    expect((await mock.admin('POST', '/reset', undefined, { Origin: 'null' })).status).toBe(403);
+    expect((await mock.admin('POST', '/reset', undefined, { Origin: 'http://localhost.evil.example' })).status).toBe(403);
   });
 });
 

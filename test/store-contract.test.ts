@@ -8,6 +8,7 @@ import type { LicenseConfig } from '../src/mock/config/index.js';
 import { FileStore } from '../src/mock/store/file-store.js';
 import { MemoryStore } from '../src/mock/store/memory-store.js';
 import { RedisStore } from '../src/mock/store/redis-store.js';
+import { Redis } from 'ioredis';
 import type { MockStore } from '../src/mock/store/types.js';
 import { draw, seedState } from '../src/mock/store/chaos.js';
 
@@ -225,5 +226,27 @@ describeWithRedis('RedisStore, the MockStore contract', () => {
     const store = await RedisStore.open(redis.url, { seed: licenses, ...options, prefix: `t${randomBytes(4).toString('hex')}:`, slotLeaseMs: 15_000 });
     opened.push(() => store.close());
     return store;
+  });
+
+  it('draws for a fault an older replica stored without its generator state, from its seed, as the memory store does', async () => {
+    const prefix = `t${randomBytes(4).toString('hex')}:`;
+    const store = await RedisStore.open(redis.url, { seed: [], maxJournalEntries: 0, prefix, slotLeaseMs: 15_000 });
+    opened.push(() => store.close());
+    const raw = new Redis(redis.url);
+    opened.push(async () => void (await raw.quit()));
+    await raw.set(`${prefix}fault:f9`, JSON.stringify({ type: 'error', probability: 0.5, seed: 7, id: 'f9', fired: 0 }));
+    await raw.zadd(`${prefix}faults`, 9, 'f9');
+    const memory = new MemoryStore([], {
+      maxJournalEntries: 0,
+      restore: { licenses: [], journal: [], nextSeq: 1, nextFault: 10, faults: [{ type: 'error', probability: 0.5, seed: 7, id: 'f9', fired: 0 }] },
+    });
+    const fromRedis = [];
+    const fromMemory = [];
+    for (let i = 0; i < 20; i++) {
+      fromRedis.push((await store.takeFault('L')) !== undefined);
+      fromMemory.push((await memory.takeFault('L')) !== undefined);
+    }
+    expect(fromRedis).toEqual(fromMemory);
+    expect(fromRedis.some(Boolean)).toBe(true);
   });
 });

@@ -240,6 +240,7 @@ async function compare(oldFile: string, positionals: string[]): Promise<number> 
     const shown = (value: unknown) => (value === undefined ? '(not observed)' : JSON.stringify(value));
     const behaviour = drift.filter((d) => d.kind === 'behaviour');
     const timing = drift.filter((d) => d.kind === 'timing');
+    const coverage = drift.filter((d) => d.kind === 'coverage');
     const list = (found: Drift[]) => {
       for (const d of found) console.log(`  ${d.key}: ${shown(d.before)} -> ${shown(d.after)}${d.case ? `  (${d.case})` : ''}`);
     };
@@ -252,7 +253,11 @@ async function compare(oldFile: string, positionals: string[]): Promise<number> 
       console.log('timing (more than 2x and 100 ms apart; reported, not counted as drift):');
       list(timing);
     }
-    console.log(behaviour.length === 0 ? `no drift${timing.length ? ' in behaviour' : ''}` : `${behaviour.length} change(s) of behaviour`);
+    if (coverage.length) {
+      console.log('observed in one record only (a case skipped in one run, or new in this version; not counted):');
+      list(coverage);
+    }
+    console.log(behaviour.length === 0 ? `no drift${timing.length || coverage.length ? ' in behaviour' : ''}` : `${behaviour.length} change(s) of behaviour`);
     return behaviour.length === 0 ? 0 : 1;
   } catch (error) {
     console.error(`beia conformance: ${(error as Error).message}`);

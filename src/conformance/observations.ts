@@ -39,8 +39,12 @@ export interface Drift {
   key: string;
   before: unknown;
   after: unknown;
-  /** `behaviour`: a status, a header, a label, a rule; `timing`: a time beyond the tolerance. */
-  kind: 'behaviour' | 'timing';
+  /**
+   * `behaviour`: a status, a header, a label, a rule; `timing`: a time beyond the tolerance;
+   * `coverage`: observed in one record only (a case skipped in one run, or new in this version of
+   * beia-kit). Only `behaviour` is drift; the others are reported apart.
+   */
+  kind: 'behaviour' | 'timing' | 'coverage';
   /** The case that observed it, when the files say. */
   case?: string;
 }
@@ -69,13 +73,27 @@ export function compareObservations(
     const source = cases.after?.[key] ?? cases.before?.[key];
     const found = (leaf: string, was: unknown, now: unknown, kind: Drift['kind']) =>
       drift.push({ key: leaf, before: was, after: now, kind, ...(source ? { case: source } : {}) });
+    if (!(key in before) || !(key in after)) {
+      found(key, before[key], after[key], 'coverage');
+      continue;
+    }
     if (TIMING_KEYS.has(key)) {
       if (!sameTime(before[key], after[key])) found(key, before[key], after[key], 'timing');
       continue;
     }
-    diffLeaves(key, before[key], after[key], (leaf, was, now) => found(leaf, was, now, 'behaviour'));
+    diffLeaves(key, legacy(key, before[key]), legacy(key, after[key]), (leaf, was, now) => found(leaf, was, now, 'behaviour'));
   }
   return drift;
+}
+
+/** A value as this version records it: a record of an older beia-kit listed the burst's statuses in arrival order, now counted. */
+function legacy(key: string, value: unknown): unknown {
+  if (key !== 'concurrency.burst' || typeof value !== 'object' || value === null) return value;
+  const statuses = (value as { statuses?: unknown }).statuses;
+  if (!Array.isArray(statuses)) return value;
+  const counts: Record<string, number> = {};
+  for (const status of statuses.map(String).sort()) counts[status] = (counts[status] ?? 0) + 1;
+  return { ...value, statuses: counts };
 }
 
 /** Calls `report` for each leaf that differs: objects are walked key by key, anything else (arrays too) compared whole. */

@@ -141,6 +141,7 @@ export function htmlReport(report: RunReport, options: HtmlReportOptions = {}): 
     const { file, recordedAt, changes } = options.drift;
     const behaviour = changes.filter((d) => d.kind === 'behaviour');
     const timing = changes.filter((d) => d.kind === 'timing');
+    const coverage = changes.filter((d) => d.kind === 'coverage');
     const rows = (list: Drift[]) =>
       list
         .map(
@@ -155,6 +156,7 @@ export function htmlReport(report: RunReport, options: HtmlReportOptions = {}): 
       <p class="muted">Compared with <code>${escapeHtml(file)}</code>, recorded ${escapeHtml(recordedAt)}.</p>
       ${behaviour.length ? `<p class="drift-bad">${behaviour.length} change${behaviour.length === 1 ? '' : 's'} of behaviour:</p>${table(behaviour)}` : '<p class="drift-good">No change of behaviour.</p>'}
       ${timing.length ? `<p class="muted">Timing, more than 2x and 100 ms apart (reported, not counted as drift):</p>${table(timing)}` : ''}
+      ${coverage.length ? `<p class="muted">Observed in one record only (a case skipped in one run, or new in this version; not counted):</p>${table(coverage)}` : ''}
     </section>`;
   }
 

@@ -70,7 +70,8 @@ export function adminRoutes(deps: AdminDeps): Hono {
     // A web page can POST to a loopback admin API without a preflight; browsers name the page in
     // Origin. Tools (curl, tests, CI) send no Origin, or the mock's own.
     const origin = c.req.header('origin');
-    if (origin !== undefined && origin !== new URL(c.req.url).origin) {
+    // The host decides, not the scheme: behind a TLS proxy the page is https and the mock sees http.
+    if (origin !== undefined && originHost(origin) !== new URL(c.req.url).host) {
       return adminError(
         c,
         'admin_cross_origin',
@@ -331,6 +332,15 @@ async function readJson<T>(c: Context, read: (body: unknown) => T): Promise<T | 
   } catch (error) {
     if (error instanceof ConfigError) return adminError(c, 'admin_invalid_request', `${error.message}.`);
     throw error;
+  }
+}
+
+/** The host:port of an Origin header; undefined for `null` or anything else that is not a URL. */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
   }
 }
 

@@ -38,8 +38,14 @@ describe('ImageGallery', () => {
       .png()
       .toBuffer();
     expect(noise.length).toBeGreaterThan(100_000);
+    const before = gallery.stats();
     gallery.keep(sha(7), { upload: noise });
     expect(gallery.has(sha(7))).toEqual([]);
+    expect(gallery.stats()).toEqual(before); // no empty entry pushing a kept one out
+    // Two pages asking at once share one drawing, counted once.
+    const [first, second] = await Promise.all([gallery.view(sha(6), 'upload', 'thumb'), gallery.view(sha(6), 'upload', 'thumb')]);
+    expect(first).toBe(second);
+    expect(gallery.stats().bytes).toBe(before.bytes + first!.length);
     for (let i = 8; i < 40; i++) gallery.keep(sha(i), { upload: Buffer.alloc(90_000, i) });
     expect(gallery.stats().bytes).toBeLessThanOrEqual(400_000);
     expect(gallery.stats().entries).toBeLessThanOrEqual(3);

@@ -13,6 +13,8 @@ interface Entry {
   images: Partial<Record<GalleryImage, Buffer>>;
   /** Views rendered on demand; `null` when the bytes are not an image sharp can read. */
   views: Map<string, Buffer | null>;
+  /** Views being drawn: two pages asking at once share one render. */
+  drawing: Map<string, Promise<Buffer | null>>;
   bytes: number;
 }
 
@@ -52,7 +54,7 @@ export class ImageGallery {
   /** Keeps (or adds to) the images of an upload, as the newest. */
   keep(sha256: string, images: Partial<Record<GalleryImage, Buffer | undefined>>): void {
     if (this.#options.entries === 0) return;
-    const entry: Entry = this.#entries.get(sha256) ?? { images: {}, views: new Map(), bytes: 0 };
+    const entry: Entry = this.#entries.get(sha256) ?? { images: {}, views: new Map(), drawing: new Map(), bytes: 0 };
     this.#entries.delete(sha256);
     for (const kind of ['upload', 'result', 'cropped'] as const) {
       const image = images[kind];
@@ -62,6 +64,8 @@ export class ImageGallery {
       entry.bytes += image.length;
       this.#bytes += image.length;
     }
+    // An upload too large to keep leaves no empty entry behind to push a real one out.
+    if (entry.bytes === 0) return;
     this.#entries.set(sha256, entry);
     this.#trim();
   }
@@ -80,27 +84,37 @@ export class ImageGallery {
     const key = `${kind}:${size}`;
     const drawn = entry.views.get(key);
     if (drawn !== undefined) return drawn ?? undefined;
-    const box = BOXES[size];
-    let view: Buffer | null;
+    let drawing = entry.drawing.get(key);
+    if (!drawing) {
+      drawing = this.#draw(original, BOXES[size]).then((view) => {
+        entry.drawing.delete(key);
+        // Counted once, and only while the entry is still kept.
+        if (this.#entries.get(sha256) === entry) {
+          entry.views.set(key, view);
+          if (view) {
+            entry.bytes += view.length;
+            this.#bytes += view.length;
+            this.#trim();
+          }
+        }
+        return view;
+      });
+      entry.drawing.set(key, drawing);
+    }
+    return (await drawing) ?? undefined;
+  }
+
+  async #draw(original: Buffer, box: { width: number; height: number; quality: number }): Promise<Buffer | null> {
     try {
-      view = await sharp(original, { failOn: 'error', limitInputPixels: this.#options.maxInputPixels })
+      return await sharp(original, { failOn: 'error', limitInputPixels: this.#options.maxInputPixels })
         .rotate()
         .resize({ width: box.width, height: box.height, fit: 'inside', withoutEnlargement: true })
         .flatten({ background: '#ffffff' })
         .jpeg({ quality: box.quality })
         .toBuffer();
     } catch {
-      view = null; // not an image: the page shows a placeholder
+      return null; // not an image: the page shows a placeholder
     }
-    // The entry may have been dropped while the view was drawn.
-    if (this.#entries.get(sha256) !== entry) return view ?? undefined;
-    entry.views.set(key, view);
-    if (view) {
-      entry.bytes += view.length;
-      this.#bytes += view.length;
-      this.#trim();
-    }
-    return view ?? undefined;
   }
 
   stats(): { entries: number; bytes: number; maxEntries: number; maxBytes: number } {

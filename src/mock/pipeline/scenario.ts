@@ -32,7 +32,7 @@ export function scenarioFault(value: string): { fault: FiredFault } | { error: A
   for (const param of params) {
     const [key = '', raw = ''] = param.split('=').map((piece) => piece.trim().toLowerCase());
     if (key === 'phase' && type !== 'latency' && (raw === 'after' || raw === 'before')) fault.phase = raw;
-    else if (key === 'ms' && type === 'latency' && /^\d{1,8}$/.test(raw)) fault.latencyMs = Number(raw);
+    else if (key === 'ms' && type === 'latency' && /^\d{1,8}$/.test(raw) && Number(raw) <= 86_400_000) fault.latencyMs = Number(raw);
     else return bad(`"${param.slice(0, 30)}" is not a parameter of ${type}`);
   }
   if (type === 'latency' && fault.latencyMs === undefined) return bad('latency needs its time, as "latency; ms=500"');

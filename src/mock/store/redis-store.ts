@@ -179,6 +179,7 @@ return early`,
   beiaTakeFault: `
 local p, id = ARGV[1], ARGV[2]
 local function draw(f)
+  if f.rng == nil then f.rng = ((f.seed or 0) % 2147483646) + 1 end
   f.rng = (f.rng * 48271) % 2147483647
   return (f.rng - 1) / 2147483646
 end

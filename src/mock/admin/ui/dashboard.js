@@ -149,10 +149,24 @@ function imageUrl(sha, kind, size) {
     url = fetch(`${API}/ui/images/${sha}/${kind}/${size}`, { headers })
       .then((res) => (res.status === 200 ? res.blob() : null))
       .then((blob) => (blob && blob.type === 'image/jpeg' ? URL.createObjectURL(blob) : null))
-      .catch(() => null);
+      .catch(() => null)
+      .then((made) => {
+        // Nothing to show now (not kept, not an image, a network blip): asked again next time.
+        if (!made) view.blobs.delete(key);
+        return made;
+      });
     view.blobs.set(key, url);
   }
   return url;
+}
+
+/** Lets go of the pictures of rows that are gone, so a page left open for days holds only what it shows. */
+function releaseImages(shas) {
+  for (const [key, url] of view.blobs) {
+    if (shas.has(key.split('/')[0])) continue;
+    view.blobs.delete(key);
+    void url.then((made) => made && URL.revokeObjectURL(made));
+  }
 }
 
 function placeholder(text, title) {
@@ -239,6 +253,7 @@ function renderRequests(journal) {
     if (wanted !== row) body.insertBefore(row, wanted);
     previous = row;
   }
+  releaseImages(new Set(journal.map(imageSha).filter(Boolean)));
   $('requests-empty').hidden = journal.length > 0;
   $('requests-count').textContent = journal.length ? `the newest ${journal.length}` : '';
 }
@@ -576,7 +591,7 @@ function start() {
     event.preventDefault();
     view.token = $('token-input').value.trim();
     sessionStorage.setItem(TOKEN_KEY, view.token);
-    view.blobs.clear();
+    releaseImages(new Set());
     void refresh()
       .then(() => {
         $('token-form').hidden = true;
