@@ -77,6 +77,12 @@ describe('the mock says what it is', () => {
     for (const res of answers) expect(res.headers.get('x-beia-mock-version')).toBe(MOCK_VERSION);
   });
 
+  it("answers a browser's favicon request with nothing, and keeps it out of the journal", async () => {
+    const mock = inProcessMock();
+    expect((await mock.app.request('/favicon.ico')).status).toBe(204);
+    expect(await (await mock.admin('GET', '/journal')).json()).toEqual([]);
+  });
+
   it('has a health endpoint', async () => {
     const res = await inProcessMock().admin('GET', '/health');
     expect(await res.json()).toEqual({

@@ -78,8 +78,9 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     await next();
     const record = c.get('record') ?? {};
     const status = record.status ?? c.res.status;
-    // The dashboard polls every second while it is open: its reads would drown the log.
-    if (status < 400 && c.req.method === 'GET' && c.req.path.startsWith('/__admin/ui')) return;
+    // The dashboard polls every second while it is open: its reads would drown the log. A
+    // browser's own favicon request is not traffic of the API either.
+    if (status < 400 && c.req.method === 'GET' && (c.req.path.startsWith('/__admin/ui') || c.req.path === '/favicon.ico')) return;
     const durationMs = Math.round(performance.now() - started);
     const line: RequestLogLine = {
       time: new Date().toISOString(),
@@ -162,6 +163,9 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     response.headers.set('Allow', 'POST');
     return response;
   });
+
+  // Browsers ask for it on any page of the mock (the dashboard, the metrics): nothing, and no journal entry.
+  app.get('/favicon.ico', (c) => c.body(null, 204));
 
   app.notFound((c) =>
     errorResponse(
