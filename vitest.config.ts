@@ -9,6 +9,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // One temporary folder per run, removed at its end (test/helpers/run-tmpdir.ts).
+    globalSetup: ['test/helpers/run-tmpdir.ts'],
     // Two cores: sharp and the servers under test share them with the test runner.
     maxWorkers: 2,
     ...reportersFor('unit'),

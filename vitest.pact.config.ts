@@ -14,6 +14,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One temporary folder per run, removed at its end (test/helpers/run-tmpdir.ts).
+    globalSetup: ['test/helpers/run-tmpdir.ts'],
     fileParallelism: false,
     ...reportersFor(process.argv.some((arg) => arg.includes('provider')) ? 'pact-provider' : 'pact-consumer'),
   },
