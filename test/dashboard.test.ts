@@ -146,6 +146,13 @@ describeWithBrowser('the dashboard (GET /__admin/ui) in a real browser', () => {
     await page.keyboard.press('Enter'); // submits the form
     await page.locator('#faults tbody tr', { hasText: 'latency 5 ms' }).waitFor();
 
+    // A fault by chance with a seed, to replay a run: the list shows the seed back.
+    await page.check('#fault-when-probability');
+    await page.fill('#fault-probability', '0.3');
+    await page.fill('#fault-seed', '42');
+    await page.getByRole('button', { name: 'Arm' }).click();
+    await page.locator('#faults tbody tr', { hasText: 'p = 0.3, seed 42' }).waitFor();
+
     // Open a row's details and close them; the focus comes back to the button.
     await rows(page)
       .first()

@@ -77,6 +77,14 @@ describe('the mock says what it is', () => {
     for (const res of answers) expect(res.headers.get('x-beia-mock-version')).toBe(MOCK_VERSION);
   });
 
+  it('answers an unknown admin route with a 404 that lists the routes', async () => {
+    const res = await inProcessMock().admin('GET', '/nothing-here');
+    expect(res.status).toBe(404);
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('admin_not_found');
+    expect(error.message).toContain('No admin route GET /__admin/nothing-here. Routes: /ui (the dashboard), /health');
+  });
+
   it("answers a browser's favicon request with nothing, and keeps it out of the journal", async () => {
     const mock = inProcessMock();
     expect((await mock.app.request('/favicon.ico')).status).toBe(204);

@@ -229,7 +229,8 @@ export function adminRoutes(deps: AdminDeps): Hono {
     return c.json(verifyJournal(entries, pattern, count));
   });
 
-  admin.notFound((c) =>
+  // Last, so only what no route above answered: a sub-app's notFound is not used under app.route.
+  admin.all('*', (c) =>
     adminError(
       c,
       'admin_not_found',

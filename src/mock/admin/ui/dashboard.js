@@ -475,6 +475,7 @@ function faultFormChanged() {
   const byChance = $('fault-when-probability').checked;
   $('fault-count').disabled = byChance;
   $('fault-probability').disabled = !byChance;
+  $('fault-seed').disabled = !byChance;
 }
 
 async function armFault(event) {
@@ -482,8 +483,11 @@ async function armFault(event) {
   const type = $('fault-type').value;
   const spec = { type };
   if (type === 'latency') spec.latencyMs = Number($('fault-latency').value);
-  if ($('fault-when-probability').checked) spec.probability = Number($('fault-probability').value);
-  else spec.count = Number($('fault-count').value);
+  if ($('fault-when-probability').checked) {
+    spec.probability = Number($('fault-probability').value);
+    // Without a seed the mock picks one and lists it, so a run can be replayed with it.
+    if ($('fault-seed').value.trim() !== '') spec.seed = Number($('fault-seed').value);
+  } else spec.count = Number($('fault-count').value);
   const license = $('fault-license').value;
   if (license) spec.licenseId = license;
   if (!$('fault-phase').disabled && $('fault-phase').value === 'after') spec.phase = 'after';
