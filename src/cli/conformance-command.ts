@@ -139,10 +139,7 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
     });
     const html: HtmlReportOptions = {};
     if (previous) {
-      const changes = compareObservations(previous.observations, report.observations, {
-        ...(previous.cases ? { before: previous.cases } : {}),
-        after: report.observedBy,
-      });
+      const changes = compareObservations(previous.observations, report.observations, { before: previous.cases, after: report.observedBy });
       html.drift = { file: values.previous!, recordedAt: previous.recordedAt, changes };
       const behaviour = changes.filter((d) => d.kind === 'behaviour');
       if (reporters.some((r) => r.kind === 'console' && !r.file)) {
@@ -232,10 +229,7 @@ async function compare(oldFile: string, positionals: string[]): Promise<number> 
   }
   try {
     const [before, after] = await Promise.all([readObservations(oldFile), readObservations(newFile)]);
-    const drift = compareObservations(before.observations, after.observations, {
-      ...(before.cases ? { before: before.cases } : {}),
-      ...(after.cases ? { after: after.cases } : {}),
-    });
+    const drift = compareObservations(before.observations, after.observations, { before: before.cases, after: after.cases });
     console.log(`observations ${oldFile} (${before.recordedAt}) -> ${newFile} (${after.recordedAt})`);
     const shown = (value: unknown) => (value === undefined ? '(not observed)' : JSON.stringify(value));
     const behaviour = drift.filter((d) => d.kind === 'behaviour');

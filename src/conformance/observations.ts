@@ -65,7 +65,7 @@ const TIMING_KEYS = new Set(['latencyMs']);
 export function compareObservations(
   before: Record<string, unknown>,
   after: Record<string, unknown>,
-  cases: { before?: Record<string, string>; after?: Record<string, string> } = {},
+  cases: { before?: Record<string, string> | undefined; after?: Record<string, string> | undefined } = {},
 ): Drift[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   const drift: Drift[] = [];

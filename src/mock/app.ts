@@ -108,12 +108,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       // The answer is out already: a journal the store cannot take is logged, not turned into an error.
       const responseHeaders = record.responseHeaders ?? headersOf(c.res.headers);
       const journaled = await store
-        .appendJournal(
-          record.fault
-            ? { ...entry, fault: record.fault, parts: record.parts ?? [], responseHeaders }
-            : { ...entry, parts: record.parts ?? [], responseHeaders },
-          retry,
-        )
+        .appendJournal({ ...entry, ...(record.fault ? { fault: record.fault } : {}), parts: record.parts ?? [], responseHeaders }, retry)
         .catch((error: unknown): { earlyByMs?: number } => {
           console.error(`beia mock: the journal entry of this request is lost: ${(error as Error).message}`);
           return {};

@@ -3,6 +3,7 @@ import { Dispatcher, FormData as UndiciFormData, Response as UndiciResponse, err
 import { MockAdminClient } from './admin/admin-client.js';
 import { createMockApp, type MockApp, type MockAppOptions } from './app.js';
 import type { MockBindings, SimulatedSocket } from './http/transport.js';
+import { untilAborted } from './pipeline/abort.js';
 
 export interface MockDispatcherOptions extends Omit<MockAppOptions, 'shutdown'> {
   /** The address the requests seem to come from (the allowlists check it); 127.0.0.1 when absent. */
@@ -84,9 +85,7 @@ export class MockDispatcher extends Dispatcher {
   override close(): Promise<void>;
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | void {
-    const done = this.#close(false);
-    if (!callback) return done;
-    void done.then(callback, callback);
+    return promiseOrCallback(this.#close(false), callback);
   }
 
   override destroy(): Promise<void>;
@@ -94,10 +93,7 @@ export class MockDispatcher extends Dispatcher {
   override destroy(callback: () => void): void;
   override destroy(err: Error | null, callback: () => void): void;
   override destroy(errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
-    const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
-    const done = this.#close(true);
-    if (!cb) return done;
-    void done.then(cb, cb);
+    return promiseOrCallback(this.#close(true), typeof errOrCallback === 'function' ? errOrCallback : callback);
   }
 
   /**
@@ -149,7 +145,8 @@ export class MockDispatcher extends Dispatcher {
 
       let request: Request;
       try {
-        // The body is read whole; a caller that aborts (or a close) stops the wait even if its stream never ends.
+        // The body is read whole; a caller that aborts (or a close) stops the wait even if its stream
+        // never ends (the caller has its error already: the rejection here changes nothing).
         request = await untilAborted(toRequest(options, aborter.signal), aborter.signal);
       } catch (error) {
         // The caller's body failed while it was read (a file that changed, a stream that broke), or the caller left.
@@ -208,16 +205,6 @@ interface ActiveRequest {
   abort: (reason: Error) => void;
 }
 
-/** `work`, or the signal's reason as soon as it aborts (`work` is left to settle on its own). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 /** A {@link MockDispatcher} seen from another address; closing it leaves the mock open. */
 class PeerView extends Dispatcher {
   readonly #dispatch: (options: Dispatcher.DispatchOptions, handler: Handler) => boolean;
@@ -234,8 +221,7 @@ class PeerView extends Dispatcher {
   override close(): Promise<void>;
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | void {
-    if (!callback) return Promise.resolve();
-    callback();
+    return promiseOrCallback(Promise.resolve(), callback);
   }
 
   override destroy(): Promise<void>;
@@ -243,10 +229,14 @@ class PeerView extends Dispatcher {
   override destroy(callback: () => void): void;
   override destroy(err: Error | null, callback: () => void): void;
   override destroy(errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
-    const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
-    if (!cb) return Promise.resolve();
-    cb();
+    return promiseOrCallback(Promise.resolve(), typeof errOrCallback === 'function' ? errOrCallback : callback);
   }
+}
+
+/** undici's two styles of `close`/`destroy`: the promise when no callback is given, else the callback once done. */
+function promiseOrCallback(done: Promise<void>, callback: (() => void) | undefined): Promise<void> | void {
+  if (!callback) return done;
+  void done.then(callback, callback);
 }
 
 /** The mock as an undici `Dispatcher`, in-process (see {@link MockDispatcher}). */

@@ -148,15 +148,17 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
       const type = res.headers['content-type'] ?? '';
       if (!/^multipart\/mixed\s*;.*boundary=/i.test(type))
         return ctx.verdict(false, 'Content-Type multipart/mixed; boundary=...', `Content-Type ${type || '(none)'}`);
+      let parts;
       let bundle;
       try {
-        bundle = readImageBundle(decodeMultipartMixed(res.body, type));
+        parts = decodeMultipartMixed(res.body, type);
+        bundle = readImageBundle(parts);
       } catch (error) {
         return ctx.verdict(false, 'parts result and cropped', (error as Error).message);
       }
       if (!bundle.cropped) return ctx.verdict(false, 'a cropped part', 'only a result part');
       // A part that names another image type than the PNG it holds states one fact two ways.
-      for (const part of decodeMultipartMixed(res.body, type)) {
+      for (const part of parts) {
         const label = part.name ?? part.contentId;
         if ((label === 'result' || label === 'cropped') && part.contentType && /^image\//i.test(part.contentType) && !/^image\/png\b/i.test(part.contentType)) {
           return ctx.verdict(false, `the ${label} part typed image/png (or generically), as the PNG it holds`, `Content-Type ${part.contentType}`);

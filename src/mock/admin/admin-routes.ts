@@ -12,7 +12,7 @@ import { readVerifyRequest, verifyJournal } from './verify.js';
 import { dashboardAssets, dashboardData } from './dashboard.js';
 import type { ImageGallery } from '../images/gallery.js';
 import { MOCK_VERSION } from '../version.js';
-import { FAULT_TYPES, MAX_SEED, type FaultSpec, type FaultType, type LicenseState, type MockStore } from '../store/index.js';
+import { ANSWER_LOSING_FAULTS, FAULT_TYPES, MAX_SEED, type FaultSpec, type FaultType, type LicenseState, type MockStore } from '../store/index.js';
 
 export interface AdminDeps {
   config: MockConfig;
@@ -240,9 +240,6 @@ export function adminRoutes(deps: AdminDeps): Hono {
   return admin;
 }
 
-/** The faults whose answer never arrives whole, so that they can be armed after the charge. */
-const ANSWER_LOSING = new Set<string>(['reset', 'truncate', 'hang']);
-
 /** The names a fault's kind may be given by: the kinds, `500` for `error` (as in the dashboard and Prism), and `chaos` for a mix. */
 const FAULT_NAMES = [...FAULT_TYPES, '500', 'chaos'] as const;
 const KIND_NAMES = [...FAULT_TYPES, '500'] as const;
@@ -299,7 +296,7 @@ export function readFaultSpec(body: unknown): FaultSpec {
   else if (raw.latencyMs !== undefined) throw new ConfigError(`${path}.latencyMs`, 'nothing unless the fault (or the mix) is "latency"', raw.latencyMs);
   if (raw.phase !== undefined) {
     const phase = readEnum(raw.phase, `${path}.phase`, ['before', 'after'] as const);
-    if (phase === 'after' && !kinds.every((kind) => ANSWER_LOSING.has(kind))) {
+    if (phase === 'after' && !kinds.every((kind) => ANSWER_LOSING_FAULTS.has(kind))) {
       throw new ConfigError(
         `${path}.phase`,
         '"before" for a fault (or a mix) with an error or latency ("after" charges, then loses the answer: reset, truncate or hang only)',

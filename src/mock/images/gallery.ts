@@ -11,10 +11,11 @@ const BOXES: Record<GallerySize, { width: number; height: number; quality: numbe
 
 interface Entry {
   images: Partial<Record<GalleryImage, Buffer>>;
-  /** Views rendered on demand; `null` when the bytes are not an image sharp can read. */
-  views: Map<string, Buffer | null>;
-  /** Views being drawn: two pages asking at once share one render. */
-  drawing: Map<string, Promise<Buffer | null>>;
+  /**
+   * Views drawn on demand, as the promise of the drawing: two pages asking at once share one, and
+   * it stays as the view once drawn; `null` when the bytes are not an image sharp can read.
+   */
+  views: Map<string, Promise<Buffer | null>>;
   bytes: number;
 }
 
@@ -54,7 +55,7 @@ export class ImageGallery {
   /** Keeps (or adds to) the images of an upload, as the newest. */
   keep(sha256: string, images: Partial<Record<GalleryImage, Buffer | undefined>>): void {
     if (this.#options.entries === 0) return;
-    const entry: Entry = this.#entries.get(sha256) ?? { images: {}, views: new Map(), drawing: new Map(), bytes: 0 };
+    const entry: Entry = this.#entries.get(sha256) ?? { images: {}, views: new Map(), bytes: 0 };
     this.#entries.delete(sha256);
     for (const kind of ['upload', 'result', 'cropped'] as const) {
       const image = images[kind];
@@ -82,24 +83,18 @@ export class ImageGallery {
     const original = entry?.images[kind];
     if (!entry || !original) return undefined;
     const key = `${kind}:${size}`;
-    const drawn = entry.views.get(key);
-    if (drawn !== undefined) return drawn ?? undefined;
-    let drawing = entry.drawing.get(key);
+    let drawing = entry.views.get(key);
     if (!drawing) {
       drawing = this.#draw(original, BOXES[size]).then((view) => {
-        entry.drawing.delete(key);
         // Counted once, and only while the entry is still kept.
-        if (this.#entries.get(sha256) === entry) {
-          entry.views.set(key, view);
-          if (view) {
-            entry.bytes += view.length;
-            this.#bytes += view.length;
-            this.#trim();
-          }
+        if (view && this.#entries.get(sha256) === entry) {
+          entry.bytes += view.length;
+          this.#bytes += view.length;
+          this.#trim();
         }
         return view;
       });
-      entry.drawing.set(key, drawing);
+      entry.views.set(key, drawing);
     }
     return (await drawing) ?? undefined;
   }

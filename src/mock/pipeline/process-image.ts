@@ -2,7 +2,7 @@ import { FIELD, PART, encodeMultipartMixedChunks, type MixedPart } from '../../c
 import type { MockConfig } from '../config/index.js';
 import { ApiError } from '../http/api-error.js';
 import type { RenderedImages } from '../images/render.js';
-import type { FiredFault } from '../store/index.js';
+import { ANSWER_LOSING_FAULTS, type FiredFault } from '../store/index.js';
 import { waitOrAbort } from './abort.js';
 import { readIncludeCropped } from './checks.js';
 import type { RequestState } from './request-state.js';
@@ -59,7 +59,7 @@ export async function processImage(state: RequestState, random: () => number, re
     );
   }
 
-  if (fault && (fault.type === 'reset' || fault.type === 'truncate' || fault.type === 'hang')) {
+  if (fault && ANSWER_LOSING_FAULTS.has(fault.type)) {
     if (fault.phase === 'after') {
       // Charged, then the answer is lost: what a client must not pay for twice.
       const settlement = await store.settle(ticket, true);

@@ -1,6 +1,6 @@
 import { DOCUMENTED_STATUS_CODES, HEADER } from '../../contract/index.js';
 import { ApiError } from '../http/api-error.js';
-import type { FiredFault } from '../store/index.js';
+import { ANSWER_LOSING_FAULTS, type FiredFault } from '../store/index.js';
 
 /** The values `X-Beia-Mock-Scenario` accepts: each documented error status (D7). */
 export const SCENARIOS = Object.keys(DOCUMENTED_STATUS_CODES);
@@ -31,7 +31,7 @@ export function scenarioFault(value: string): { fault: FiredFault } | { error: A
   });
   for (const param of params) {
     const [key = '', raw = ''] = param.split('=').map((piece) => piece.trim().toLowerCase());
-    if (key === 'phase' && type !== 'latency' && (raw === 'after' || raw === 'before')) fault.phase = raw;
+    if (key === 'phase' && ANSWER_LOSING_FAULTS.has(type) && (raw === 'after' || raw === 'before')) fault.phase = raw;
     else if (key === 'ms' && type === 'latency' && /^\d{1,8}$/.test(raw) && Number(raw) <= 86_400_000) fault.latencyMs = Number(raw);
     else return bad(`"${param.slice(0, 30)}" is not a parameter of ${type}`);
   }

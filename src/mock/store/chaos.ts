@@ -38,24 +38,15 @@ export function newArmedFault(spec: FaultSpec, id: string, random: () => number 
  * that fires draws once more to pick its type. The Redis store's `beiaTakeFault` does the same.
  */
 export function tryFire(fault: ArmedFault): FiredFault | undefined {
-  if (fault.count !== undefined) {
-    fault.count -= 1;
-  } else if (fault.probability !== undefined) {
+  // The next draw of the fault's own sequence (a fault stored without its state starts from its seed).
+  const roll = () => {
     const step = draw(fault.rng ?? seedState(fault.seed ?? 0));
     fault.rng = step.state;
-    if (step.roll >= fault.probability) return undefined;
-  } else {
-    return undefined;
-  }
+    return step.roll;
+  };
+  if (fault.count !== undefined) fault.count -= 1;
+  else if (fault.probability === undefined || roll() >= fault.probability) return undefined;
   fault.fired += 1;
-  let type: FaultType;
-  if (fault.type === 'chaos') {
-    const types = fault.types ?? [];
-    const step = draw(fault.rng ?? seedState(fault.seed ?? 0));
-    fault.rng = step.state;
-    type = types[Math.floor(step.roll * types.length)] ?? 'error';
-  } else {
-    type = fault.type;
-  }
+  const type: FaultType = fault.type === 'chaos' ? (fault.types?.[Math.floor(roll() * fault.types.length)] ?? 'error') : fault.type;
   return { ...fault, type };
 }

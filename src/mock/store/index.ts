@@ -5,7 +5,7 @@ export type { FileStoreOptions } from './file-store.js';
 export { StoreError } from './store-error.js';
 export { RedisStore } from './redis-store.js';
 export type { RedisStoreOptions } from './redis-store.js';
-export { FAULT_TYPES } from './types.js';
+export { ANSWER_LOSING_FAULTS, FAULT_TYPES } from './types.js';
 export { MAX_SEED } from './chaos.js';
 export type {
   Admission,

@@ -32,6 +32,9 @@ export interface Settlement {
 export const FAULT_TYPES = ['error', 'latency', 'reset', 'truncate', 'hang'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
+/** The faults whose answer never arrives whole: the ones that can be armed after the charge (`phase: "after"`). */
+export const ANSWER_LOSING_FAULTS: ReadonlySet<string> = new Set<FaultType>(['reset', 'truncate', 'hang']);
+
 export interface FaultSpec {
   /** One kind of fault, or `chaos`: a mix that fires one of `types` each time, drawn from its seed. */
   type: FaultType | 'chaos';
