@@ -14,7 +14,7 @@ import { Pool } from 'undici';
 import { wholeOption } from './args.mjs';
 
 // glibc malloc makes Node servers bimodal on these machines; the mock gets the same setting as the
-// benchmarks (README, "Development").
+// benchmarks (docs/development.md).
 const MALLOC = { MALLOC_TRIM_THRESHOLD_: '1073741824', MALLOC_TOP_PAD_: '67108864' };
 
 const { values } = parseArgs({ options: { requests: { type: 'string' }, connections: { type: 'string' }, 'max-seconds': { type: 'string' } } });

@@ -1,8 +1,36 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../src/contract/index.js';
 import { DEFAULT_CONFIG, loadConfigFile } from '../src/mock/index.js';
 import { REPO } from './helpers/cli.js';
+
+/** README.md and every page of docs/, as one text. */
+async function allDocs(): Promise<string> {
+  const pages = (await readdir(`${REPO}/docs`)).filter((f) => f.endsWith('.md'));
+  const texts = await Promise.all([`${REPO}/README.md`, ...pages.map((f) => `${REPO}/docs/${f}`)].map((f) => readFile(f, 'utf8')));
+  return texts.join('\n');
+}
+
+/** The anchors GitHub gives a page's headings (outside code blocks). */
+function headingAnchors(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  let code = false;
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('```')) code = !code;
+    const heading = !code && /^#{1,6} (.*)$/.exec(line);
+    if (heading)
+      anchors.add(
+        heading[1]!
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+          .trim()
+          .replace(/\s/g, '-'),
+      );
+  }
+  return anchors;
+}
 
 describe('the docs match the code', () => {
   it('the example config is valid and spells out every default key', async () => {
@@ -15,14 +43,41 @@ describe('the docs match the code', () => {
     expect(config.licenses.map((l) => l.licenseId)).toEqual(['1234', 'broke']);
   });
 
-  it('the README documents every config key and every error code', async () => {
-    const readme = await readFile(`${REPO}/README.md`, 'utf8');
+  it('docs/configuration.md documents every config key, and the docs every error code', async () => {
+    const configuration = await readFile(`${REPO}/docs/configuration.md`, 'utf8');
     for (const [section, values] of Object.entries(DEFAULT_CONFIG)) {
       if (Array.isArray(values)) continue;
-      for (const key of Object.keys(values)) expect(readme, `${section}.${key}`).toContain(`\`${section}.${key}\``);
+      for (const key of Object.keys(values)) expect(configuration, `${section}.${key}`).toContain(`\`${section}.${key}\``);
     }
+    const docs = await allDocs();
     const adminCodes = new Set(['admin_unauthorized', 'admin_invalid_request', 'admin_not_found', 'admin_cross_origin', 'bad_request']);
-    for (const code of Object.keys(ERROR_CATALOGUE)) if (!adminCodes.has(code)) expect(readme, code).toContain(`\`${code}\``);
+    for (const code of Object.keys(ERROR_CATALOGUE)) if (!adminCodes.has(code)) expect(docs, code).toContain(`\`${code}\``);
+  });
+
+  it('every relative link in the README and docs/ points at a file that exists, and every #anchor at a heading', async () => {
+    const broken: string[] = [];
+    for (const file of ['README.md', ...(await readdir(`${REPO}/docs`)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]) {
+      const text = await readFile(`${REPO}/${file}`, 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^(https?:|mailto:)/.test(target!)) continue;
+        const [path, anchor] = target!.split('#') as [string, string | undefined];
+        const resolved = path === '' ? `${REPO}/${file}` : resolve(dirname(`${REPO}/${file}`), path);
+        if (!existsSync(resolved)) {
+          broken.push(`${file}: ${target} (no such file)`);
+          continue;
+        }
+        if (anchor !== undefined && resolved.endsWith('.md') && !headingAnchors(await readFile(resolved, 'utf8')).has(anchor)) {
+          broken.push(`${file}: ${target} (no such heading)`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('the README front page fits on two screens and links every page of docs/', async () => {
+    const readme = await readFile(`${REPO}/README.md`, 'utf8');
+    expect(readme.split('\n').length).toBeLessThanOrEqual(100);
+    for (const page of (await readdir(`${REPO}/docs`)).filter((f) => f.endsWith('.md'))) expect(readme, page).toContain(`(docs/${page}`);
   });
 
   it('the README starts with the command that runs the tests, and .ci/run calls it', async () => {

@@ -26,7 +26,7 @@ Usage: beia mock [options]
 Options (each has an environment variable; the flag wins):
   --host HOST          address to listen on        BEIA_MOCK_HOST         default 127.0.0.1
   --port PORT          port, 0 for any free one    BEIA_MOCK_PORT         default 8080
-  --config FILE        JSON config (README)        BEIA_MOCK_CONFIG       default: one license 1234 / 5678
+  --config FILE        JSON config                 BEIA_MOCK_CONFIG       default: one license 1234 / 5678 (docs/configuration.md)
   --config-json JSON   the same config, inline     BEIA_MOCK_CONFIG_JSON  (CI services, containers)
   --profile FILE       behave as observed (beia conformance --record FILE)   BEIA_MOCK_PROFILE
   --admin-token TOKEN  token for /__admin          BEIA_MOCK_ADMIN_TOKEN  beyond loopback: made for you if absent

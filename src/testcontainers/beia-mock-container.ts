@@ -209,7 +209,7 @@ export class BeiaMockContainer extends GenericContainer {
     }
     if (!exists) {
       throw new Error(
-        `Failed to start the beia mock container: ${this.imageName.string} is not on this Docker engine, and images named ${LOCAL_IMAGE} are never pulled. Build it in beia-kit with "npm run docker:build" (README, "Docker").`,
+        `Failed to start the beia mock container: ${this.imageName.string} is not on this Docker engine, and images named ${LOCAL_IMAGE} are never pulled. Build it in beia-kit with "npm run docker:build" (docs/docker.md).`,
       );
     }
   }

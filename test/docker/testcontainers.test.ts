@@ -172,7 +172,7 @@ describeWithDocker('beia-kit/testcontainers: BeiaMockContainer', () => {
   it('never pulls a beia-kit/mock image: a missing one says how to build it', async () => {
     const error = await rejection(new BeiaMockContainer('beia-kit/mock:0.0.0-not-built').withHostNetwork().start());
     expect(error.message).toBe(
-      'Failed to start the beia mock container: beia-kit/mock:0.0.0-not-built is not on this Docker engine, and images named beia-kit/mock are never pulled. Build it in beia-kit with "npm run docker:build" (README, "Docker").',
+      'Failed to start the beia mock container: beia-kit/mock:0.0.0-not-built is not on this Docker engine, and images named beia-kit/mock are never pulled. Build it in beia-kit with "npm run docker:build" (docs/docker.md).',
     );
   });
 

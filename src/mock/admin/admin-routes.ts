@@ -35,7 +35,7 @@ export interface AdminDeps {
 }
 
 /**
- * The admin API under `/__admin` (README, "Admin API"): licenses, reset, journal and faults,
+ * The admin API under `/__admin` (docs/admin-api.md): licenses, reset, journal and faults,
  * all JSON. API keys never leave the mock: licenses show `apiKey: "***"`.
  */
 export function adminRoutes(deps: AdminDeps): Hono {
@@ -234,7 +234,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     adminError(
       c,
       'admin_not_found',
-      `No admin route ${c.req.method} ${c.req.path}. Routes: /ui (the dashboard), /health, /openapi.json (the contract as OpenAPI), /metrics, /licenses, /licenses/:id, /reset, /journal, /faults, /verify (README, "Admin API").`,
+      `No admin route ${c.req.method} ${c.req.path}. Routes: /ui (the dashboard), /health, /openapi.json (the contract as OpenAPI), /metrics, /licenses, /licenses/:id, /reset, /journal, /faults, /verify (docs/admin-api.md).`,
     ),
   );
   return admin;
