@@ -32,12 +32,16 @@ export const ERROR_CATALOGUE = {
   payload_too_large: { status: 413, title: 'The upload is larger than the limit', documented: false },
   unsupported_file: { status: 415, title: 'Invalid file', documented: true },
   image_too_large: { status: 415, title: 'The image has more pixels than the limit', documented: true },
+  image_too_slow: { status: 415, title: 'The image took longer to decode and render than the limit', documented: false },
   too_many_requests: { status: 429, title: 'Too many images being processed, please try again later', documented: true },
   internal_error: { status: 500, title: 'Internal server error', documented: true },
   admin_unauthorized: { status: 401, title: 'The admin API needs the admin token', documented: false },
   admin_invalid_request: { status: 400, title: 'The admin request is not valid', documented: false },
   admin_not_found: { status: 404, title: 'No such license or fault', documented: false },
   admin_cross_origin: { status: 403, title: 'The admin API refuses requests from web pages', documented: false },
+  admin_host_not_allowed: { status: 403, title: 'The admin API without a token answers only loopback and allowed host names', documented: false },
+  admin_payload_too_large: { status: 413, title: 'The admin request body is larger than the limit', documented: false },
+  too_many_licenses: { status: 429, title: 'The store holds as many licenses as admin.maxLicenses allows', documented: false },
 } as const satisfies Record<string, { status: number; title: string; documented: boolean }>;
 
 /** A stable error code from the catalogue. */

@@ -67,6 +67,10 @@ export interface MockConfig {
     maxSide: number;
     /** Bytes of finished answers kept for images sent again (checks and credits still apply); 0: no cache. */
     cacheBytes: number;
+    /** The input formats accepted, as sharp names them (`avif` is sharp's `heif` holding AV1); any other is a 415 before any render. */
+    formats: ImageFormat[];
+    /** Whole seconds one decode and render may take; a longer one is stopped and answered 415 `image_too_slow`. 0: no bound. */
+    renderTimeoutSeconds: number;
   };
   dashboard: {
     /** Requests whose images (upload, result, cropped) the dashboard keeps to show, newest first; 0: none. */
@@ -106,6 +110,20 @@ export interface MockConfig {
   journal: {
     /** The request journal keeps the newest this many entries. */
     maxEntries: number;
+    /** ...and at most this many bytes of them (as JSON); the oldest go first. */
+    maxBytes: number;
+  };
+  admin: {
+    /**
+     * Host names (as in the `Host` header, without the port) that may use the admin API without a
+     * token, besides loopback (`localhost`, `127.0.0.0/8`, `[::1]`). Anything else is a 403, so a
+     * web page cannot reach the admin API by DNS rebinding.
+     */
+    allowedHosts: string[];
+    /** The largest admin request body; a larger one is a 413, refused while it is read. */
+    maxBodyBytes: number;
+    /** The most licenses the store may hold; `POST` or `PUT /__admin/licenses` past it is a 429. */
+    maxLicenses: number;
   };
   faults: {
     /** A `hang` fault closes the connection after this long if the client has not. */
@@ -118,6 +136,10 @@ export interface MockConfig {
     slotLeaseMs: number;
   };
 }
+
+/** The input formats sharp can read that the mock may accept (`images.formats`). */
+export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif', 'svg', 'jp2', 'jxl'] as const;
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 /** Who may call a license that names no `allowedIps`, when the mock listens on loopback. */
 export const LOOPBACK_IPS: readonly string[] = ['127.0.0.1', '::1'];
@@ -139,7 +161,7 @@ export const DEFAULT_LICENSE: LicenseConfig = {
   maxConcurrent: 2,
 };
 
-/** Every default, in one place; README's configuration table mirrors it. */
+/** Every default, in one place; docs/configuration.md's table mirrors it. */
 export const DEFAULT_CONFIG: MockConfig = {
   licenses: [DEFAULT_LICENSE],
   processing: { delayMs: 0, msPerMegapixel: 0, jitterMs: 0, maxConcurrent: 64, retryAfterSeconds: 1 },
@@ -155,7 +177,7 @@ export const DEFAULT_CONFIG: MockConfig = {
     maxConcurrentUploads: 256,
     maxClientShare: 0.5,
   },
-  images: { maxSide: 2048, cacheBytes: 64 * 1024 * 1024 },
+  images: { maxSide: 2048, cacheBytes: 64 * 1024 * 1024, formats: ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'], renderTimeoutSeconds: 10 },
   dashboard: { keepImages: 50, imageBytes: 64 * 1024 * 1024 },
   network: { trustedProxies: [] },
   rules: {
@@ -170,7 +192,8 @@ export const DEFAULT_CONFIG: MockConfig = {
     errorBody: 'json',
     scenarioHeader: true,
   },
-  journal: { maxEntries: 1000 },
+  journal: { maxEntries: 1000, maxBytes: 8 * 1024 * 1024 },
+  admin: { allowedHosts: [], maxBodyBytes: 1024 * 1024, maxLicenses: 1000 },
   faults: { maxHangMs: 120_000 },
   store: { prefix: 'beia:', slotLeaseMs: 15_000 },
 };

@@ -5,10 +5,12 @@ import {
   CREDITS_STATUSES,
   DEFAULT_CONFIG,
   DEFAULT_LICENSE,
+  IMAGE_FORMATS,
   LOCAL_NETWORK_IPS,
   LOOPBACK_IPS,
   type CheckName,
   type CreditsStatus,
+  type ImageFormat,
   type LicenseConfig,
   type MockConfig,
 } from './types.js';
@@ -61,6 +63,7 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
     'network',
     'rules',
     'journal',
+    'admin',
     'faults',
     'store',
   ]);
@@ -75,6 +78,7 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
   const network = section(root, path, 'network', d.network);
   const rules = section(root, path, 'rules', d.rules);
   const journal = section(root, path, 'journal', d.journal);
+  const admin = section(root, path, 'admin', d.admin);
   const faults = section(root, path, 'faults', d.faults);
   const store = section(root, path, 'store', d.store);
   const at = (name: string, key: string) => `${path}.${name}.${key}`;
@@ -103,6 +107,8 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
     images: {
       maxSide: readInt(images.maxSide, at('images', 'maxSide'), 16, 16_384),
       cacheBytes: readInt(images.cacheBytes, at('images', 'cacheBytes'), 0, 2 ** 40),
+      formats: readFormats(images.formats, at('images', 'formats')),
+      renderTimeoutSeconds: readInt(images.renderTimeoutSeconds, at('images', 'renderTimeoutSeconds'), 0, 3600),
     },
     dashboard: {
       keepImages: readInt(dashboard.keepImages, at('dashboard', 'keepImages'), 0, 10_000),
@@ -123,7 +129,15 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
       errorBody: readEnum(rules.errorBody, at('rules', 'errorBody'), ['json', 'text', 'none'] as const),
       scenarioHeader: readBoolean(rules.scenarioHeader, at('rules', 'scenarioHeader')),
     },
-    journal: { maxEntries: readInt(journal.maxEntries, at('journal', 'maxEntries'), 0, 1_000_000) },
+    journal: {
+      maxEntries: readInt(journal.maxEntries, at('journal', 'maxEntries'), 0, 1_000_000),
+      maxBytes: readInt(journal.maxBytes, at('journal', 'maxBytes'), 0, 2 ** 40),
+    },
+    admin: {
+      allowedHosts: readArray(admin.allowedHosts, at('admin', 'allowedHosts'), readHostName),
+      maxBodyBytes: readInt(admin.maxBodyBytes, at('admin', 'maxBodyBytes'), 1024, 2 ** 31),
+      maxLicenses: readInt(admin.maxLicenses, at('admin', 'maxLicenses'), 1, 10_000_000),
+    },
     faults: { maxHangMs: readInt(faults.maxHangMs, at('faults', 'maxHangMs'), 0, DAY_MS) },
     store: {
       prefix: readPrefix(store.prefix, at('store', 'prefix')),
@@ -139,6 +153,21 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
     );
   }
   return config;
+}
+
+function readFormats(value: unknown, path: string): ImageFormat[] {
+  const formats = readArray(value, path, (entry, at) => readEnum(entry, at, IMAGE_FORMATS));
+  if (formats.length === 0) throw new ConfigError(path, `at least one of ${IMAGE_FORMATS.join(', ')}`, value);
+  return formats;
+}
+
+/** A host name as a `Host` header names it, without the port: `mock.staging.example`, lower-cased. */
+function readHostName(value: unknown, path: string): string {
+  const text = readString(value, path).toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(text) || text.length > 253) {
+    throw new ConfigError(path, 'a host name without scheme or port, e.g. "mock.staging.example"', value);
+  }
+  return text;
 }
 
 function readPrefix(value: unknown, path: string): string {
