@@ -61,6 +61,8 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     entries: config.dashboard.keepImages,
     maxBytes: config.dashboard.imageBytes,
     maxInputPixels: config.limits.maxInputPixels,
+    formats: config.images.formats,
+    renderTimeoutSeconds: config.images.renderTimeoutSeconds,
   });
   const startedAt = Date.now();
   const metrics = new MockMetrics({ store, renderer, uploads }, { processMetrics: options.processMetrics ?? false });

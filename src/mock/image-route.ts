@@ -86,7 +86,7 @@ export function imageRoute(deps: ImageRouteDeps) {
     record.licenseId = licenseHeader;
 
     const forced = config.rules.scenarioHeader
-      ? forcedScenario(c.req.header(HEADER.mockScenario), c.req.header('prefer'), config.processing.retryAfterSeconds)
+      ? forcedScenario(c.req.header(HEADER.mockScenario), c.req.header('prefer'), config.processing.retryAfterSeconds, config.faults.maxHangMs)
       : undefined;
     if (forced) record.scenario = forced.scenario;
     if (forced && 'error' in forced) return answerScenario(forced.error, licenseHeader, address);

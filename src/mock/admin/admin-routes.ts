@@ -2,6 +2,10 @@ import { Hono, type Context, type Env, type Input } from 'hono';
 import type { ErrorCode } from '../../contract/index.js';
 import { ERROR_CATALOGUE, openApiDocument } from '../../contract/index.js';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { bodyLimit } from 'hono/body-limit';
+import type { MockBindings } from '../http/transport.js';
+import { ipMatcher, normaliseIp } from '../net/ip.js';
 import { ConfigError, DEFAULT_LICENSE, readLicensePatch, type MockConfig } from '../config/index.js';
 import { readArray, readInt, readNumber, readObject, readEnum, readString } from '../config/reader.js';
 import { secretsEqual } from '../pipeline/request-state.js';
@@ -63,8 +67,45 @@ export function adminRoutes(deps: AdminDeps): Hono {
   const openApi = openApiDocument(MOCK_VERSION);
   admin.get('/openapi.json', (c) => c.json(openApi));
 
+  // Without a token, only loopback and the allowed names, before anything else: a web page that
+  // rebinds its own name to 127.0.0.1 sends that name in Host (docs/security.md).
+  const allowedHosts = new Set(config.admin.allowedHosts);
+  admin.use('*', async function refuseOtherHosts(c: Context<{ Bindings: MockBindings }>, next) {
+    // In-process calls (mockDispatcher(), app.request()) have no socket: no browser sent them.
+    if (deps.adminToken !== undefined || c.env?.incoming === undefined) return next();
+    const host = c.req.header('host') ?? '';
+    const origin = c.req.header('origin');
+    const refused = !adminHostAllowed(hostName(host), allowedHosts)
+      ? `Host ${JSON.stringify(host.slice(0, 100))}`
+      : origin !== undefined && !adminHostAllowed(hostName(originHost(origin) ?? ''), allowedHosts)
+        ? `Origin ${JSON.stringify(origin.slice(0, 100))}`
+        : undefined;
+    if (refused === undefined) return next();
+    return adminError(
+      c,
+      'admin_host_not_allowed',
+      `The admin API has no token, so it answers only requests to loopback (localhost, 127.0.0.1, [::1]) or to a name in admin.allowedHosts; this one came with ${refused}. Call it at http://127.0.0.1:<port>/__admin, add the name to admin.allowedHosts in the config, or start the mock with --admin-token.`,
+    );
+  });
+
   // The dashboard's page, script and style hold no data: no token, so the page can ask for it.
   dashboardAssets(admin);
+
+  // Every admin body is small JSON: refuse a larger one while it arrives, never hold it whole.
+  admin.use(
+    '*',
+    bodyLimit({
+      maxSize: config.admin.maxBodyBytes,
+      onError: (c) => {
+        c.header('Connection', 'close');
+        return adminError(
+          c,
+          'admin_payload_too_large',
+          `The admin request body is over admin.maxBodyBytes (${config.admin.maxBodyBytes} bytes). Admin bodies are small JSON objects; send less, or raise admin.maxBodyBytes in the config.`,
+        );
+      },
+    }),
+  );
 
   admin.use('*', async function refuseOtherOrigins(c, next) {
     // A web page can POST to a loopback admin API without a preflight; browsers name the page in
@@ -99,7 +140,12 @@ export function adminRoutes(deps: AdminDeps): Hono {
 
   admin.get('/metrics', async (c) => c.body(await deps.metrics.text(), 200, { 'Content-Type': deps.metrics.contentType() }));
 
-  admin.get('/licenses', async (c) => c.json((await store.listLicenses()).map(masked)));
+  admin.get('/licenses', async (c) => {
+    const page = readPage(c);
+    if (page instanceof Response) return page;
+    const licenses = await store.listLicenses();
+    return c.json(licenses.slice(page.offset, page.offset + page.limit).map(masked));
+  });
 
   admin.get('/licenses/:id', async (c) => {
     const license = await store.getLicense(c.req.param('id'));
@@ -136,6 +182,8 @@ export function adminRoutes(deps: AdminDeps): Hono {
       };
     });
     if (created instanceof Response) return created;
+    const full = await licensesFull(c);
+    if (full) return full;
     // The only answer that shows a key: the test that asked needs it to call the API.
     return c.json({ ...(await store.putLicense(created)), apiKey: created.apiKey }, 201);
   });
@@ -160,6 +208,10 @@ export function adminRoutes(deps: AdminDeps): Hono {
       return { licenseId, apiKey, credits, allowedIps, maxConcurrent };
     });
     if (license instanceof Response) return license;
+    if (!(await store.getLicense(licenseId))) {
+      const full = await licensesFull(c);
+      if (full) return full;
+    }
     return c.json(masked(await store.putLicense(license)));
   });
 
@@ -169,29 +221,25 @@ export function adminRoutes(deps: AdminDeps): Hono {
   });
 
   admin.get('/journal', async (c) => {
-    const limitText = c.req.query('limit');
-    const limit = limitText === undefined ? undefined : Number(limitText);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
-      return adminError(c, 'admin_invalid_request', `limit is "${limitText}"; expected a whole number of entries, e.g. ?limit=20.`);
-    }
+    const page = readPage(c);
+    if (page instanceof Response) return page;
     const licenseId = c.req.query('licenseId');
     const tooEarly = c.req.query('retryTooEarly');
     if (tooEarly !== undefined && tooEarly !== 'true') {
       return adminError(
         c,
         'admin_invalid_request',
-        `retryTooEarly is "${tooEarly}"; expected true (?retryTooEarly=true lists the requests that came before their Retry-After).`,
+        `retryTooEarly is "${tooEarly.slice(0, 20)}"; expected true (?retryTooEarly=true lists the requests that came before their Retry-After).`,
       );
     }
     const filter: { licenseId?: string; limit?: number } = {};
     if (licenseId !== undefined) filter.licenseId = licenseId;
-    if (tooEarly === undefined && limit !== undefined) filter.limit = limit;
+    if (tooEarly === undefined) filter.limit = page.limit + page.offset;
     let entries = await store.listJournal(filter);
-    if (tooEarly !== undefined) {
-      entries = entries.filter((entry) => entry.retryTooEarly === true);
-      if (limit !== undefined) entries = entries.slice(Math.max(0, entries.length - limit));
-    }
-    return c.json(entries);
+    if (tooEarly !== undefined) entries = entries.filter((entry) => entry.retryTooEarly === true);
+    // Oldest first, as the journal keeps them; the offset skips the newest, so pages go back in time.
+    const end = Math.max(0, entries.length - page.offset);
+    return c.json(entries.slice(Math.max(0, end - page.limit), end));
   });
 
   admin.delete('/journal', async (c) => {
@@ -202,7 +250,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   admin.get('/faults', async (c) => c.json(await store.listFaults()));
 
   admin.post('/faults', async (c) => {
-    const spec = await readJson(c, readFaultSpec);
+    const spec = await readJson(c, (body) => readFaultSpec(body, config.faults.maxHangMs));
     if (spec instanceof Response) return spec;
     return c.json(await store.armFault(spec), 201);
   });
@@ -229,6 +277,17 @@ export function adminRoutes(deps: AdminDeps): Hono {
     return c.json(verifyJournal(entries, pattern, count));
   });
 
+  /** A 429 when the store holds `admin.maxLicenses` licenses already; undefined when one more fits. */
+  async function licensesFull(c: Context): Promise<Response | undefined> {
+    const count = (await store.listLicenses()).length;
+    if (count < config.admin.maxLicenses) return undefined;
+    return adminError(
+      c,
+      'too_many_licenses',
+      `The mock holds ${count} licenses, as many as admin.maxLicenses allows. Delete the ones your tests are done with (DELETE /__admin/licenses/:id; those made by POST also expire after their ttlSeconds), or raise admin.maxLicenses in the config.`,
+    );
+  }
+
   // Last, so only what no route above answered: a sub-app's notFound is not used under app.route.
   admin.all('*', (c) =>
     adminError(
@@ -252,7 +311,7 @@ function faultKind(name: (typeof KIND_NAMES)[number]): FaultType {
  * Reads a fault to arm: `{type, licenseId?, count? | probability?, seed?, latencyMs?, phase?}`,
  * or a chaos mix `{type: "chaos", types: [...], ...}`, also written `{chaos: {probability, types, seed, ...}}`.
  */
-export function readFaultSpec(body: unknown): FaultSpec {
+export function readFaultSpec(body: unknown, maxLatencyMs = 120_000): FaultSpec {
   const keys = ['type', 'types', 'licenseId', 'count', 'probability', 'seed', 'latencyMs', 'phase'];
   const outer = readObject(body, 'body', [...keys, 'chaos']);
   let raw = outer;
@@ -292,7 +351,8 @@ export function readFaultSpec(body: unknown): FaultSpec {
     spec.seed = readInt(raw.seed, `${path}.seed`, 0, MAX_SEED);
   }
   const kinds = spec.types ?? [spec.type];
-  if (kinds.includes('latency')) spec.latencyMs = readInt(raw.latencyMs, `${path}.latencyMs`, 0, 86_400_000);
+  if (kinds.includes('latency'))
+    spec.latencyMs = readInt(raw.latencyMs, `${path}.latencyMs`, 0, maxLatencyMs); // faults.maxHangMs
   else if (raw.latencyMs !== undefined) throw new ConfigError(`${path}.latencyMs`, 'nothing unless the fault (or the mix) is "latency"', raw.latencyMs);
   if (raw.phase !== undefined) {
     const phase = readEnum(raw.phase, `${path}.phase`, ['before', 'after'] as const);
@@ -311,6 +371,49 @@ export function readFaultSpec(body: unknown): FaultSpec {
 /** A license made by `POST /licenses` lives this long unless the body says otherwise. */
 const DEFAULT_TTL_SECONDS = 3600;
 const MAX_TTL_SECONDS = 7 * 24 * 3600;
+
+/** What `GET /licenses` and `GET /journal` answer when no `?limit=` is given. */
+export const DEFAULT_LIST_LIMIT = 1000;
+
+/** `?limit=` (1 to 100000, default {@link DEFAULT_LIST_LIMIT}) and `?offset=` (default 0) of a list. */
+function readPage(c: Context): { limit: number; offset: number } | Response {
+  const read = (name: string, fallback: number, min: number): number | Response => {
+    const text = c.req.query(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isInteger(value) || value < min || value > 100_000) {
+      return adminError(c, 'admin_invalid_request', `${name} is "${text.slice(0, 20)}"; expected a whole number from ${min} to 100000, e.g. ?${name}=20.`);
+    }
+    return value;
+  };
+  const limit = read('limit', DEFAULT_LIST_LIMIT, 0);
+  if (limit instanceof Response) return limit;
+  const offset = read('offset', 0, 0);
+  if (offset instanceof Response) return offset;
+  return { limit, offset };
+}
+
+/**
+ * True when the admin API without a token may answer a request to `host`: loopback by name
+ * (`localhost`, `*.localhost`) or address (`127.0.0.0/8`, `::1`), or a name the config allows.
+ */
+export function adminHostAllowed(host: string | undefined, allowed: ReadonlySet<string>): boolean {
+  if (host === undefined || host === '') return false;
+  if (host === 'localhost' || host.endsWith('.localhost') || allowed.has(host)) return true;
+  const address = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return isIP(address) !== 0 && ipMatcher(LOOPBACK_RANGES).has(normaliseIp(address));
+}
+
+const LOOPBACK_RANGES = ['127.0.0.0/8', '::1'];
+
+/** The host name of a `Host` header or an Origin's host, lower-cased, without the port; undefined when it is not one. */
+function hostName(hostHeader: string): string | undefined {
+  try {
+    return new URL(`http://${hostHeader}`).hostname.toLowerCase().replace(/\.$/, '');
+  } catch {
+    return undefined;
+  }
+}
 
 function masked(license: LicenseState) {
   return { ...license, apiKey: '***' };

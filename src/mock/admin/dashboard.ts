@@ -78,12 +78,24 @@ export function dashboardData(admin: Hono, deps: DashboardDeps): void {
       deps.store.listFaults(),
       deps.store.listJournal({ limit }),
     ]);
+    // One poll stays small however the mock is used: the newest rows up to a budget of bytes, and
+    // the first licenses; the rest is counted, not sent (docs/security.md).
+    const rows = newestWithin(journal, STATE_JOURNAL_BYTES);
     const images: Record<string, GalleryImage[]> = {};
-    for (const entry of journal) {
+    for (const entry of rows) {
       const sha256 = imageSha256(entry);
       if (sha256 && !(sha256 in images)) images[sha256] = deps.gallery.has(sha256);
     }
-    return c.json({ health, licenses: licenses.map(deps.masked), faults, journal, images, gallery: deps.gallery.stats() });
+    return c.json({
+      health,
+      licenses: licenses.slice(0, STATE_LICENSES).map(deps.masked),
+      licensesTotal: licenses.length,
+      faults: faults.slice(0, STATE_FAULTS),
+      journal: rows,
+      journalOmitted: journal.length - rows.length,
+      images,
+      gallery: deps.gallery.stats(),
+    });
   });
 
   admin.get('/ui/images/:sha256/:image/:size', async (c) => {
@@ -97,6 +109,24 @@ export function dashboardData(admin: Hono, deps: DashboardDeps): void {
     if (!view) return c.body(null, 204);
     return c.body(new Uint8Array(view), 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, max-age=3600', 'X-Content-Type-Options': 'nosniff' });
   });
+}
+
+/** The most bytes of journal rows (as JSON) in one `/ui/state` answer. */
+export const STATE_JOURNAL_BYTES = 256 * 1024;
+/** The most licenses, and armed faults, in one `/ui/state` answer. */
+export const STATE_LICENSES = 200;
+const STATE_FAULTS = 200;
+
+/** The newest entries of `journal` (oldest first, as the store lists it) whose JSON fits in `budget` bytes, in the same order. */
+function newestWithin(journal: readonly JournalEntry[], budget: number): JournalEntry[] {
+  let bytes = 0;
+  let first = journal.length;
+  while (first > 0) {
+    bytes += Buffer.byteLength(JSON.stringify(journal[first - 1])) + 1;
+    if (bytes > budget) break;
+    first -= 1;
+  }
+  return journal.slice(first);
 }
 
 /** The sha256 of a journal entry's uploaded image, when it sent one. */

@@ -26,6 +26,10 @@ export interface GalleryOptions {
   maxBytes: number;
   /** The most pixels an image may have to be shown (the mock's own limit). */
   maxInputPixels: number;
+  /** The formats drawn (`images.formats`); an upload in another is shown as a placeholder, never rendered. */
+  formats?: readonly string[];
+  /** Whole seconds one view may take to draw (`images.renderTimeoutSeconds`); 0 or absent: no bound. */
+  renderTimeoutSeconds?: number;
 }
 
 /**
@@ -85,7 +89,7 @@ export class ImageGallery {
     const key = `${kind}:${size}`;
     let drawing = entry.views.get(key);
     if (!drawing) {
-      drawing = this.#draw(original, BOXES[size]).then((view) => {
+      drawing = this.#draw(original, BOXES[size], kind === 'upload').then((view) => {
         // Counted once, and only while the entry is still kept.
         if (view && this.#entries.get(sha256) === entry) {
           entry.bytes += view.length;
@@ -99,9 +103,19 @@ export class ImageGallery {
     return (await drawing) ?? undefined;
   }
 
-  async #draw(original: Buffer, box: { width: number; height: number; quality: number }): Promise<Buffer | null> {
+  async #draw(original: Buffer, box: { width: number; height: number; quality: number }, upload: boolean): Promise<Buffer | null> {
     try {
-      return await sharp(original, { failOn: 'error', limitInputPixels: this.#options.maxInputPixels })
+      const input = sharp(original, { failOn: 'error', limitInputPixels: this.#options.maxInputPixels });
+      // The same bounds as the image route: an upload it refused (an SVG, say) is never rendered
+      // here; results and crops are the mock's own PNGs.
+      const { formats, renderTimeoutSeconds } = this.#options;
+      if (formats && upload) {
+        const meta = await input.metadata();
+        const format = meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : meta.format;
+        if (!format || !formats.includes(format)) return null;
+      }
+      return await input
+        .timeout({ seconds: renderTimeoutSeconds ?? 0 })
         .rotate()
         .resize({ width: box.width, height: box.height, fit: 'inside', withoutEnlargement: true })
         .flatten({ background: '#ffffff' })

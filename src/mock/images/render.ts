@@ -8,6 +8,10 @@ export interface ImageLimits {
   maxInputPixels: number;
   /** Longest side of the result. */
   maxSide: number;
+  /** The input formats accepted, as `images.formats` names them; all that sharp reads when absent. */
+  formats?: readonly string[];
+  /** Whole seconds one decode and render may take; 0 or absent: no bound. */
+  renderTimeoutSeconds?: number;
 }
 
 export interface InspectedImage {
@@ -63,9 +67,18 @@ export async function inspectImage(data: Buffer, limits: ImageLimits): Promise<I
   } catch (error) {
     throw new ApiError('unsupported_file', `Failed to read the image: ${reason(error)}. Send a JPEG, PNG, WebP, GIF, TIFF or AVIF file.`);
   }
-  const { format, width, height } = meta;
+  const { width, height } = meta;
+  const format = formatName(meta);
   if (!format || !width || !height) {
     throw new ApiError('unsupported_file', 'Failed to read the image: it has no size. Send a JPEG, PNG, WebP, GIF, TIFF or AVIF file.');
+  }
+  // Refused before any pixel is drawn: a format the mock was not asked to take can cost anything
+  // to render (an SVG of a few hundred bytes can ask for a half-minute filter render).
+  if (limits.formats && !limits.formats.includes(format)) {
+    throw new ApiError(
+      'unsupported_file',
+      `The file is ${format.toUpperCase()}, which this mock does not accept (images.formats: ${limits.formats.join(', ')}). Send one of those, or add "${format}" to images.formats in the mock's config.`,
+    );
   }
   if (width * height > limits.maxInputPixels) {
     throw new ApiError(
@@ -74,6 +87,12 @@ export async function inspectImage(data: Buffer, limits: ImageLimits): Promise<I
     );
   }
   return { format, width, height };
+}
+
+/** The format as `images.formats` names it: sharp says `heif` for AVIF too, told apart by its compression. */
+function formatName(meta: Metadata): string | undefined {
+  if (meta.format === 'heif' && meta.compression === 'av1') return 'avif';
+  return meta.format;
 }
 
 /**
@@ -93,12 +112,17 @@ export async function renderImages(
   const scale = Math.min(1, limits.maxSide / Math.max(inspected.width, inspected.height));
   const width = Math.max(1, Math.round(inspected.width * scale));
   const height = Math.max(1, Math.round(inspected.height * scale));
+  // sharp stops a render past the bound itself (libvips checks it as it goes), which is what frees
+  // the render place: a render cannot be stopped from outside once it runs.
+  const seconds = limits.renderTimeoutSeconds ?? 0;
+  const started = Date.now();
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    let pipeline = sharp(data, { ...DECODE, limitInputPixels: limits.maxInputPixels });
+    let pipeline = sharp(data, { ...DECODE, limitInputPixels: limits.maxInputPixels }).timeout({ seconds });
     if (width !== inspected.width || height !== inspected.height) pipeline = pipeline.resize(width, height, { fit: 'fill' });
     decoded = await pipeline.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
+    if (seconds > 0 && isTimeout(error)) throw tooSlow(inspected, seconds, Date.now() - started);
     throw new ApiError('unsupported_file', `Failed to decode the image: ${reason(error)}. The file is damaged or truncated; send it again in full.`);
   }
   const { info } = decoded;
@@ -131,6 +155,17 @@ export async function renderImages(
   const rendered: RenderedImages = { result, width: info.width, height: info.height, inputPixels: inspected.width * inspected.height, boundary };
   if (cropped) rendered.cropped = cropped;
   return rendered;
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && /timeout/i.test(error.message);
+}
+
+function tooSlow(inspected: InspectedImage, seconds: number, ms: number): ApiError {
+  return new ApiError(
+    'image_too_slow',
+    `The ${inspected.format.toUpperCase()} image (${inspected.width}x${inspected.height}) took over ${seconds} s to decode and render (stopped after ${ms} ms), the bound of images.renderTimeoutSeconds. Send a simpler or smaller image, or raise images.renderTimeoutSeconds in the mock's config.`,
+  );
 }
 
 function reason(error: unknown): string {

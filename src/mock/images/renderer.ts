@@ -29,6 +29,8 @@ export class ImageRenderer {
 
   constructor(options: RendererOptions) {
     this.#limits = { maxInputPixels: options.maxInputPixels, maxSide: options.maxSide };
+    if (options.formats) this.#limits.formats = options.formats;
+    if (options.renderTimeoutSeconds !== undefined) this.#limits.renderTimeoutSeconds = options.renderTimeoutSeconds;
     this.#cache = new ResultCache(options.cacheBytes);
     this.#permits = new Semaphore(options.concurrency ?? Math.max(2, availableParallelism()));
   }

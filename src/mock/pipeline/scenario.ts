@@ -21,7 +21,7 @@ const ALLOWED = `${SCENARIOS.join(', ')}, or a fault: reset, truncate or hang (e
  * scenarioFault('reset; phase=after'); // { fault: { type: 'reset', phase: 'after', ... } }
  * ```
  */
-export function scenarioFault(value: string): { fault: FiredFault } | { error: ApiError } | undefined {
+export function scenarioFault(value: string, maxLatencyMs = 120_000): { fault: FiredFault } | { error: ApiError } | undefined {
   const [head = '', ...params] = value.split(';').map((piece) => piece.trim());
   const type = head.toLowerCase();
   if (!(SCENARIO_FAULTS as readonly string[]).includes(type)) return undefined;
@@ -32,8 +32,11 @@ export function scenarioFault(value: string): { fault: FiredFault } | { error: A
   for (const param of params) {
     const [key = '', raw = ''] = param.split('=').map((piece) => piece.trim().toLowerCase());
     if (key === 'phase' && ANSWER_LOSING_FAULTS.has(type) && (raw === 'after' || raw === 'before')) fault.phase = raw;
-    else if (key === 'ms' && type === 'latency' && /^\d{1,8}$/.test(raw) && Number(raw) <= 86_400_000) fault.latencyMs = Number(raw);
-    else return bad(`"${param.slice(0, 30)}" is not a parameter of ${type}`);
+    else if (key === 'ms' && type === 'latency' && /^\d{1,9}$/.test(raw)) {
+      // One bound for every held answer: faults.maxHangMs, as for an armed hang or latency.
+      if (Number(raw) > maxLatencyMs) return bad(`ms=${raw} is over faults.maxHangMs (${maxLatencyMs} ms), the longest the mock holds an answer`);
+      fault.latencyMs = Number(raw);
+    } else return bad(`"${param.slice(0, 30)}" is not a parameter of ${type}`);
   }
   if (type === 'latency' && fault.latencyMs === undefined) return bad('latency needs its time, as "latency; ms=500"');
   return { fault };
@@ -111,10 +114,11 @@ export function forcedScenario(
   scenarioHeader: string | undefined,
   preferHeader: string | undefined,
   retryAfterSeconds: number,
+  maxLatencyMs?: number,
 ): { scenario: string; error: ApiError } | { scenario: string; fault: FiredFault } | undefined {
   if (scenarioHeader !== undefined) {
     const scenario = scenarioHeader.slice(0, 60);
-    const asFault = scenarioFault(scenarioHeader);
+    const asFault = scenarioFault(scenarioHeader, maxLatencyMs);
     if (asFault) return { scenario, ...asFault };
     return { scenario, error: scenarioError(scenarioHeader, retryAfterSeconds) };
   }

@@ -523,6 +523,8 @@ async function refresh() {
   renderHealth(state.health, state.gallery);
   renderRequests(state.journal);
   renderLicenses(state.licenses);
+  // The mock sends at most a few hundred licenses a poll; say so when there are more.
+  $('licenses-count').textContent = state.licensesTotal > state.licenses.length ? `the first ${state.licenses.length} of ${state.licensesTotal}` : '';
   renderFaults(state.faults);
   view.firstLoad = false;
 }
