@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { link, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { StoreError } from './store-error.js';
@@ -11,18 +12,22 @@ interface LockContent {
   pid: number;
   host: string;
   token: string;
+  /** The holder's pid namespace (`/proc/self/ns/pid`): its pid means something here only in the same one. */
+  pidns?: string;
 }
 
 /** The files this process holds, so that it never opens one twice. */
 const heldHere = new Set<string>();
 
 /**
- * One process per file store, wherever it runs: the lock file names its holder (pid, host, a
- * random token) and the holder touches it every {@link LOCK_HEARTBEAT_MS}. A lock touched
- * recently is held, whatever its pid looks like from here (a container on the same volume has
- * its own pids); one not touched for {@link LOCK_STALE_MS} is left by a process that died, and is
- * taken over. Taking it is atomic (a hard link, which fails if the lock exists), so two starters
- * never both win.
+ * One process per file store, wherever it runs: the lock file names its holder (pid, host, pid
+ * namespace, a random token) and the holder touches it every {@link LOCK_HEARTBEAT_MS}. Who holds
+ * it is decided by that heartbeat, not by a pid that may mean another process here (a container on
+ * the same volume, with `--network host`, shares the host name but not the pids): a lock touched
+ * while we watch is held, and one not touched for {@link LOCK_STALE_MS} is left by a process that
+ * died and is taken over. Only a holder in our own pid namespace on this host is judged by its pid:
+ * alive (and not a zombie) it holds the lock, gone it crashed, and its lock is taken at once.
+ * Taking it is atomic (a hard link, which fails if the lock exists), so two starters never both win.
  */
 export class FileLock {
   readonly path: string;
@@ -45,11 +50,13 @@ export class FileLock {
     const lockPath = `${storePath}.lock`;
     if (heldHere.has(lockPath)) throw held(storePath, lockPath, 'this process');
     const token = randomBytes(12).toString('hex');
-    const mine: LockContent = { pid: process.pid, host: hostname(), token };
+    const mine: LockContent = { pid: process.pid, host: hostname(), token, ...(PID_NAMESPACE ? { pidns: PID_NAMESPACE } : {}) };
     const draft = `${lockPath}.${token}`;
     await writeFile(draft, `${JSON.stringify(mine)}\n`, { mode: 0o600 });
     try {
       const deadline = Date.now() + LOCK_STALE_MS + LOCK_HEARTBEAT_MS;
+      /** The lock's mtime when we first saw it: a later one is its holder's heartbeat. */
+      let firstSeen: number | undefined;
       for (;;) {
         try {
           await link(draft, lockPath);
@@ -62,19 +69,18 @@ export class FileLock {
         }
         const found = await inspect(lockPath);
         if (found === undefined) continue; // gone meanwhile: try again
-        if (found.ageMs >= LOCK_STALE_MS) {
-          // Abandoned. Move it aside under a name of our own: of two starters, one rename wins.
+        const verdict = judge(found, firstSeen);
+        firstSeen ??= found.mtimeMs;
+        if (verdict === 'abandoned') {
+          // Move it aside under a name of our own: of two starters, one rename wins.
           await rename(lockPath, `${lockPath}.stale.${token}`).then(
             () => rm(`${lockPath}.stale.${token}`, { force: true }),
             () => {},
           );
           continue;
         }
-        // Touched recently. On this host with its process gone it is probably a crash (a
-        // SIGKILL): wait for it to go stale. Otherwise another mock holds it.
-        // (Our own pid on it is a previous process that had it: a container's mock is often the same pid.)
-        const crashedHere = found.content?.host === hostname() && (found.content.pid === process.pid || !isAlive(found.content.pid));
-        if (!crashedHere || Date.now() > deadline) throw held(storePath, lockPath, describe(found.content));
+        if (verdict === 'held' || Date.now() > deadline) throw held(storePath, lockPath, describe(found.content));
+        // Undecided: watch it for a heartbeat (held) or until it goes stale (abandoned).
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     } finally {
@@ -93,7 +99,34 @@ export class FileLock {
   }
 }
 
-async function inspect(lockPath: string): Promise<{ content: LockContent | undefined; ageMs: number } | undefined> {
+type Found = { content: LockContent | undefined; ageMs: number; mtimeMs: number };
+
+/** This process's pid namespace, e.g. `pid:[4026531836]`; undefined where /proc does not say. */
+const PID_NAMESPACE = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+})();
+
+/**
+ * What a lock we could not take says about its holder: `held` (a heartbeat since we first saw it,
+ * or a live process of our own namespace), `abandoned` (stale, or a process of our own namespace
+ * that is gone), or `undecided` (fresh, its holder's pid means nothing here: watch it).
+ */
+function judge(found: Found, firstSeen: number | undefined): 'held' | 'abandoned' | 'undecided' {
+  if (found.ageMs >= LOCK_STALE_MS) return 'abandoned';
+  if (firstSeen !== undefined && found.mtimeMs > firstSeen) return 'held';
+  const holder = found.content;
+  const ourNamespace = holder !== undefined && holder.host === hostname() && PID_NAMESPACE !== undefined && holder.pidns === PID_NAMESPACE;
+  if (!ourNamespace) return 'undecided';
+  // Our own pid on it is a previous process that had it (heldHere rules out this one).
+  if (holder.pid === process.pid || !isAlive(holder.pid)) return 'abandoned';
+  return 'held';
+}
+
+async function inspect(lockPath: string): Promise<Found | undefined> {
   try {
     const [info, text] = await Promise.all([stat(lockPath), readFile(lockPath, 'utf8')]);
     let content: LockContent | undefined;
@@ -102,7 +135,7 @@ async function inspect(lockPath: string): Promise<{ content: LockContent | undef
     } catch {
       content = undefined; // being written, or not ours: its age decides
     }
-    return { content, ageMs: Date.now() - info.mtimeMs };
+    return { content, ageMs: Date.now() - info.mtimeMs, mtimeMs: info.mtimeMs };
   } catch {
     return undefined;
   }
@@ -118,11 +151,18 @@ function held(storePath: string, lockPath: string, holder: string): StoreError {
   );
 }
 
+/** True for a running process; false for none, and for a zombie (killed, not yet reaped by its parent). */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // The state follows the command's closing parenthesis: "Z" is a zombie.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc: kill(0) said it is there
   }
 }

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,19 +130,34 @@ describe('FileStore', () => {
     await first.close();
     expect(existsSync(`${path}.lock`)).toBe(false);
 
-    // A live process here (our parent), and a process on another host (a container on the same volume, its pids its own).
+    // A live process here, in our pid namespace (our parent): refused at once.
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: process.ppid, host: hostname(), pidns: readlinkSync('/proc/self/ns/pid'), token: 't' }));
+    let started = Date.now();
+    let refused = await FileStore.open(path, { seed, maxJournalEntries: 10 }).catch((e: unknown) => e);
+    expect((refused as Error).message).toMatch(new RegExp(`in use by another beia mock \\(pid ${process.ppid} on ${hostname()}.*Redis store`));
+    expect(Date.now() - started).toBeLessThan(1_000);
+
+    // A holder whose pid means nothing here (another host, or a container on the same volume with
+    // the same host name and pids of its own) is judged by its heartbeat: it touches the lock, so it holds it.
     for (const holder of [
-      { pid: process.ppid, host: hostname() },
       { pid: 1, host: 'another-container' },
+      { pid: 2147483646, host: hostname(), pidns: 'pid:[1]' },
+      { pid: process.ppid, host: hostname(), pidns: 'pid:[1]' },
     ]) {
       writeFileSync(`${path}.lock`, JSON.stringify({ ...holder, token: 't' }));
-      const refused = await FileStore.open(path, { seed, maxJournalEntries: 10 }).catch((e: unknown) => e);
-      expect((refused as Error).message).toMatch(new RegExp(`in use by another beia mock \\(pid ${holder.pid} on ${holder.host}.*Redis store`));
+      const heartbeat = setInterval(() => utimesSync(`${path}.lock`, new Date(), new Date()), 500);
+      started = Date.now();
+      refused = await FileStore.open(path, { seed, maxJournalEntries: 10 })
+        .catch((e: unknown) => e)
+        .finally(() => clearInterval(heartbeat));
+      expect((refused as Error).message).toMatch(new RegExp(`in use by another beia mock \\(pid ${holder.pid} on ${holder.host}`));
+      expect(Date.now() - started).toBeLessThan(LOCK_STALE_MS);
     }
     // Garbage that is being touched is held too.
     writeFileSync(`${path}.lock`, 'half a lo');
-    await expect(FileStore.open(path, { seed, maxJournalEntries: 10 })).rejects.toThrow(/a process that left no name/);
-  });
+    const heartbeat = setInterval(() => utimesSync(`${path}.lock`, new Date(), new Date()), 500);
+    await expect(FileStore.open(path, { seed, maxJournalEntries: 10 }).finally(() => clearInterval(heartbeat))).rejects.toThrow(/a process that left no name/);
+  }, 20_000);
 
   it('takes over a lock nobody touches any more, and one left here by a process that died', async () => {
     const aged = (ms: number) => {
@@ -152,14 +168,42 @@ describe('FileStore', () => {
     aged(LOCK_STALE_MS + 1000);
     await (await openStore()).close();
 
-    // Here, dead, touched a moment ago (a SIGKILL): it waits for the lock to go stale, then takes it.
-    writeFileSync(`${path}.lock`, JSON.stringify({ pid: 2147483646, host: hostname(), token: 't' }));
-    aged(LOCK_STALE_MS - 400);
-    const started = Date.now();
-    const store = await openStore();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    // Another namespace, its pid alive here by chance, touched a moment ago and then never again
+    // (a container killed with SIGKILL): taken over once stale, not refused.
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: process.ppid, host: hostname(), pidns: 'pid:[1]', token: 't' }));
+    aged(LOCK_STALE_MS - 600);
+    let started = Date.now();
+    let store = await openStore();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    await store.close();
+
+    // Here, in our namespace, dead (a SIGKILL a moment ago): taken at once, without waiting for it to go stale.
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: 2147483646, host: hostname(), pidns: readlinkSync('/proc/self/ns/pid'), token: 't' }));
+    started = Date.now();
+    store = await openStore();
+    expect(Date.now() - started).toBeLessThan(1_000);
     expect(JSON.parse(readFileSync(`${path}.lock`, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
     await store.close();
+  });
+
+  it('takes the lock of a mock killed a moment ago whose process is still a zombie', async () => {
+    // A child killed and not yet reaped: kill(pid, 0) still succeeds, /proc says "Z".
+    const child = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = Number((await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())))).trim());
+    // sh waits on the sleeper; stop sh first so the killed sleeper stays unreaped as a zombie.
+    process.kill(child.pid!, 'SIGSTOP');
+    process.kill(pid, 'SIGKILL');
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) Z /);
+      writeFileSync(`${path}.lock`, JSON.stringify({ pid, host: hostname(), pidns: readlinkSync('/proc/self/ns/pid'), token: 't' }));
+      const started = Date.now();
+      const store = await openStore();
+      expect(Date.now() - started).toBeLessThan(1_000);
+      await store.close();
+    } finally {
+      process.kill(child.pid!, 'SIGKILL');
+    }
   });
 
   it('removes the temporary files of a write cut short (they may hold API keys)', async () => {
