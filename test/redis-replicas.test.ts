@@ -65,7 +65,9 @@ describeWithRedis('beia mock --store redis://: replicas share one state', () => 
     const [a, b] = await replicas([{ licenseId: 'K', apiKey: 'k', credits: 10, maxConcurrent: 1 }]);
     await admin(b!).armFault({ type: 'latency', latencyMs: 20_000, count: 1, licenseId: 'K' });
     const doomed = send(a!, 'K').catch(() => 'cut');
-    await eventually(async () => (await admin(b!).license('K')).inFlight === 1);
+    // Killed only once the fault is taken (inFlight is 1 from admission on, before the fault is
+    // drawn): a replica killed in between would leave its 20 s fault armed for the other one.
+    await eventually(async () => (await admin(b!).license('K')).inFlight === 1 && (await admin(b!).faults()).length === 0);
     a!.child.kill('SIGKILL');
     expect(await doomed).toBe('cut');
     expect((await send(b!, 'K')).status).toBe(429); // the dead replica's lease still holds the slot
