@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { BeiaClient, LIVE_ENDPOINT, processBatch } from '../client/index.js';
+import { BeiaClient, BeiaResultError, LIVE_ENDPOINT, processBatch } from '../client/index.js';
 import { BeiaApiError } from '../contract/index.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { expandInputs } from './inputs.js';
@@ -183,7 +183,8 @@ export async function runProcessCommand(
       }
       if (event.type === 'failed') {
         counts.inFlight -= 1;
-        if (event.error instanceof BeiaApiError) counts.creditsRemaining = lowest(counts.creditsRemaining, event.error.creditsRemaining);
+        if (event.error instanceof BeiaApiError || event.error instanceof BeiaResultError)
+          counts.creditsRemaining = lowest(counts.creditsRemaining, event.error.creditsRemaining);
         const { code, message } = failureReason(event.error);
         fail(event.item.id, code, message);
         return;

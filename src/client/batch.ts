@@ -1,5 +1,6 @@
 import { BeiaApiError } from '../contract/index.js';
 import type { BeiaClient, ProcessResult } from './client.js';
+import { BeiaResultError } from './errors.js';
 import type { ImageInput } from './image-source.js';
 
 export interface BatchItem {
@@ -81,7 +82,8 @@ export async function processBatch(client: BeiaClient, items: readonly BatchItem
         summary.processed.push(item.id);
         emit({ type: 'done', item, result });
       } catch (error) {
-        if (error instanceof BeiaApiError && error.creditsRemaining !== undefined) {
+        // A refused 200 (BeiaResultError) is a failed image like an error answer, and tells the credits too.
+        if ((error instanceof BeiaApiError || error instanceof BeiaResultError) && error.creditsRemaining !== undefined) {
           summary.creditsRemaining = Math.min(summary.creditsRemaining ?? Infinity, error.creditsRemaining);
         }
         summary.failed.push({ id: item.id, error });

@@ -2,9 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { HEADER, LIVE_ENDPOINT, UnreadableResponseError, decodeMultipartMixed, errorFromAnswer, parseCredits, readImageBundle } from '../contract/index.js';
-import { BeiaNetworkError, BeiaTimeoutError, InputChangedError } from './errors.js';
+import { BeiaNetworkError, BeiaResultError, BeiaTimeoutError, InputChangedError } from './errors.js';
 import { formBody } from './form-body.js';
-import { imageSource, sniffImageFormat, type ImageInput } from './image-source.js';
+import { imageSource, type ImageInput } from './image-source.js';
+import { DEFAULT_MAX_RESULT_BYTES, discard, hasPngSignature, pngProblem, readBounded } from './result-checks.js';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
 import { redactUrl, Semaphore } from '../shared/index.js';
 
@@ -22,6 +23,13 @@ export interface BeiaClientOptions {
   retryMaxDelayMs?: number;
   /** Images in flight at once from this client, so a batch does not trip the 429. Default 2. */
   maxConcurrent?: number;
+  /**
+   * The most bytes read of a 200 answer (the PNG, or the whole multipart/mixed body). A larger
+   * answer is a `BeiaResultError` with code `result_too_large`: refused at once when its
+   * `Content-Length` says so, else reading stops (and the connection is closed) as soon as it
+   * passes the limit. Default 64 MiB.
+   */
+  maxResultBytes?: number;
   /** An undici dispatcher, e.g. an `Agent` with `localAddress` set to the registered IP. */
   dispatcher?: Dispatcher;
   /** Called before each retry: for logs and progress. */
@@ -81,6 +89,7 @@ export class BeiaClient {
   readonly #licenseId: string;
   readonly #apiKey: string;
   readonly #timeoutMs: number;
+  readonly #maxResultBytes: number;
   readonly #retry: RetryPolicy;
   readonly #slots: Semaphore;
   readonly #dispatcher: Dispatcher | undefined;
@@ -101,6 +110,7 @@ export class BeiaClient {
     this.#licenseId = options.licenseId;
     this.#apiKey = options.apiKey;
     this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? 120_000);
+    this.#maxResultBytes = byteCount('maxResultBytes', options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES);
     this.#retry = {
       retries: whole('retries', options.retries ?? DEFAULT_RETRY_POLICY.retries),
       baseDelayMs: whole('retryBaseDelayMs', options.retryBaseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs),
@@ -120,8 +130,9 @@ export class BeiaClient {
   /**
    * Sends one image and resolves with the result (and the cropped image when asked). Throws a
    * `BeiaApiError` subclass for an error answer (`NoCreditsError`, `IpNotAllowedError`, ...),
-   * `BeiaNetworkError` or `BeiaTimeoutError` for the transport, `UnreadableResponseError` for a
-   * 200 it cannot read, or the signal's reason when aborted.
+   * `BeiaNetworkError` or `BeiaTimeoutError` for the transport, `BeiaResultError` for a 200 over
+   * `maxResultBytes` or whose image is not a PNG, `UnreadableResponseError` for another 200 it
+   * cannot read, or the signal's reason when aborted.
    *
    * @example
    * ```ts
@@ -181,31 +192,64 @@ export class BeiaClient {
       throw this.#transportError(error, signal, timeout, sent);
     }
 
-    let bytes: Uint8Array;
-    try {
-      bytes = response.statusCode === 200 ? new Uint8Array(await response.body.arrayBuffer()) : await readLimited(response.body, MAX_ERROR_BODY);
-    } catch (error) {
-      // An error answer's status is what matters; a body cut short does not turn a 429 into a network error.
-      if (response.statusCode !== 200 && !signal?.aborted && !timeout.aborted) bytes = new Uint8Array();
-      else throw this.#transportError(error, signal, timeout, true);
-    }
     const headerText = (name: string) => {
       const value = response.headers[name];
       return Array.isArray(value) ? value[0] : value;
     };
+    const creditsHeader = parseCredits(headerText(HEADER.creditsRemaining));
+    const limit = this.#maxResultBytes;
+    const refuse = (details: { bytesRead: number; declaredBytes?: number }) =>
+      new BeiaResultError({ code: 'result_too_large', limit, ...details, ...(creditsHeader === undefined ? {} : { creditsRemaining: creditsHeader }) });
+
+    let bytes: Uint8Array;
+    try {
+      if (response.statusCode === 200) {
+        const declared = headerText('content-length');
+        if (declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) > limit) {
+          discard(response.body);
+          throw refuse({ bytesRead: 0, declaredBytes: Number(declared) });
+        }
+        const read = await readBounded(response.body, limit);
+        if (read.tooLarge) throw refuse({ bytesRead: read.bytesRead });
+        bytes = read.bytes;
+      } else bytes = await readLimited(response.body, MAX_ERROR_BODY);
+    } catch (error) {
+      // A 200 refused for its size was charged, and is not a transport failure: thrown as it is.
+      if (error instanceof BeiaResultError) throw error;
+      // An error answer's status is what matters; a body cut short does not turn a 429 into a network error.
+      if (response.statusCode !== 200 && !signal?.aborted && !timeout.aborted) bytes = new Uint8Array();
+      else throw this.#transportError(error, signal, timeout, true);
+    }
 
     if (response.statusCode !== 200) {
       throw errorFromAnswer({ status: response.statusCode, headers: response.headers, body: new TextDecoder().decode(bytes) });
     }
     const contentType = headerText('content-type') ?? '';
-    const creditsHeader = parseCredits(headerText(HEADER.creditsRemaining));
+    const checkPng = (part: 'result' | 'cropped', image: Uint8Array) => {
+      const problem = pngProblem(image);
+      if (problem === undefined) return;
+      throw new BeiaResultError({
+        code: 'invalid_png',
+        limit,
+        bytesRead: bytes.length,
+        part,
+        partBytes: image.length,
+        problem,
+        ...(creditsHeader === undefined ? {} : { creditsRemaining: creditsHeader }),
+      });
+    };
     if (/^multipart\//i.test(contentType)) {
       const bundle = readImageBundle(decodeMultipartMixed(bytes, contentType));
+      checkPng('result', bundle.result);
+      if (bundle.cropped) checkPng('cropped', bundle.cropped);
       const result: Omit<ProcessResult, 'attempts'> = { result: bundle.result, creditsRemaining: creditsHeader ?? bundle.credits };
       if (bundle.cropped) result.cropped = bundle.cropped;
       return result;
     }
-    if (/^image\/png\b/i.test(contentType) || sniffImageFormat(bytes) === 'png') return { result: bytes, creditsRemaining: creditsHeader };
+    if (/^image\/png\b/i.test(contentType) || hasPngSignature(bytes)) {
+      checkPng('result', bytes);
+      return { result: bytes, creditsRemaining: creditsHeader };
+    }
     throw new UnreadableResponseError(
       `Failed to read the answer: a 200 with Content-Type "${contentType || '(none)'}" and ${bytes.length} bytes that are not a PNG. Check that the endpoint is the BEIA image API.`,
     );
@@ -244,6 +288,11 @@ async function readLimited(body: AsyncIterable<Uint8Array> & { destroy?: () => v
 
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} is ${value}; expected a positive number of milliseconds.`);
+  return value;
+}
+
+function byteCount(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} is ${value}; expected a whole number of bytes, 1 or more.`);
   return value;
 }
 

@@ -1,6 +1,8 @@
 export { BeiaClient } from './client.js';
 export type { BeiaClientOptions, ProcessOptions, ProcessResult, RetryInfo } from './client.js';
-export { BeiaNetworkError, BeiaTimeoutError, InputChangedError } from './errors.js';
+export { BeiaNetworkError, BeiaResultError, BeiaTimeoutError, InputChangedError } from './errors.js';
+export type { BeiaResultErrorCode, BeiaResultErrorDetails } from './errors.js';
+export { DEFAULT_MAX_RESULT_BYTES } from './result-checks.js';
 export { processBatch } from './batch.js';
 export type { BatchItem, BatchEvent, BatchOptions, BatchSummary } from './batch.js';
 export { imageSource, sniffImageFormat } from './image-source.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequestError, NoCreditsError, ServerError, TooManyRequestsError } from '../contract/index.js';
-import { BeiaNetworkError, BeiaTimeoutError } from './errors.js';
+import { BeiaNetworkError, BeiaResultError, BeiaTimeoutError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs } from './retry.js';
 
 describe('isRetryable: never risks paying twice', () => {
@@ -18,6 +18,11 @@ describe('isRetryable: never risks paying twice', () => {
     expect(isRetryable(new BeiaNetworkError('http://x', true, new Error('reset')))).toBe(false);
     expect(isRetryable(new BeiaTimeoutError('http://x', 10, true))).toBe(false);
     expect(isRetryable(new Error('anything else'))).toBe(false);
+  });
+
+  it('never retries a refused 200 (BeiaResultError): the credit was spent', () => {
+    expect(isRetryable(new BeiaResultError({ code: 'result_too_large', limit: 10, bytesRead: 11 }))).toBe(false);
+    expect(isRetryable(new BeiaResultError({ code: 'invalid_png', limit: 10, bytesRead: 8, part: 'result', partBytes: 8, problem: 'x' }))).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 import { BeiaApiError } from '../contract/index.js';
-import { BeiaNetworkError, BeiaTimeoutError } from './errors.js';
+import { BeiaNetworkError, BeiaResultError, BeiaTimeoutError } from './errors.js';
 
 /** How retries back off. */
 export interface RetryPolicy {
@@ -26,7 +26,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 3, baseDelayMs: 500,
  * 500 (BEIA's own answers, which spend nothing, CONTRACT.md M2), or a network failure or timeout
  * before the request had been sent in full. 400, 401, 402, 403 and 415 are never retried: the
  * same request would fail the same way. Nor are 502, 503 and 504: they come from a gateway, which
- * may have passed the request on to BEIA before failing.
+ * may have passed the request on to BEIA before failing. Nor is a {@link BeiaResultError}: it
+ * follows a 200, so the credit was spent.
  *
  * @example
  * ```ts
@@ -35,6 +36,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 3, baseDelayMs: 500,
  * ```
  */
 export function isRetryable(error: unknown): boolean {
+  // A 200 too large to read or without a PNG in it was processed and charged: never again.
+  if (error instanceof BeiaResultError) return false;
   if (error instanceof BeiaApiError) return error.status === 429 || error.status === 500;
   if (error instanceof BeiaNetworkError || error instanceof BeiaTimeoutError) return !error.requestSent;
   return false;
