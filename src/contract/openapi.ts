@@ -27,7 +27,7 @@ type Json = Record<string, unknown>;
 const OPTIONAL_FIELDS: ReadonlySet<string> = new Set<FieldName>([FIELD.includeCroppedImage]);
 
 /** Route-level codes that a POST to the image path never gets (another path, another method); the admin API's, `admin_*`, are left out too. */
-const NOT_FROM_THIS_OPERATION: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['not_found', 'method_not_allowed']);
+const NOT_FROM_THIS_OPERATION: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['not_found', 'method_not_allowed', 'too_many_licenses']);
 
 /**
  * `license-id` → `License-Id`: the headers as the vendor page spells them. HTTP header names are

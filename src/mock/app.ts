@@ -7,9 +7,11 @@ import { ApiError, storeFailure } from './http/api-error.js';
 import { ImageRenderer } from './images/renderer.js';
 import { ImageGallery } from './images/gallery.js';
 import { MockMetrics } from './metrics.js';
+import type { TransportError } from './http/client-error.js';
 import { errorResponse } from './http/respond.js';
 import { imageRoute, type MockEnv, type RequestRecord } from './image-route.js';
 import { silentLogger, type RequestLogger, type RequestLogLine } from './logger.js';
+import { normaliseIp } from './net/ip.js';
 import { MemoryStore, StoreError, type MockStore } from './store/index.js';
 import { MOCK_VERSION } from './version.js';
 
@@ -38,6 +40,12 @@ export interface MockApp {
   config: MockConfig;
   /** What `GET /__admin/metrics` serves. */
   metrics: MockMetrics;
+  /**
+   * Logs and journals the mock's answer to an error of Node's HTTP parser that came before any
+   * request reached the app (a malformed request line, headers too large or too slow): the
+   * server's `clientError` handler (`http/client-error.ts`) calls it.
+   */
+  recordTransportError: (error: TransportError) => void;
 }
 
 /**
@@ -83,34 +91,45 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     // The dashboard polls every second while it is open: its reads would drown the log. A
     // browser's own favicon request is not traffic of the API either.
     if (status < 400 && c.req.method === 'GET' && (c.req.path.startsWith('/__admin/ui') || c.req.path === '/favicon.ico')) return;
-    const durationMs = Math.round(performance.now() - started);
     const line: RequestLogLine = {
       time: new Date().toISOString(),
-      level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
+      level: levelOf(status),
       msg: 'request',
       method: c.req.method,
       path: c.req.path,
       status,
-      durationMs,
+      durationMs: Math.round(performance.now() - started),
     };
     // Only the facts known: a plain loop, as this runs on every request.
     for (const key of RECORD_KEYS) {
       const value = record[key];
       if (value !== undefined) (line as unknown as Record<string, unknown>)[key] = value;
     }
-    if (!c.req.path.startsWith('/__admin')) {
-      const { level: _level, msg: _msg, fault: _fault, ...entry } = line;
+    // An answer that did not go out through Hono (record.status) had the headers the route names, or none.
+    const responseHeaders = record.responseHeaders ?? (record.status === undefined ? headersOf(c.res.headers) : undefined);
+    const retryAfter = status === 429 ? Number(c.res.headers.get('retry-after')) : NaN;
+    await logAndJournalLine(line, record, responseHeaders, retryAfter);
+  });
+
+  /**
+   * The log line, the journal entry (not for the admin API) and the metrics of one answer: of a
+   * request through the app, or of one Node's HTTP parser refused before it reached the app.
+   */
+  async function logAndJournalLine(line: RequestLogLine, record: RequestRecord, responseHeaders: Record<string, string> | undefined, retryAfter = NaN) {
+    if (!line.path.startsWith('/__admin')) {
+      const { level: _level, msg: _msg, fault: _fault, error: _error, ...entry } = line;
       // Retry discipline: a client (license and address) that comes back before the Retry-After
       // of its last 429 is flagged in the journal and warned about in the log.
-      const retryAfter = status === 429 ? Number(c.res.headers.get('retry-after')) : NaN;
       const retry =
         record.licenseId === undefined
           ? undefined
           : { client: `${record.licenseId}|${record.remoteAddress ?? ''}`, ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}) };
       // The answer is out already: a journal the store cannot take is logged, not turned into an error.
-      const responseHeaders = record.responseHeaders ?? headersOf(c.res.headers);
       const journaled = await store
-        .appendJournal({ ...entry, ...(record.fault ? { fault: record.fault } : {}), parts: record.parts ?? [], responseHeaders }, retry)
+        .appendJournal(
+          { ...entry, ...(record.fault ? { fault: record.fault } : {}), parts: record.parts ?? [], ...(responseHeaders ? { responseHeaders } : {}) },
+          retry,
+        )
         .catch((error: unknown): { earlyByMs?: number } => {
           console.error(`beia mock: the journal entry of this request is lost: ${(error as Error).message}`);
           return {};
@@ -121,7 +140,25 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     }
     logger(line);
     metrics.observe(line, { storeError: record.storeError === true, license: record.authenticated, charged: record.charged === true });
-  });
+  }
+
+  /** What `startMockServer` calls for an answer to an error of Node's HTTP parser that no request of the app saw. */
+  function recordTransportError(error: TransportError): void {
+    const remoteAddress = error.remoteAddress === undefined ? undefined : normaliseIp(error.remoteAddress);
+    const line: RequestLogLine = {
+      time: new Date().toISOString(),
+      level: levelOf(error.status),
+      msg: 'request',
+      method: error.method ?? '-',
+      path: error.path ?? '-',
+      status: error.status,
+      durationMs: Math.round(error.durationMs),
+      ...(remoteAddress === undefined ? {} : { remoteAddress }),
+      code: error.code,
+      error: error.error,
+    };
+    void logAndJournalLine(line, remoteAddress === undefined ? {} : { remoteAddress }, error.headers);
+  }
 
   app.route(
     '/__admin',
@@ -183,7 +220,11 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     );
   });
 
-  return { app, store, config, metrics };
+  return { app, store, config, metrics, recordTransportError };
+}
+
+function levelOf(status: number): RequestLogLine['level'] {
+  return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
 }
 
 /** A Headers as a plain object, with the mock's version header the outer middleware adds after the journal. */
@@ -199,6 +240,7 @@ const RECORD_KEYS = [
   'remoteAddress',
   'licenseId',
   'code',
+  'error',
   'scenario',
   'fault',
   'creditsRemaining',

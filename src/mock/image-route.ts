@@ -6,6 +6,7 @@ import type { UploadBudget } from './form/upload-budget.js';
 import type { ImageRenderer } from './images/renderer.js';
 import type { ImageGallery } from './images/gallery.js';
 import { ApiError, ClientGoneError, storeFailure } from './http/api-error.js';
+import { transportAnswer } from './http/client-error.js';
 import { errorResponse } from './http/respond.js';
 import { peerAddress, rawResponse, requestBody, resetConnection, sendChunks, sendTruncated, type MockBindings } from './http/transport.js';
 import { clientAddress, ipMatcher } from './net/ip.js';
@@ -27,6 +28,8 @@ export interface RequestRecord {
   remoteAddress?: string;
   licenseId?: string;
   code?: string;
+  /** Node's HTTP parser error that ended the request (a bad chunk, a body past its requestTimeout). */
+  error?: string;
   scenario?: string;
   fault?: FaultType;
   parts?: JournalPart[];
@@ -43,10 +46,12 @@ export interface RequestRecord {
   /** The license whose key the request proved (metrics label by it; a claimed id is not enough). */
   authenticated?: string;
   /**
-   * The status to log when no normal answer went out: 499 when the client left first, 444 when
-   * the mock closed the connection without an answer (nginx's conventions).
+   * The status to log when no answer went out through Hono: 499 when the client left first, 444
+   * when the mock closed the connection without an answer (nginx's conventions), or the status of
+   * the answer to an error of Node's HTTP parser (`http/client-error.ts`), with its
+   * `responseHeaders`. Without `responseHeaders`, the journal shows none: none were sent.
    */
-  status?: 499 | 444;
+  status?: number;
 }
 
 export type MockEnv = { Bindings: MockBindings; Variables: { record: RequestRecord } };
@@ -128,6 +133,13 @@ export function imageRoute(deps: ImageRouteDeps) {
       return new Response(replyBody(reply) as Uint8Array<ArrayBuffer>, { status: 200, headers: reply.headers });
     } catch (error) {
       if (error instanceof ClientGoneError) {
+        // The body failed because Node's parser refused it (a bad chunk, a body past requestTimeout)
+        // and the mock answered from there: the client got that answer, not nothing.
+        const answered = transportAnswer(c.env?.incoming);
+        if (answered) {
+          Object.assign(record, { status: answered.status, code: answered.code, error: answered.error, responseHeaders: answered.headers });
+          return RESPONSE_ALREADY_SENT;
+        }
         record.status = 499;
         return new Response(null, { status: 499 });
       }

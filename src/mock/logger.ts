@@ -10,6 +10,8 @@ export interface RequestLogLine {
   remoteAddress?: string;
   licenseId?: string;
   code?: string;
+  /** Node's HTTP parser error the mock answered (`HPE_INVALID_METHOD`, `HPE_HEADER_OVERFLOW`, `ERR_HTTP_REQUEST_TIMEOUT`, ...). */
+  error?: string;
   scenario?: string;
   fault?: string;
   creditsRemaining?: number;

@@ -4,9 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { IMAGE_PATH } from '../contract/index.js';
 import { createMockApp, type MockAppOptions } from './app.js';
+import { answerClientErrors } from './http/client-error.js';
 import { defaultAllowedIps, validateConfig, type MockConfig } from './config/index.js';
 import { isLoopbackHost, urlHost } from './net/ip.js';
 import type { MockStore } from './store/index.js';
+import { MOCK_VERSION } from './version.js';
 
 export { isLoopbackHost };
 
@@ -64,7 +66,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const adminTokenGenerated = !isLoopbackHost(host) && !options.adminToken;
   const adminToken = adminTokenGenerated ? randomBytes(18).toString('base64url') : options.adminToken;
   const shutdown = new AbortController();
-  const { app, store } = createMockApp({
+  const { app, store, recordTransportError } = createMockApp({
     defaultAllowedIps: allowedIps,
     ...options,
     config,
@@ -74,16 +76,26 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 
   // The form parser answers a slow body with its own 408; Node's timeout is the backstop.
   const requestTimeout = config.limits.requestTimeoutMs + 2_000;
+  const headersTimeout = Math.min(requestTimeout, 60_000);
   const server = createAdaptorServer({
     fetch: app.fetch,
     hostname: host,
     serverOptions: {
       requestTimeout,
-      headersTimeout: Math.min(requestTimeout, 60_000),
+      headersTimeout,
       // Node checks the two timeouts above only this often; keep it below them.
       connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(requestTimeout / 4))),
     },
   }) as Server;
+  // What Node's HTTP parser refuses (a malformed request line, headers too large or too slow, a
+  // bad chunk) gets the mock's own answer, a log line and a journal entry, not Node's bare one.
+  answerClientErrors(server, {
+    version: MOCK_VERSION,
+    errorBody: config.rules.errorBody,
+    headersTimeoutMs: headersTimeout,
+    requestTimeoutMs: requestTimeout,
+    record: recordTransportError,
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
