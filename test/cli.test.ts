@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MOCK_VERSION } from '../src/mock/index.js';
-import { CLI, runCli, spawnCli, startCliMock, waitsOnFifo } from './helpers/cli.js';
+import { CLI, REPO, runCli, spawnCli, startCliMock, waitsOnFifo } from './helpers/cli.js';
 import { jpeg } from './helpers/images.js';
 import { eventually, sendImage } from './helpers/server.js';
 
@@ -15,6 +15,29 @@ async function configFile(content: unknown): Promise<string> {
 }
 
 describe('beia mock', () => {
+  it('npm run mock stops with npm: a SIGTERM to npm leaves no mock on the port', async () => {
+    const npm = spawn('npm', ['run', '--silent', 'mock', '--', '--port', '0'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let stderr = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`npm run mock did not start within 15 s: ${stderr}`)), 15_000);
+        npm.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          const found = /endpoint\s+(http:\/\/[^/\s]+)/.exec(stderr)?.[1];
+          if (found) {
+            clearTimeout(timer);
+            resolve(found);
+          }
+        });
+      });
+      expect((await fetch(`${url}/__admin/health`)).status).toBe(200);
+      npm.kill('SIGTERM');
+      await eventually(async () => (await fetch(`${url}/__admin/health`).then(() => 'up', () => 'down')) === 'down', 5_000);
+    } finally {
+      npm.kill('SIGKILL');
+    }
+  }, 30_000);
+
   it('prints the endpoint and the credentials it accepts, and serves them', async () => {
     const mock = await startCliMock();
     expect(mock.stderr()).toMatch(/license\s+licenseId 1234\s+apiKey 5678\s+credits 100/);
