@@ -10,7 +10,7 @@ import { MockMetrics } from './metrics.js';
 import { errorResponse } from './http/respond.js';
 import { imageRoute, type MockEnv, type RequestRecord } from './image-route.js';
 import { silentLogger, type RequestLogger, type RequestLogLine } from './logger.js';
-import { MemoryStore, StoreError, type MockStore } from './store/index.js';
+import { boundEntry, MemoryStore, StoreError, type MockStore } from './store/index.js';
 import { MOCK_VERSION } from './version.js';
 
 export interface MockAppOptions {
@@ -82,7 +82,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     // browser's own favicon request is not traffic of the API either.
     if (status < 400 && c.req.method === 'GET' && (c.req.path.startsWith('/__admin/ui') || c.req.path === '/favicon.ico')) return;
     const durationMs = Math.round(performance.now() - started);
-    const line: RequestLogLine = {
+    const facts: RequestLogLine = {
       time: new Date().toISOString(),
       level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
       msg: 'request',
@@ -94,21 +94,23 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     // Only the facts known: a plain loop, as this runs on every request.
     for (const key of RECORD_KEYS) {
       const value = record[key];
-      if (value !== undefined) (line as unknown as Record<string, unknown>)[key] = value;
+      if (value !== undefined) (facts as unknown as Record<string, unknown>)[key] = value;
     }
+    // A client's text (path, license id, part names...) is cut once, here, for both the log line and the journal.
+    const line = boundEntry(facts);
     if (!c.req.path.startsWith('/__admin')) {
       const { level: _level, msg: _msg, fault: _fault, ...entry } = line;
       // Retry discipline: a client (license and address) that comes back before the Retry-After
       // of its last 429 is flagged in the journal and warned about in the log.
       const retryAfter = status === 429 ? Number(c.res.headers.get('retry-after')) : NaN;
       const retry =
-        record.licenseId === undefined
+        line.licenseId === undefined
           ? undefined
-          : { client: `${record.licenseId}|${record.remoteAddress ?? ''}`, ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}) };
+          : { client: `${line.licenseId}|${line.remoteAddress ?? ''}`, ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}) };
       // The answer is out already: a journal the store cannot take is logged, not turned into an error.
-      const responseHeaders = record.responseHeaders ?? headersOf(c.res.headers);
+      const { parts, responseHeaders } = boundEntry({ parts: record.parts ?? [], responseHeaders: record.responseHeaders ?? headersOf(c.res.headers) });
       const journaled = await store
-        .appendJournal({ ...entry, ...(record.fault ? { fault: record.fault } : {}), parts: record.parts ?? [], responseHeaders }, retry)
+        .appendJournal({ ...entry, ...(record.fault ? { fault: record.fault } : {}), parts, responseHeaders }, retry)
         .catch((error: unknown): { earlyByMs?: number } => {
           console.error(`beia mock: the journal entry of this request is lost: ${(error as Error).message}`);
           return {};
