@@ -53,7 +53,7 @@ export interface MockApp {
  */
 export function createMockApp(options: MockAppOptions = {}): MockApp {
   const config = options.config ?? DEFAULT_CONFIG;
-  const store = options.store ?? new MemoryStore(config.licenses, { maxJournalEntries: config.journal.maxEntries });
+  const store = options.store ?? new MemoryStore(config.licenses, { maxJournalEntries: config.journal.maxEntries, maxJournalBytes: config.journal.maxBytes });
   const logger = options.logger ?? silentLogger;
   const uploads = new UploadBudget({ ...config.limits, retryAfterSeconds: config.processing.retryAfterSeconds });
   const renderer = new ImageRenderer({ maxInputPixels: config.limits.maxInputPixels, ...config.images });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { boundEntry, cutText, CUT_MARK, JOURNAL_TEXT_LIMIT, journalEntryBytes } from './journal-bounds.js';
+import { DEFAULT_CONFIG } from '../config/index.js';
+import { boundEntry, cutText, CUT_MARK, DEFAULT_MAX_JOURNAL_BYTES, JOURNAL_TEXT_LIMIT, journalEntryBytes } from './journal-bounds.js';
 import type { JournalEntry } from './types.js';
 
 describe('cutText', () => {
@@ -66,5 +67,9 @@ describe('journalEntryBytes', () => {
     const entry: JournalEntry = { seq: 1, time: '', method: 'POST', path: '/é', status: 200, durationMs: 0, parts: [] };
     expect(journalEntryBytes(entry)).toBe(Buffer.byteLength(JSON.stringify(entry)));
     expect(journalEntryBytes(entry)).toBe(JSON.stringify(entry).length + 1);
+  });
+
+  it("bounds a store made without maxJournalBytes as the config's default does", () => {
+    expect(DEFAULT_MAX_JOURNAL_BYTES).toBe(DEFAULT_CONFIG.journal.maxBytes);
   });
 });

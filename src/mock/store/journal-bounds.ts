@@ -73,6 +73,20 @@ function boundPart(part: JournalPart): JournalPart {
   return bounded;
 }
 
+/** The journal's bounds, for every store (`journal.maxEntries` and `journal.maxBytes`). */
+export interface JournalBounds {
+  /** The journal keeps the newest this many entries; `0`: none. */
+  maxJournalEntries: number;
+  /**
+   * ...and drops the oldest while their JSON ({@link journalEntryBytes}) adds up to more than this;
+   * the newest entry is always kept, even when it alone is larger. 8 MiB when absent.
+   */
+  maxJournalBytes?: number;
+}
+
+/** The default of `maxJournalBytes`, the same as `journal.maxBytes`'s. */
+export const DEFAULT_MAX_JOURNAL_BYTES = 8 * 1024 * 1024;
+
 /** What a journal entry counts for against `journal.maxBytes`: the bytes of its JSON, as `GET /__admin/journal` lists it. */
 export function journalEntryBytes(entry: JournalEntry): number {
   return Buffer.byteLength(JSON.stringify(entry));
