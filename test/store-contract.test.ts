@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import type { MockStore } from '../src/mock/store/types.js';
 import { draw, seedState } from '../src/mock/store/chaos.js';
 
-type StoreOptions = { maxJournalEntries: number };
+type StoreOptions = { maxJournalEntries: number; maxJournalBytes?: number };
 
 // The contract of MockStore, run against every store so that they cannot drift.
 const opened: (() => Promise<void>)[] = [];
@@ -93,6 +93,70 @@ function contract(makeStore: MakeStore): void {
     }
     expect((await store.listJournal()).map((e) => e.status)).toEqual([401, 402]);
     expect((await store.listJournal({ limit: 1 })).map((e) => e.seq)).toEqual([3]);
+  });
+
+  it('keeps the journal within maxJournalBytes: the newest entries whose JSON, as listed, fits; retry flags counted', async () => {
+    // Entries of about 1 KB, with a non-ASCII filename: bytes are counted, not characters.
+    const body = (status: number, licenseId?: string) => ({
+      time: '2025-01-01T00:00:00.000Z',
+      method: 'POST',
+      path: `/${'x'.repeat(900)}`,
+      status,
+      durationMs: 1,
+      parts: [{ name: 'image', kind: 'file' as const, size: 10, filename: 'é😀.png' }],
+      ...(licenseId === undefined ? {} : { licenseId }),
+    });
+    // Flagged: each entry after the first comes within the 429's Retry-After (earlyByMs has 7 digits).
+    const listedBytes = (seq: number, flagged: boolean) =>
+      Buffer.byteLength(JSON.stringify({ seq, ...body(200), ...(flagged ? { retryTooEarly: true, earlyByMs: 4_999_999 } : {}) }));
+    for (const flagged of [false, true]) {
+      const newestFour = [8, 9, 10, 11].reduce((sum, seq) => sum + listedBytes(seq, flagged), 0);
+      // Exactly the four newest, and one byte short of five: a store that counts a byte too many
+      // keeps three in the first, one that counts too few keeps five in the second.
+      for (const maxJournalBytes of [newestFour, newestFour + listedBytes(7, flagged) - 1]) {
+        const store = await makeStore([], { maxJournalEntries: 100, maxJournalBytes });
+        await store.appendJournal(body(429), flagged ? { client: 'c', retryAfterMs: 5_000_000 } : undefined);
+        for (let i = 0; i < 10; i++) await store.appendJournal(body(200), flagged ? { client: 'c' } : undefined);
+        const journal = await store.listJournal();
+        expect(journal.map((e) => e.seq)).toEqual([8, 9, 10, 11]);
+        expect(journal.every((e) => (e.retryTooEarly === true) === flagged)).toBe(true);
+        expect(journal.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e)), 0)).toBeLessThanOrEqual(maxJournalBytes);
+      }
+    }
+  });
+
+  it('keeps the newest journal entry even when it alone is over maxJournalBytes, until a newer one comes', async () => {
+    const store = await makeStore([], { maxJournalEntries: 100, maxJournalBytes: 4096 });
+    const entry = (path: string) => ({ time: '', method: 'POST', path, status: 200, durationMs: 0, parts: [] });
+    await store.appendJournal(entry('/small'));
+    await store.appendJournal(entry(`/${'x'.repeat(6000)}`));
+    expect((await store.listJournal()).map((e) => e.seq)).toEqual([2]);
+    await store.appendJournal(entry('/small'));
+    await store.appendJournal(entry('/small'));
+    expect((await store.listJournal()).map((e) => e.seq)).toEqual([3, 4]);
+  });
+
+  it('counts out the bytes of the journal entries that a license deletion, a clear, a reset and an expiry remove', async () => {
+    const two = { ...license(5), licenseId: 'M' };
+    const entry = (licenseId: string) => ({ time: '', method: 'POST', path: `/${'x'.repeat(900)}`, status: 200, durationMs: 0, parts: [], licenseId });
+    const biggest = Buffer.byteLength(JSON.stringify({ seq: 99, ...entry('L') }));
+    // Room for four entries, not five.
+    const store = await makeStore([license(5), two], { maxJournalEntries: 100, maxJournalBytes: 4 * biggest + 500 });
+    const fill = async (licenseId: string) => {
+      for (let i = 0; i < 4; i++) await store.appendJournal(entry(licenseId));
+      return (await store.listJournal()).map((e) => e.licenseId);
+    };
+    expect(await fill('L')).toEqual(['L', 'L', 'L', 'L']);
+    await store.deleteLicense('L');
+    expect(await fill('M')).toEqual(['M', 'M', 'M', 'M']);
+    await store.clearJournal();
+    expect(await fill('M')).toEqual(['M', 'M', 'M', 'M']);
+    await store.reset([license(5), two]);
+    await store.putLicense({ ...two, licenseId: 'T', expiresAt: new Date(Date.now() + 300).toISOString() });
+    expect(await fill('T')).toEqual(['T', 'T', 'T', 'T']);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await store.deleteExpired()).toEqual(['T']);
+    expect(await fill('L')).toEqual(['L', 'L', 'L', 'L']);
   });
 
   it('fires a counted fault the given number of times, for its license only', async () => {
@@ -226,6 +290,28 @@ describeWithRedis('RedisStore, the MockStore contract', () => {
     const store = await RedisStore.open(redis.url, { seed: licenses, ...options, prefix: `t${randomBytes(4).toString('hex')}:`, slotLeaseMs: 15_000 });
     opened.push(() => store.close());
     return store;
+  });
+
+  it('counts the bytes of a journal an older replica stored without a byte counter, and keeps it within maxJournalBytes', async () => {
+    const prefix = `t${randomBytes(4).toString('hex')}:`;
+    const entry = { time: '', method: 'POST', path: `/${'x'.repeat(900)}`, status: 200, durationMs: 0, parts: [] };
+    const listed = (seq: number) => Buffer.byteLength(JSON.stringify({ seq, ...entry }));
+    const raw = new Redis(redis.url);
+    opened.push(async () => void (await raw.quit()));
+    await raw.rpush(`${prefix}journal`, ...[1, 2, 3, 4].map((seq) => `${seq}\t\t${JSON.stringify(entry)}`));
+    await raw.set(`${prefix}journal:seq`, 4);
+    await raw.set(`${prefix}seeded`, '1');
+    const store = await RedisStore.open(redis.url, {
+      seed: [],
+      maxJournalEntries: 100,
+      maxJournalBytes: listed(2) + listed(3) + listed(4) + listed(5),
+      prefix,
+      slotLeaseMs: 15_000,
+    });
+    opened.push(() => store.close());
+    await store.appendJournal(entry);
+    expect((await store.listJournal()).map((e) => e.seq)).toEqual([2, 3, 4, 5]);
+    expect(Number(await raw.get(`${prefix}journal:bytes`))).toBe(listed(2) + listed(3) + listed(4) + listed(5));
   });
 
   it('draws for a fault an older replica stored without its generator state, from its seed, as the memory store does', async () => {

@@ -199,7 +199,12 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
         );
     if (options.profileFile) config = applyProfile(config, (await readObservations(options.profileFile)).observations);
     configureSharpForMock();
-    const seeding = { seed: config.licenses, maxJournalEntries: config.journal.maxEntries, reset: options.resetStore };
+    const seeding = {
+      seed: config.licenses,
+      maxJournalEntries: config.journal.maxEntries,
+      maxJournalBytes: config.journal.maxBytes,
+      reset: options.resetStore,
+    };
     if (options.store.kind === 'file') store = await FileStore.open(options.store.path, seeding);
     if (options.store.kind === 'redis') store = await RedisStore.open(options.store.url, { ...seeding, ...config.store });
     mock = await startMockServer({

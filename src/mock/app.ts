@@ -12,7 +12,7 @@ import { errorResponse } from './http/respond.js';
 import { imageRoute, type MockEnv, type RequestRecord } from './image-route.js';
 import { silentLogger, type RequestLogger, type RequestLogLine } from './logger.js';
 import { normaliseIp } from './net/ip.js';
-import { MemoryStore, StoreError, type MockStore } from './store/index.js';
+import { boundEntry, MemoryStore, StoreError, type MockStore } from './store/index.js';
 import { MOCK_VERSION } from './version.js';
 
 export interface MockAppOptions {
@@ -61,7 +61,7 @@ export interface MockApp {
  */
 export function createMockApp(options: MockAppOptions = {}): MockApp {
   const config = options.config ?? DEFAULT_CONFIG;
-  const store = options.store ?? new MemoryStore(config.licenses, { maxJournalEntries: config.journal.maxEntries });
+  const store = options.store ?? new MemoryStore(config.licenses, { maxJournalEntries: config.journal.maxEntries, maxJournalBytes: config.journal.maxBytes });
   const logger = options.logger ?? silentLogger;
   const uploads = new UploadBudget({ ...config.limits, retryAfterSeconds: config.processing.retryAfterSeconds });
   const renderer = new ImageRenderer({ maxInputPixels: config.limits.maxInputPixels, ...config.images });
@@ -115,21 +115,21 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
    * The log line, the journal entry (not for the admin API) and the metrics of one answer: of a
    * request through the app, or of one Node's HTTP parser refused before it reached the app.
    */
-  async function logAndJournalLine(line: RequestLogLine, record: RequestRecord, responseHeaders: Record<string, string> | undefined, retryAfter = NaN) {
+  async function logAndJournalLine(facts: RequestLogLine, record: RequestRecord, headers: Record<string, string> | undefined, retryAfter = NaN) {
+    // A client's text (path, license id, part names...) is cut once, here, for both the log line and the journal.
+    const line = boundEntry(facts);
     if (!line.path.startsWith('/__admin')) {
       const { level: _level, msg: _msg, fault: _fault, error: _error, ...entry } = line;
       // Retry discipline: a client (license and address) that comes back before the Retry-After
       // of its last 429 is flagged in the journal and warned about in the log.
       const retry =
-        record.licenseId === undefined
+        line.licenseId === undefined
           ? undefined
-          : { client: `${record.licenseId}|${record.remoteAddress ?? ''}`, ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}) };
+          : { client: `${line.licenseId}|${line.remoteAddress ?? ''}`, ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}) };
       // The answer is out already: a journal the store cannot take is logged, not turned into an error.
+      const { parts, responseHeaders } = boundEntry({ parts: record.parts ?? [], ...(headers ? { responseHeaders: headers } : {}) });
       const journaled = await store
-        .appendJournal(
-          { ...entry, ...(record.fault ? { fault: record.fault } : {}), parts: record.parts ?? [], ...(responseHeaders ? { responseHeaders } : {}) },
-          retry,
-        )
+        .appendJournal({ ...entry, ...(record.fault ? { fault: record.fault } : {}), parts, ...(responseHeaders ? { responseHeaders } : {}) }, retry)
         .catch((error: unknown): { earlyByMs?: number } => {
           console.error(`beia mock: the journal entry of this request is lost: ${(error as Error).message}`);
           return {};

@@ -122,7 +122,10 @@ export async function renderImages(
     if (width !== inspected.width || height !== inspected.height) pipeline = pipeline.resize(width, height, { fit: 'fill' });
     decoded = await pipeline.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
-    if (seconds > 0 && isTimeout(error)) throw tooSlow(inspected, seconds, Date.now() - started);
+    // A render killed at the bound fails with "timeout", or, as libvips warns when it kills an
+    // image, with failOn's "warning treated as error": the time it took tells them apart.
+    const ms = Date.now() - started;
+    if (seconds > 0 && (isTimeout(error) || ms >= seconds * 1000)) throw tooSlow(inspected, seconds, ms);
     throw new ApiError('unsupported_file', `Failed to decode the image: ${reason(error)}. The file is damaged or truncated; send it again in full.`);
   }
   const { info } = decoded;

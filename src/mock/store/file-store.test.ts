@@ -76,6 +76,26 @@ describe('FileStore', () => {
     expect(onDisk()).not.toHaveProperty('journal'); // the state file stays small
   });
 
+  it('writes a journal file bounded by maxJournalBytes, and bounds a larger one it finds by the bound it has now', async () => {
+    const entry = { time: 't', method: 'POST', path: `/${'x'.repeat(900)}`, status: 200, durationMs: 1, parts: [] };
+    const first = await openStore({ maxJournalBytes: 64 * 1024 });
+    for (let i = 0; i < 40; i++) await first.appendJournal(entry);
+    await first.close();
+    const fileBytes = () => readFileSync(`${path}.journal`).length;
+    // The entries' JSON plus the file's own few bytes: the format, the counter, a comma between entries.
+    const overhead = (entries: number) => 100 + entries;
+    expect(fileBytes()).toBeGreaterThan(40 * 900);
+
+    const second = await openStore({ maxJournalBytes: 4096 });
+    const kept = await second.listJournal();
+    expect(kept.map((e) => e.seq)).toEqual([37, 38, 39, 40]);
+    await second.appendJournal(entry);
+    await second.close();
+    expect(fileBytes()).toBeLessThanOrEqual(4096 + overhead(4));
+    const onFile = JSON.parse(readFileSync(`${path}.journal`, 'utf8')) as { journal: { seq: number }[] };
+    expect(onFile.journal.map((e) => e.seq)).toEqual([38, 39, 40, 41]);
+  });
+
   it('refuses a journal file that is not one, naming it', async () => {
     await (await openStore()).close();
     writeFileSync(`${path}.journal`, '{"format": "something else"}');

@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { FileLock } from './file-lock.js';
 import type { LicenseConfig } from '../config/index.js';
 import { ipEntryProblem } from '../net/ip.js';
+import type { JournalBounds } from './journal-bounds.js';
 import { MemoryStore, type StoreSnapshot } from './memory-store.js';
 import { StoreError } from './store-error.js';
 import type {
@@ -30,10 +31,9 @@ function journalPathOf(path: string): string {
 }
 const VERSION = 1;
 
-export interface FileStoreOptions {
+export interface FileStoreOptions extends JournalBounds {
   /** The licenses of an empty store (a file that does not exist yet), or of every start with `reset`. */
   seed: readonly LicenseConfig[];
-  maxJournalEntries: number;
   /** Start from `seed` even when the file holds state (`--reset-store`). */
   reset?: boolean;
 }
@@ -44,12 +44,13 @@ export interface FileStoreOptions {
  * behave the same), then on disk by write-then-rename: a credit spent, a license changed or a
  * fault armed is on disk before the call returns, so the 200 or the admin answer that follows
  * is never ahead of the file. Writes that wait at the same time share one (group commit).
- * Journal entries go to a file of their own (`PATH.journal`) at most 200 ms later. One process
+ * Journal entries go to a file of their own (`PATH.journal`) at most 200 ms later, bounded as the
+ * journal in memory is (`maxJournalEntries`, `maxJournalBytes`). One process
  * per file: a lock file next to it refuses a second one.
  *
  * @example
  * ```ts
- * const store = await FileStore.open('/var/lib/beia/state.json', { seed: config.licenses, maxJournalEntries: 1000 });
+ * const store = await FileStore.open('/var/lib/beia/state.json', { seed: config.licenses, maxJournalEntries: 1000, maxJournalBytes: 8 * 1024 * 1024 });
  * // ... serve ...
  * await store.close();
  * ```
@@ -88,6 +89,7 @@ export class FileStore implements MockStore {
       const snapshot = state && { ...state, ...((await readJournal(journalPathOf(path))) ?? { journal: [], nextSeq: state.nextSeq ?? 1 }) };
       const memory = new MemoryStore(options.seed, {
         maxJournalEntries: options.maxJournalEntries,
+        maxJournalBytes: options.maxJournalBytes,
         ...(snapshot ? { restore: snapshot } : {}),
       });
       const store = new FileStore(path, memory, snapshot !== undefined, lock);

@@ -1,5 +1,6 @@
 import type { LicenseConfig } from '../config/index.js';
 import { newArmedFault, tryFire } from './chaos.js';
+import { DEFAULT_MAX_JOURNAL_BYTES, journalEntryBytes, type JournalBounds } from './journal-bounds.js';
 import type {
   Admission,
   ArmedFault,
@@ -34,7 +35,7 @@ interface LicenseRecord extends LicenseState {
  *
  * @example
  * ```ts
- * const store = new MemoryStore(config.licenses, { maxJournalEntries: 1000 });
+ * const store = new MemoryStore(config.licenses, { maxJournalEntries: 1000, maxJournalBytes: 8 * 1024 * 1024 });
  * const admission = await store.admit('1234', 64);
  * ```
  */
@@ -44,22 +45,28 @@ export class MemoryStore implements MockStore {
   #tickets = new Map<number, LicenseRecord>();
   #nextTicket = 1;
   #journal: JournalEntry[] = [];
+  /** The JSON bytes of the entries in `#journal`, together, and of each one. */
+  #journalBytes = 0;
+  readonly #entryBytes = new WeakMap<JournalEntry, number>();
   #nextSeq = 1;
   #faults: ArmedFault[] = [];
   #nextFault = 1;
   readonly #maxJournalEntries: number;
+  readonly #maxJournalBytes: number;
   #deletions = 0;
   /** When each client (license and address) that got a 429 may come back. */
   readonly #retryNotBefore = new Map<string, number>();
 
   /** `restore` starts from a {@link snapshot} instead of the licenses given. */
-  constructor(licenses: readonly LicenseConfig[], options: { maxJournalEntries: number; restore?: StoreSnapshot }) {
+  constructor(licenses: readonly LicenseConfig[], options: JournalBounds & { restore?: StoreSnapshot }) {
     this.#maxJournalEntries = options.maxJournalEntries;
+    this.#maxJournalBytes = options.maxJournalBytes ?? DEFAULT_MAX_JOURNAL_BYTES;
     const restore = options.restore;
     if (restore) {
       this.#load(restore.licenses);
-      this.#journal = restore.journal.slice(-Math.max(0, this.#maxJournalEntries)).map((entry) => ({ ...entry }));
-      if (this.#maxJournalEntries === 0) this.#journal = [];
+      // A journal kept under other bounds (the config changed): the newest that fit these.
+      this.#setJournal(this.#maxJournalEntries === 0 ? [] : restore.journal.slice(-this.#maxJournalEntries).map((entry) => ({ ...entry })));
+      this.#trimJournal();
       this.#nextSeq = restore.nextSeq;
       this.#faults = restore.faults.map((fault) => ({ ...fault }));
       this.#nextFault = restore.nextFault;
@@ -127,7 +134,7 @@ export class MemoryStore implements MockStore {
   #delete(licenseId: string): boolean {
     if (!this.#licenses.delete(licenseId)) return false;
     this.#deletions += 1;
-    this.#journal = this.#journal.filter((entry) => entry.licenseId !== licenseId);
+    this.#setJournal(this.#journal.filter((entry) => entry.licenseId !== licenseId));
     this.#faults = this.#faults.filter((fault) => fault.licenseId !== licenseId);
     return true;
   }
@@ -156,7 +163,7 @@ export class MemoryStore implements MockStore {
 
   async reset(licenses: readonly LicenseConfig[]): Promise<void> {
     this.#load(licenses);
-    this.#journal = [];
+    this.#setJournal([]);
     this.#faults = [];
   }
 
@@ -197,9 +204,39 @@ export class MemoryStore implements MockStore {
     const early = this.#watchRetry(retry);
     if (early !== undefined) entry = { ...entry, retryTooEarly: true, earlyByMs: early };
     if (this.#maxJournalEntries === 0) return early === undefined ? {} : { earlyByMs: early };
-    this.#journal.push({ seq: this.#nextSeq++, ...entry });
-    if (this.#journal.length > this.#maxJournalEntries) this.#journal.splice(0, this.#journal.length - this.#maxJournalEntries);
+    const added: JournalEntry = { seq: this.#nextSeq++, ...entry };
+    this.#journal.push(added);
+    this.#journalBytes += this.#bytesOf(added);
+    this.#trimJournal();
     return early === undefined ? {} : { earlyByMs: early };
+  }
+
+  /** Drops the oldest entries while there are more than `maxJournalEntries` or their bytes exceed `maxJournalBytes`; never the newest. */
+  #trimJournal(): void {
+    let drop = 0;
+    let bytes = this.#journalBytes;
+    while (this.#journal.length - drop > 1 && (this.#journal.length - drop > this.#maxJournalEntries || bytes > this.#maxJournalBytes)) {
+      bytes -= this.#bytesOf(this.#journal[drop]!);
+      drop += 1;
+    }
+    if (drop === 0) return;
+    this.#journal.splice(0, drop);
+    this.#journalBytes = bytes;
+  }
+
+  #setJournal(entries: JournalEntry[]): void {
+    this.#journal = entries;
+    this.#journalBytes = entries.reduce((sum, entry) => sum + this.#bytesOf(entry), 0);
+  }
+
+  /** An entry's JSON bytes, measured once. */
+  #bytesOf(entry: JournalEntry): number {
+    let bytes = this.#entryBytes.get(entry);
+    if (bytes === undefined) {
+      bytes = journalEntryBytes(entry);
+      this.#entryBytes.set(entry, bytes);
+    }
+    return bytes;
   }
 
   /** How early this request is for the client's last Retry-After, then the new one noted. */
@@ -223,7 +260,7 @@ export class MemoryStore implements MockStore {
   }
 
   async clearJournal(): Promise<void> {
-    this.#journal = [];
+    this.#setJournal([]);
   }
 
   async armFault(spec: FaultSpec): Promise<ArmedFault> {

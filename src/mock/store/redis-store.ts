@@ -3,6 +3,7 @@ import type { LicenseConfig } from '../config/index.js';
 import { redactUrl } from '../../shared/index.js';
 import { StoreError } from './store-error.js';
 import { newArmedFault } from './chaos.js';
+import { DEFAULT_MAX_JOURNAL_BYTES, type JournalBounds } from './journal-bounds.js';
 import type {
   Admission,
   ArmedFault,
@@ -17,10 +18,9 @@ import type {
   Ticket,
 } from './types.js';
 
-export interface RedisStoreOptions {
+export interface RedisStoreOptions extends JournalBounds {
   /** The licenses of an empty store (nothing under `prefix` yet), or of every start with `reset`. */
   seed: readonly LicenseConfig[];
-  maxJournalEntries: number;
   /** Start from `seed` even when Redis holds state (`--reset-store`). */
   reset?: boolean;
   /** Every key starts with it, so several mocks can share one Redis. */
@@ -40,6 +40,31 @@ local function live(p, id, now)
   local expires = redis.call('HGET', key, 'expiresAt')
   if expires and tonumber(expires) <= now then return nil end
   return key
+end`;
+
+/**
+ * The journal is a list of lines, `seq <tab> how early ('' for not) <tab> the entry's JSON without
+ * seq`, and `journal:bytes` beside it holds the sum of their sizes. A line's size is the bytes of
+ * the entry's JSON as `listJournal` gives it (seq first, the retry flags last), the measure of
+ * the memory store, so every store keeps the same entries under the same `maxJournalBytes`.
+ */
+const JOURNAL_SIZE = `
+local function entrySize(line)
+  local a = string.find(line, '\\t', 1, true)
+  local b = string.find(line, '\\t', a + 1, true)
+  -- '"seq":' .. seq .. ',' in front; ',"retryTooEarly":true,"earlyByMs":' .. early at the end.
+  local size = #line - b + (a - 1) + 7
+  if b > a + 1 then size = size + (b - a - 1) + 34 end
+  return size
+end
+-- The counter of a journal an older beia-kit wrote without one: counted once from the list.
+local function journalBytes(p)
+  local bytes = redis.call('GET', p .. 'journal:bytes')
+  if bytes then return tonumber(bytes) end
+  local total = 0
+  for _, line in ipairs(redis.call('LRANGE', p .. 'journal', 0, -1)) do total = total + entrySize(line) end
+  redis.call('SET', p .. 'journal:bytes', total)
+  return total
 end`;
 
 const SCRIPTS = {
@@ -117,7 +142,7 @@ redis.call('SADD', p .. 'licenses', id)
 return 1`,
 
   // ARGV: prefix, licenseId, onlyIfExpired(1|0) -> 1 when deleted; its journal entries and faults go too
-  beiaDelete: `${NOW}
+  beiaDelete: `${NOW}${JOURNAL_SIZE}
 local p, id = ARGV[1], ARGV[2]
 local key = p .. 'license:' .. id
 if redis.call('EXISTS', key) == 0 then redis.call('SREM', p .. 'licenses', id); return 0 end
@@ -127,10 +152,15 @@ if ARGV[3] == '1' then
 end
 redis.call('DEL', key)
 redis.call('SREM', p .. 'licenses', id)
+local bytes = journalBytes(p)
 for _, entry in ipairs(redis.call('LRANGE', p .. 'journal', 0, -1)) do
   local ok, decoded = pcall(cjson.decode, string.sub(entry, string.find(entry, '\\t', string.find(entry, '\\t') + 1) + 1))
-  if ok and decoded.licenseId == id then redis.call('LREM', p .. 'journal', 0, entry) end
+  if ok and decoded.licenseId == id then
+    redis.call('LREM', p .. 'journal', 0, entry)
+    bytes = bytes - entrySize(entry)
+  end
 end
+redis.call('SET', p .. 'journal:bytes', bytes)
 for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do
   local text = redis.call('GET', p .. 'fault:' .. fid)
   if text and cjson.decode(text).licenseId == id then
@@ -144,7 +174,7 @@ return 1`,
   beiaReset: `
 local p = ARGV[1]
 for _, id in ipairs(redis.call('SMEMBERS', p .. 'licenses')) do redis.call('DEL', p .. 'license:' .. id) end
-redis.call('DEL', p .. 'licenses', p .. 'journal')
+redis.call('DEL', p .. 'licenses', p .. 'journal', p .. 'journal:bytes')
 for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do redis.call('DEL', p .. 'fault:' .. fid) end
 redis.call('DEL', p .. 'faults')
 for i = 2, #ARGV do
@@ -156,9 +186,11 @@ end
 redis.call('SET', p .. 'seeded', '1')
 return 1`,
 
-  // ARGV: prefix, maxEntries (0: none kept), entry JSON, client ('' for none), retryAfterMs ('' for none)
-  // -> how early the request was for the client's last Retry-After ('' when it was not)
-  beiaJournal: `${NOW}
+  // ARGV: prefix, maxEntries (0: none kept), entry JSON, client ('' for none), retryAfterMs ('' for none), maxBytes
+  // -> how early the request was for the client's last Retry-After ('' when it was not).
+  // The oldest entries go while there are more than maxEntries or their sizes add up to more than
+  // maxBytes; the newest stays.
+  beiaJournal: `${NOW}${JOURNAL_SIZE}
 local p, client = ARGV[1], ARGV[4]
 local early = ''
 if client ~= '' then
@@ -167,10 +199,17 @@ if client ~= '' then
   if notBefore and tonumber(notBefore) > now then early = tostring(tonumber(notBefore) - now) end
   if ARGV[5] ~= '' then redis.call('SET', key, now + tonumber(ARGV[5]), 'PX', tonumber(ARGV[5])) end
 end
-if tonumber(ARGV[2]) > 0 then
+local maxEntries, maxBytes = tonumber(ARGV[2]), tonumber(ARGV[6])
+if maxEntries > 0 then
   local seq = redis.call('INCR', p .. 'journal:seq')
-  redis.call('RPUSH', p .. 'journal', seq .. '\\t' .. early .. '\\t' .. ARGV[3])
-  redis.call('LTRIM', p .. 'journal', -tonumber(ARGV[2]), -1)
+  local line = seq .. '\\t' .. early .. '\\t' .. ARGV[3]
+  local bytes = journalBytes(p) + entrySize(line)
+  local count = redis.call('RPUSH', p .. 'journal', line)
+  while count > 1 and (count > maxEntries or bytes > maxBytes) do
+    bytes = bytes - entrySize(redis.call('LPOP', p .. 'journal'))
+    count = count - 1
+  end
+  redis.call('SET', p .. 'journal:bytes', bytes)
 end
 return early`,
 
@@ -237,7 +276,7 @@ type Scripted = Redis & Record<ScriptName, (...args: (string | number)[]) => Pro
  *
  * @example
  * ```ts
- * const store = await RedisStore.open('redis://127.0.0.1:6379/0', { seed: config.licenses, maxJournalEntries: 1000, prefix: 'beia:', slotLeaseMs: 15000 });
+ * const store = await RedisStore.open('redis://127.0.0.1:6379/0', { seed: config.licenses, maxJournalEntries: 1000, maxJournalBytes: 8 * 1024 * 1024, prefix: 'beia:', slotLeaseMs: 15000 });
  * ```
  */
 export class RedisStore implements MockStore {
@@ -249,6 +288,7 @@ export class RedisStore implements MockStore {
   readonly #prefix: string;
   readonly #leaseMs: number;
   readonly #maxJournalEntries: number;
+  readonly #maxJournalBytes: number;
   /** The tickets this process holds, whose leases it renews. */
   readonly #held = new Map<number, string>();
   readonly #renewal: NodeJS.Timeout;
@@ -259,6 +299,7 @@ export class RedisStore implements MockStore {
     this.#prefix = options.prefix;
     this.#leaseMs = options.slotLeaseMs;
     this.#maxJournalEntries = options.maxJournalEntries;
+    this.#maxJournalBytes = options.maxJournalBytes ?? DEFAULT_MAX_JOURNAL_BYTES;
     this.loaded = loaded;
     this.#renewal = setInterval(() => void this.#renew(), Math.max(100, Math.floor(options.slotLeaseMs / 3)));
     this.#renewal.unref();
@@ -372,6 +413,7 @@ export class RedisStore implements MockStore {
       JSON.stringify(entry),
       retry?.client ?? '',
       retry?.retryAfterMs === undefined ? '' : retry.retryAfterMs,
+      this.#maxJournalBytes,
     )) as string;
     return early === '' ? {} : { earlyByMs: Number(early) };
   }
@@ -392,7 +434,7 @@ export class RedisStore implements MockStore {
   }
 
   async clearJournal(): Promise<void> {
-    await this.#do(() => this.#redis.del(`${this.#prefix}journal`));
+    await this.#do(() => this.#redis.del(`${this.#prefix}journal`, `${this.#prefix}journal:bytes`));
   }
 
   async armFault(spec: FaultSpec): Promise<ArmedFault> {
