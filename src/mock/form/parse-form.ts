@@ -38,9 +38,16 @@ export interface ParsedForm {
   parts: JournalPart[];
 }
 
-/** Parts whose content never reaches the journal, whatever their case or kind: not even a hash. */
-function isSecret(name: string): boolean {
-  return name.toLowerCase() === FIELD.apiKey.toLowerCase();
+const SECRET_NAME = FIELD.apiKey.toLowerCase();
+
+/**
+ * Parts whose content never reaches the journal or the log, field or file: not even a hash. By
+ * meaning, not spelling: a name that reads `apikey` once lower-cased without whitespace, `-`, `_`
+ * and `.` (`apiKey`, `api_key`, `API-KEY`, ` apiKey`, `API.KEY`). Only the real `apiKey` field is
+ * the credential; the others are masked because a client that misnames the key still sends it.
+ */
+function isSecretPartName(name: string): boolean {
+  return name.toLowerCase().replace(/[\s._-]/g, '') === SECRET_NAME;
 }
 
 /**
@@ -200,7 +207,7 @@ export function parseForm(
         }
         fields.set(name, value);
         const part: JournalPart = { name, kind: 'field', size: Buffer.byteLength(value) };
-        if (!isSecret(name)) {
+        if (!isSecretPartName(name)) {
           part.value = value.slice(0, 64);
           part.sha256 = sha256(Buffer.from(value));
         }
@@ -219,7 +226,7 @@ export function parseForm(
         pendingFiles += 1;
         // Only the image is kept; other file parts are counted and hashed for the journal, then dropped.
         const keep = name === FIELD.image;
-        const hash = isSecret(name) ? undefined : createHash('sha256');
+        const hash = isSecretPartName(name) ? undefined : createHash('sha256');
         const collect = keep ? collector(contentLength === undefined ? 0 : Math.min(contentLength, limits.maxUploadBytes + 1)) : undefined;
         let size = 0;
         stream.on('data', (chunk: Buffer) => {
