@@ -10,6 +10,8 @@ import { eventually, startTestMock } from '../helpers/server.js';
  * over a socket. Every answer is a 200 or a 4xx, never a 5xx nor a hang; afterwards nothing is held
  * and the credits spent equal the 200s. The seed is fixed: BEIA_FUZZ_SEED and BEIA_FUZZ_RUNS change
  * it (`npm run fuzz -- --runs 20000 --seed 7`); a failure prints the seed and the shrunk request.
+ * Part headers vary too: their names' case, Content-Disposition's parameter grammar, and a
+ * Content-Type with parameters (charsets Node knows, unknown, empty, quoted, RFC 2231) on any part.
  */
 const SEED = Number(process.env.BEIA_FUZZ_SEED ?? 20261124);
 const RUNS = Number(process.env.BEIA_FUZZ_RUNS ?? 2000);
@@ -29,6 +31,38 @@ interface PartSpec {
   content: { image: ImageKind } | Bytes;
   /** Extra header lines, junk included. */
   extraHeaders: Bytes[];
+  /** How its header lines are written; none: as a browser writes them. */
+  grammar?: HeaderGrammar | undefined;
+}
+
+/** Content-Disposition's parameters written in one of the ways clients (and attackers) write them. */
+type Disposition =
+  | 'quoted'
+  | 'unquoted'
+  | 'ext-name-only'
+  | 'ext-and-plain'
+  | 'duplicate-name'
+  | 'other-name-first'
+  | 'open-quote'
+  | 'no-semicolon'
+  | 'odd-spaces'
+  | 'upper-case'
+  | 'ext-filename';
+
+/** A Content-Type parameter: `name=value`, `name="value"`, `name=`, or RFC 2231's `name*=utf-8''value`. */
+interface Param {
+  name: string;
+  value: string;
+  how: 'token' | 'quoted' | 'empty' | 'ext';
+}
+
+interface HeaderGrammar {
+  /** The case of the header names: Content-Disposition, content-disposition, CONTENT-DISPOSITION, cOnTeNt-DiSpOsItIoN. */
+  casing: 'canonical' | 'lower' | 'upper' | 'alternating';
+  disposition: Disposition;
+  /** A text part's Content-Type (a file's is application/octet-stream), before the parameters. */
+  textType: 'none' | 'text/plain' | 'TEXT/Plain' | 'application/json' | 'text/plain;' | 'text';
+  params: Param[];
 }
 
 /** One way to break the vendor's request; a request gets none, one or a few. */
@@ -40,6 +74,7 @@ type Mutation =
   | { kind: 'license'; licenseId: 'unknown' | 'no-credits' | 'other-address' }
   | { kind: 'extra-part'; part: PartSpec }
   | { kind: 'junk-header'; part: number; header: Bytes }
+  | { kind: 'grammar'; part: number; grammar: HeaderGrammar }
   | { kind: 'filler'; parts: number }
   | { kind: 'boundary'; how: 'other-in-body' | 'missing-param' | 'inside-data' | 'quoted' }
   | { kind: 'content-type'; how: 'text' | 'none' }
@@ -56,6 +91,67 @@ const bytesArb: fc.Arbitrary<Bytes> = fc.oneof(
 const imageArb = fc.constantFrom<ImageKind>('jpeg', 'truncated-jpeg', 'damaged-jpeg', 'png-bomb', 'random', 'empty', 'nested-multipart');
 const partIndex = fc.integer({ min: 0, max: 3 });
 
+/** Charsets Node's TextDecoder knows, busboy's own, unknown ones, and arbitrary text. */
+const charsetArb = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      'utf-8',
+      'UTF-8',
+      'utf8',
+      'us-ascii',
+      'latin1',
+      'iso-8859-2',
+      'windows-1250',
+      'shift_jis',
+      'big5',
+      'utf-16le',
+      'utf16le',
+      'base64',
+      'foo',
+      'x-unknown',
+      'replacement',
+      '',
+    ),
+  },
+  { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+);
+const paramArb: fc.Arbitrary<Param> = fc.record({
+  name: fc.oneof({ weight: 6, arbitrary: fc.constantFrom('charset', 'Charset', 'CHARSET') }, { weight: 1, arbitrary: fc.constantFrom('format', 'boundary') }),
+  value: charsetArb,
+  how: fc.constantFrom('token' as const, 'quoted' as const, 'empty' as const, 'ext' as const),
+});
+const grammarArb: fc.Arbitrary<HeaderGrammar> = fc.record({
+  casing: fc.constantFrom('canonical' as const, 'lower' as const, 'upper' as const, 'alternating' as const),
+  disposition: fc.oneof(
+    { weight: 4, arbitrary: fc.constant('quoted' as const) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<Disposition>(
+        'unquoted',
+        'ext-name-only',
+        'ext-and-plain',
+        'duplicate-name',
+        'other-name-first',
+        'open-quote',
+        'no-semicolon',
+        'odd-spaces',
+        'upper-case',
+        'ext-filename',
+      ),
+    },
+  ),
+  textType: fc.constantFrom(
+    'none' as const,
+    'text/plain' as const,
+    'TEXT/Plain' as const,
+    'application/json' as const,
+    'text/plain;' as const,
+    'text' as const,
+  ),
+  params: fc.array(paramArb, { maxLength: 2 }),
+});
+
 const partArb: fc.Arbitrary<PartSpec> = fc.record({
   name: fc.oneof(
     fc.constantFrom<Bytes>({ text: 'licenseId' }, { text: 'apiKey' }, { text: 'image' }, { text: 'includeCroppedImage' }, { text: 'APIKEY' }),
@@ -68,6 +164,7 @@ const partArb: fc.Arbitrary<PartSpec> = fc.record({
     bytesArb,
   ),
   extraHeaders: fc.array(bytesArb, { maxLength: 2 }),
+  grammar: fc.option(grammarArb, { nil: undefined }),
 });
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
@@ -84,6 +181,7 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('extra-part' as const), part: partArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('junk-header' as const), part: partIndex, header: bytesArb }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('grammar' as const), part: partIndex, grammar: grammarArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('filler' as const), parts: fc.integer({ min: 1, max: 3000 }) }) },
   {
     weight: 2,
@@ -135,6 +233,53 @@ function partContent(content: PartSpec['content']): Buffer {
   return Buffer.from(`--${inner}\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n\r\nxyz\r\n--${inner}--\r\n`);
 }
 
+/** A header name in the grammar's case. */
+function headerName(name: string, casing: HeaderGrammar['casing']): string {
+  if (casing === 'lower') return name.toLowerCase();
+  if (casing === 'upper') return name.toUpperCase();
+  if (casing === 'alternating') return [...name].map((c, i) => (i % 2 === 0 ? c.toLowerCase() : c.toUpperCase())).join('');
+  return name;
+}
+
+/** RFC 2231's percent-encoding of a Latin-1 string, every byte but letters and digits. */
+function percent(text: string): string {
+  return [...Buffer.from(text, 'latin1')]
+    .map((b) => (/[A-Za-z0-9]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0')}`))
+    .join('');
+}
+
+function paramText(param: Param): string {
+  if (param.how === 'quoted') return `; ${param.name}="${param.value}"`;
+  if (param.how === 'empty') return `; ${param.name}=`;
+  if (param.how === 'ext') return `; ${param.name}*=utf-8''${percent(param.value)}`;
+  return `; ${param.name}=${param.value}`;
+}
+
+/** A part's header lines, without the final CRLF, as its grammar writes them. */
+function partHead(part: PartSpec, name: string, nested: boolean): string {
+  const fileType = nested ? 'multipart/mixed; boundary=inner-boundary' : 'application/octet-stream';
+  const g = part.grammar;
+  if (!g) return `Content-Disposition: form-data; name="${name}"${part.file ? `; filename="001.jpg"\r\nContent-Type: ${fileType}` : ''}`;
+  const file = (params: string) => (part.file ? params : '');
+  const dispositions: Record<Disposition, string> = {
+    quoted: `form-data; name="${name}"${file('; filename="001.jpg"')}`,
+    unquoted: `form-data; name=${name}${file('; filename=001.jpg')}`,
+    'ext-name-only': `form-data; name*=utf-8''${percent(name)}${file('; filename="001.jpg"')}`,
+    'ext-and-plain': `form-data; name*=utf-8''${percent(name)}; name="${name}"${file('; filename="001.jpg"')}`,
+    'duplicate-name': `form-data; name="${name}"; name="other"${file('; filename="001.jpg"')}`,
+    'other-name-first': `form-data; name="other"; name="${name}"${file('; filename="001.jpg"')}`,
+    'open-quote': `form-data; name="${name}${file('; filename="001.jpg"')}`,
+    'no-semicolon': `form-data name="${name}"${file('; filename="001.jpg"')}`,
+    'odd-spaces': `form-data ;\tname = "${name}"${file(' ; filename= "001.jpg"')}`,
+    'upper-case': `FORM-DATA; NAME="${name}"${file('; FILENAME="001.jpg"')}`,
+    'ext-filename': `form-data; name="${name}"${file("; filename*=utf-8''001.jpg")}`,
+  };
+  const lines = [`${headerName('Content-Disposition', g.casing)}: ${dispositions[g.disposition]}`];
+  const type = part.file ? fileType : g.textType === 'none' ? undefined : g.textType;
+  if (type !== undefined) lines.push(`${headerName('Content-Type', g.casing)}: ${type}${g.params.map(paramText).join('')}`);
+  return lines.join('\r\n');
+}
+
 function requestBytes(spec: RequestSpec): { bytes: Buffer; completes: boolean; licenseId: string } {
   let licenseId: string = LICENSES.paid;
   for (const m of spec.mutations) if (m.kind === 'license') licenseId = LICENSES[m.licenseId];
@@ -161,6 +306,7 @@ function requestBytes(spec: RequestSpec): { bytes: Buffer; completes: boolean; l
     else if (m.kind === 'image') parts.filter((p) => 'text' in p.name && p.name.text === 'image').forEach((p) => (p.content = { image: m.image }));
     else if (m.kind === 'extra-part') parts.push(m.part);
     else if (m.kind === 'junk-header' && part) part.extraHeaders = [...part.extraHeaders, m.header];
+    else if (m.kind === 'grammar' && part) part.grammar = m.grammar;
     else if (m.kind === 'filler')
       for (let i = 0; i < m.parts; i += 1) parts.push({ name: { text: `f${i}` }, file: false, content: { text: 'x' }, extraHeaders: [] });
     else if (m.kind === 'boundary') boundaryHow = m.how;
@@ -176,10 +322,8 @@ function requestBytes(spec: RequestSpec): { bytes: Buffer; completes: boolean; l
   for (const part of parts) {
     const name = toBytes(part.name).toString('latin1');
     const nested = 'image' in part.content && part.content.image === 'nested-multipart';
-    const disposition = `Content-Disposition: form-data; name="${name}"${part.file ? '; filename="001.jpg"' : ''}`;
-    const type = part.file ? `\r\nContent-Type: ${nested ? 'multipart/mixed; boundary=inner-boundary' : 'application/octet-stream'}` : '';
     const extra = part.extraHeaders.map((h) => `\r\n${toBytes(h).toString('latin1')}`).join('');
-    chunks.push(Buffer.from(`--${boundary}\r\n${disposition}${type}${extra}\r\n\r\n`, 'latin1'), partContent(part.content), Buffer.from('\r\n'));
+    chunks.push(Buffer.from(`--${boundary}\r\n${partHead(part, name, nested)}${extra}\r\n\r\n`, 'latin1'), partContent(part.content), Buffer.from('\r\n'));
   }
   if (boundaryHow === 'inside-data') chunks.splice(Math.min(2, chunks.length), 0, Buffer.from(`\r\n--${boundary}\r\n`));
   chunks.push(Buffer.from(`--${boundary}--\r\n`));

@@ -4,6 +4,7 @@ import busboy from 'busboy';
 import { FIELD } from '../../contract/index.js';
 import { ApiError, ClientGoneError } from '../http/api-error.js';
 import type { JournalPart } from '../store/index.js';
+import { decodeText, takeOverCharsets } from './part-charset.js';
 import type { UploadTicket } from './upload-budget.js';
 
 export interface FormLimits {
@@ -38,9 +39,16 @@ export interface ParsedForm {
   parts: JournalPart[];
 }
 
-/** Parts whose content never reaches the journal, whatever their case or kind: not even a hash. */
-function isSecret(name: string): boolean {
-  return name.toLowerCase() === FIELD.apiKey.toLowerCase();
+const SECRET_NAME = FIELD.apiKey.toLowerCase();
+
+/**
+ * Parts whose content never reaches the journal or the log, field or file: not even a hash. By
+ * meaning, not spelling: a name that reads `apikey` once lower-cased without whitespace, `-`, `_`
+ * and `.` (`apiKey`, `api_key`, `API-KEY`, ` apiKey`, `API.KEY`). Only the real `apiKey` field is
+ * the credential; the others are masked because a client that misnames the key still sends it.
+ */
+function isSecretPartName(name: string): boolean {
+  return name.toLowerCase().replace(/[\s._-]/g, '') === SECRET_NAME;
 }
 
 /**
@@ -71,6 +79,8 @@ export function parseForm(
       // file of exactly maxUploadBytes (a field of maxFieldBytes, a form of maxParts) is accepted.
       parser = busboy({
         headers: { 'content-type': contentType },
+        // Text parts come out as their bytes, as Latin-1 text; the mock decodes them (part-charset.ts).
+        defCharset: 'latin1',
         limits: {
           fileSize: limits.maxUploadBytes + 1,
           fieldSize: limits.maxFieldBytes + 1,
@@ -88,6 +98,7 @@ export function parseForm(
       );
       return;
     }
+    const declaredCharset = takeOverCharsets(parser);
 
     const fields = new Map<string, string>();
     const parts: JournalPart[] = [];
@@ -192,17 +203,30 @@ export function parseForm(
 
     parser.on(
       'field',
-      guarded((name: string | undefined, value: string, info: busboy.FieldInfo) => {
+      guarded((name: string | undefined, latin1: string, info: busboy.FieldInfo) => {
         if (settled || !claimName(name)) return;
         if (info.valueTruncated) {
           finish(new ApiError('invalid_field', `Field "${name}" is longer than ${limits.maxFieldBytes} bytes. Send the value alone, without padding.`));
           return;
         }
+        // busboy hands over the part's bytes as Latin-1 text: decode them in the charset it declared.
+        const charset = declaredCharset();
+        const bytes = Buffer.from(latin1, 'latin1');
+        const value = decodeText(bytes, charset);
+        if (value === undefined) {
+          finish(
+            new ApiError(
+              'invalid_field',
+              `Field "${name}" declares charset "${(charset ?? '').slice(0, 40)}" in its Content-Type, which the mock cannot decode. Send text fields in UTF-8: Content-Type: text/plain; charset=utf-8, or no Content-Type at all.`,
+            ),
+          );
+          return;
+        }
         fields.set(name, value);
-        const part: JournalPart = { name, kind: 'field', size: Buffer.byteLength(value) };
-        if (!isSecret(name)) {
+        const part: JournalPart = { name, kind: 'field', size: bytes.length };
+        if (!isSecretPartName(name)) {
           part.value = value.slice(0, 64);
-          part.sha256 = sha256(Buffer.from(value));
+          part.sha256 = sha256(bytes);
         }
         parts.push(part);
       }),
@@ -219,7 +243,7 @@ export function parseForm(
         pendingFiles += 1;
         // Only the image is kept; other file parts are counted and hashed for the journal, then dropped.
         const keep = name === FIELD.image;
-        const hash = isSecret(name) ? undefined : createHash('sha256');
+        const hash = isSecretPartName(name) ? undefined : createHash('sha256');
         const collect = keep ? collector(contentLength === undefined ? 0 : Math.min(contentLength, limits.maxUploadBytes + 1)) : undefined;
         let size = 0;
         stream.on('data', (chunk: Buffer) => {

@@ -80,7 +80,7 @@ export interface JournalPart {
   contentType?: string;
   filename?: string;
   sha256?: string;
-  /** Text fields other than `apiKey`, cut to 64 characters. */
+  /** Text fields but an API key under any spelling of its name (`api_key`, ` API-Key`...), cut to 64 characters. */
   value?: string;
 }
 
