@@ -32,7 +32,14 @@ describe('beia mock', () => {
       });
       expect((await fetch(`${url}/__admin/health`)).status).toBe(200);
       npm.kill('SIGTERM');
-      await eventually(async () => (await fetch(`${url}/__admin/health`).then(() => 'up', () => 'down')) === 'down', 5_000);
+      await eventually(
+        async () =>
+          (await fetch(`${url}/__admin/health`).then(
+            () => 'up',
+            () => 'down',
+          )) === 'down',
+        5_000,
+      );
     } finally {
       npm.kill('SIGKILL');
     }
@@ -204,8 +211,69 @@ describe('beia mock', () => {
     expect(badEnv.stderr).toContain('BEIA_MOCK_PORT is "70000"');
     const badFlag = await runCli(['mock', '--colour']);
     expect(badFlag.code).toBe(2);
-    expect(badFlag.stderr).toContain("Unknown option '--colour'");
+    expect(badFlag.stderr).toBe('beia mock: unknown option --colour.\nRun "beia mock --help" for the options and their environment variables.\n');
+    const typo = await runCli(['mock', '--prot', '8081']);
+    expect(typo.stderr).toBe(
+      'beia mock: unknown option --prot. Did you mean --port?\nRun "beia mock --help" for the options and their environment variables.\n',
+    );
+    expect((await runCli(['mock', '--log-format', 'xml'])).stderr).toContain('--log-format is "xml"; expected pretty');
   });
+
+  it('says where a config that is not JSON breaks, by line and column', async () => {
+    const file = await configFile('{\n  "processing": {\n    "delayMs": 10,\n  }\n}\n');
+    const run = await runCli(['mock', '--config', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('(line 4, column 3: })');
+  });
+
+  it("says what to do when the address is not this machine's (EADDRNOTAVAIL)", async () => {
+    // Binding is local: no packet leaves; 192.0.2.1 (TEST-NET-1) is on no interface of this machine.
+    const run = await runCli(['mock', '--host', '192.0.2.1', '--port', '0']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('No network interface of this machine has the address 192.0.2.1: use 127.0.0.1');
+  });
+});
+
+describe('beia mock logs', () => {
+  const request = async (endpoint: string) => sendImage(endpoint, await jpeg());
+
+  it('writes JSON lines in a pipe, and readable lines with --log-format pretty', async () => {
+    const json = await startCliMock();
+    await request(json.endpoint);
+    await eventually(() => json.stdout().includes('\n'));
+    expect(JSON.parse(json.stdout().split('\n')[0]!)).toMatchObject({ status: 200, licenseId: '1234', creditsRemaining: 99 });
+    await json.stop();
+
+    const pretty = await startCliMock(['--log-format', 'pretty']);
+    await request(pretty.endpoint);
+    await eventually(() => pretty.stdout().includes('\n'));
+    expect(pretty.stdout()).toMatch(/^\d\d:\d\d:\d\d 200 POST \/beia-api\/v1\/image {2}license 1234 {2}credits 99 {2}\d+ ms {2}127\.0\.0\.1\n/);
+    expect(pretty.stdout()).not.toContain('\u001b['); // no colours outside a terminal
+    await pretty.stop();
+  });
+
+  it('is readable, in colour, on a terminal; NO_COLOR turns the colours off', async () => {
+    // script(1) gives the mock a pseudo-terminal as its stdout, as a person's shell would.
+    for (const noColor of [false, true]) {
+      const child = spawn('script', ['-qfec', `${process.execPath} ${CLI} mock --port 0`, '/dev/null'], {
+        env: { ...process.env, ...(noColor ? { NO_COLOR: '1' } : { NO_COLOR: '' }), TERM: 'xterm' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      try {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        await eventually(() => /endpoint\s+http/.test(out), 10_000);
+        const endpoint = /endpoint\s+(\S+)/.exec(out)![1]!;
+        await request(endpoint);
+        await eventually(() => / POST \/beia-api\/v1\/image/.test(out), 5_000);
+        const line = out.split(/\r?\n/).find((l) => l.includes(' POST /beia-api/v1/image'))!;
+        expect(line).toContain('license 1234  credits 99');
+        expect(line.includes('\u001b[32m200\u001b[0m'), line).toBe(!noColor);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+  }, 30_000);
 });
 
 describe('beia', () => {

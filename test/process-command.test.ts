@@ -115,6 +115,32 @@ describe('beia process', () => {
     expect(run.stdout).toMatch(/processed 2, skipped 0 \(already done\), failed 1 \+ not started 3 \(no_credits 1\), credits left 0/);
   });
 
+  it('stops after 3 images in a row got no answer: one line says the endpoint is unreachable and how to resume', async () => {
+    const mock = await startTestMock();
+    const endpoint = mock.endpoint;
+    await mock.close(); // a port nobody listens on any more
+    const input = await folderOfImages({ jpeg: 12, png: 0 });
+    const run = await beiaProcess([input, '--out', await mkdtemp(join(tmpdir(), 'beia-out-')), '--retries', '0'], {
+      BEIA_LICENSE_ID: '1234',
+      BEIA_API_KEY: '5678',
+      BEIA_ENDPOINT: endpoint,
+    });
+    expect(run.code).toBe(1);
+    const stops = run.stdout.split('\n').filter((line) => line.startsWith('stop  '));
+    expect(stops).toEqual([expect.stringMatching(/^stop  \S+ is unreachable: 3 images in a row got no answer .*run the same command again/)]);
+    // Two in flight at once: the third failure stops it, the one in flight with it ends too.
+    expect(run.stdout.split('\n').filter((line) => line.startsWith('fail  ')).length).toBeLessThanOrEqual(4);
+    expect(run.stdout).toMatch(/not started \d+ \(network_error \d\)/);
+  });
+
+  it('names the nearest flag for a misspelt one, in two lines, without the whole help', async () => {
+    const run = await beiaProcess(['photo.jpg', '--outt', 'x'], {});
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      'beia process: unknown option --outt. Did you mean --out?\nRun "beia process --help" for the options and their environment variables.\n',
+    );
+  });
+
   it('never prints the API key, even when it is wrong', async () => {
     const { env } = await envFor();
     const input = await folderOfImages({ jpeg: 1, png: 0 });

@@ -4,6 +4,9 @@ import { runHealthCommand } from './health-command.js';
 import { runMockCommand } from './mock-command.js';
 import { runProcessCommand } from './process-command.js';
 import { MOCK_VERSION } from '../mock/index.js';
+import { closest } from './usage.js';
+
+const COMMANDS = ['mock', 'health', 'process', 'conformance', 'help', '--version', '--help'];
 
 const USAGE = `beia ${MOCK_VERSION}: mock server and tools for the BEIA image API
 
@@ -45,9 +48,11 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] === 'health') return runHealthCommand(['--help'], process.env);
       console.log(USAGE);
       return command === undefined ? 2 : 0;
-    default:
-      console.error(`beia: unknown command "${command}".\n\n${USAGE}`);
+    default: {
+      const near = closest(command, COMMANDS);
+      console.error(`beia: unknown command "${command}".${near ? ` Did you mean "beia ${near}"?` : ''}\nRun "beia --help" for the commands.`);
       return 2;
+    }
   }
 }
 

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -10,14 +12,17 @@ import {
   loadConfigFile,
   MOCK_VERSION,
   parseConfigText,
+  prettyLogger,
   silentLogger,
   startMockServer,
   type LicenseConfig,
+  type RequestLogger,
   type MockConfig,
   type RunningMockServer,
 } from '../mock/index.js';
 import { applyProfile, readObservations } from '../conformance/index.js';
 import { redactUrl } from '../shared/index.js';
+import { flagsOf, usageError } from './usage.js';
 
 const HELP = `beia mock: a local server that behaves like the BEIA image API
 
@@ -33,6 +38,7 @@ Options (each has an environment variable; the flag wins):
   --store STORE        where state lives           BEIA_MOCK_STORE        memory (default), file:PATH, or
                                                    redis://[user:pass@]HOST:PORT[/DB] (shared by replicas)
   --reset-store        seed the store from the config even if it holds state   BEIA_MOCK_RESET_STORE=1
+  --log-format FORMAT  pretty, json or auto        BEIA_MOCK_LOG_FORMAT   default auto: pretty on a terminal, json otherwise (NO_COLOR: no colours)
   --quiet              no request log lines        BEIA_MOCK_QUIET=1
   -h, --help           this help
 
@@ -45,7 +51,8 @@ restarts; a Redis store (--store redis://127.0.0.1:6379) also shares them betwee
 config's licenses seed a store only while it is empty (or with --reset-store), so a restart does
 not refill credits that tests have spent. One process per file; any number per Redis.
 
-Logs: one JSON line per request on stdout; the banner and errors on stderr.
+Logs: one line per request on stdout (readable on a terminal, JSON in a pipe, a file or
+docker logs of a detached container); the banner and errors on stderr.
 Stops on SIGTERM or SIGINT after the requests in flight finish, and exits 0.`;
 
 export interface MockCommandOptions {
@@ -59,26 +66,31 @@ export interface MockCommandOptions {
   store: StoreChoice;
   resetStore: boolean;
   quiet: boolean;
+  /** `pretty` on a terminal, `json` in a pipe or a file (`auto`), or as chosen. */
+  logFormat: 'pretty' | 'json' | 'auto';
 }
 
 export type StoreChoice = { kind: 'memory' } | { kind: 'file'; path: string } | { kind: 'redis'; url: string };
+
+const MOCK_FLAGS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  config: { type: 'string' },
+  'config-json': { type: 'string' },
+  profile: { type: 'string' },
+  'admin-token': { type: 'string' },
+  store: { type: 'string' },
+  'reset-store': { type: 'boolean' },
+  'log-format': { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** Flags, then environment, then defaults. Throws with a message naming the bad value. */
 export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCommandOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      config: { type: 'string' },
-      'config-json': { type: 'string' },
-      profile: { type: 'string' },
-      'admin-token': { type: 'string' },
-      store: { type: 'string' },
-      'reset-store': { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: MOCK_FLAGS,
     strict: true,
     allowPositionals: false,
   });
@@ -98,6 +110,10 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
     store: readStore(values.store ?? fromEnv('BEIA_MOCK_STORE') ?? 'memory', values.store === undefined ? 'BEIA_MOCK_STORE' : '--store'),
     resetStore: values['reset-store'] ?? readSwitch(env.BEIA_MOCK_RESET_STORE, 'BEIA_MOCK_RESET_STORE'),
     quiet: values.quiet ?? readSwitch(env.BEIA_MOCK_QUIET, 'BEIA_MOCK_QUIET'),
+    logFormat: readLogFormat(
+      values['log-format'] ?? fromEnv('BEIA_MOCK_LOG_FORMAT') ?? 'auto',
+      values['log-format'] === undefined ? 'BEIA_MOCK_LOG_FORMAT' : '--log-format',
+    ),
   };
   const configFile = values.config ?? fromEnv('BEIA_MOCK_CONFIG');
   const configJson = values['config-json'] ?? fromEnv('BEIA_MOCK_CONFIG_JSON');
@@ -133,6 +149,23 @@ function readStore(text: string, source: string): StoreChoice {
   throw new Error(`${source} is "${redactUrl(value)}"; expected memory, file:PATH (e.g. file:./beia-state.json) or redis://HOST:PORT[/DB].`);
 }
 
+function readLogFormat(text: string, source: string): MockCommandOptions['logFormat'] {
+  const value = text.trim().toLowerCase();
+  if (value === 'pretty' || value === 'json' || value === 'auto') return value;
+  throw new Error(
+    `${source} is "${text}"; expected pretty (one readable line per request), json (one JSON object per line), or auto (pretty on a terminal, json otherwise).`,
+  );
+}
+
+/** The request log `beia mock` writes: none, readable on a terminal, JSON for CI and log shippers. */
+function requestLogger(options: MockCommandOptions, env: NodeJS.ProcessEnv): RequestLogger {
+  if (options.quiet) return silentLogger;
+  const tty = process.stdout.isTTY === true;
+  const pretty = options.logFormat === 'pretty' || (options.logFormat === 'auto' && tty);
+  // NO_COLOR (no-color.org): any value but empty turns colours off.
+  return pretty ? prettyLogger(process.stdout, { color: tty && !env.NO_COLOR && env.TERM !== 'dumb' }) : jsonLogger(process.stdout);
+}
+
 function readSwitch(text: string | undefined, name: string): boolean {
   const value = (text ?? '').trim().toLowerCase();
   if (['', '0', 'false', 'no', 'off'].includes(value)) return false;
@@ -149,7 +182,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
   try {
     options = readMockOptions(argv, env);
   } catch (error) {
-    console.error(`beia mock: ${(error as Error).message}\nRun "beia mock --help" for the options and their environment variables.`);
+    console.error(usageError('beia mock', error, flagsOf(MOCK_FLAGS)));
     return 2;
   }
   if (options === 'help') {
@@ -211,7 +244,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
       host: options.host,
       port: options.port,
       config,
-      logger: options.quiet ? silentLogger : jsonLogger(process.stdout),
+      logger: requestLogger(options, env),
       processMetrics: true,
       ...(store ? { store } : {}),
       ...(options.adminToken ? { adminToken: options.adminToken } : {}),
@@ -253,9 +286,12 @@ function banner(mock: RunningMockServer, options: MockCommandOptions, licenses: 
   ];
   const first = licenses[0];
   if (first) {
+    // A file that is there: beia-kit's own example when run from its folder, else one to replace.
+    const image = existsSync('examples/001.jpg') ? 'examples/001.jpg' : 'photo.jpg';
     lines.push(
-      `  try       curl -X POST "${mock.endpoint}" -H "License-Id: ${first.licenseId}" -F "image=@photo.jpg;filename=photo.jpg" -F "apiKey=${first.apiKey}" -F "licenseId=${first.licenseId}" -o result.png`,
+      `  try       curl -X POST "${mock.endpoint}" -H "License-Id: ${first.licenseId}" -F "image=@${image};filename=${basename(image)}" -F "apiKey=${first.apiKey}" -F "licenseId=${first.licenseId}" -o result.png`,
     );
+    if (image === 'photo.jpg') lines.push('            (photo.jpg: any JPEG or PNG of yours)');
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { BeiaClient, BeiaResultError, LIVE_ENDPOINT, processBatch } from '../client/index.js';
+import { BeiaClient, BeiaResultError, EndpointUnreachableError, LIVE_ENDPOINT, processBatch } from '../client/index.js';
 import { BeiaApiError } from '../contract/index.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { expandInputs } from './inputs.js';
 import { Manifest, planJobs, type Job } from './process-plan.js';
+import { flagsOf, usageError } from './usage.js';
 import { failureReason, plainProgress, terminalProgress, type ProgressCounts, type ProgressView } from './progress.js';
 
 const HELP = `beia process: send images to BEIA (or the mock) and save the results
@@ -21,10 +22,12 @@ Options:
   --force              process inputs whose output already exists
   --retries N          retries after a 429, a 500 or a failure before sending (default 3)
   --timeout-ms MS      per attempt (default 120000)
+  --stop-after N       stop after N images in a row got no answer: the endpoint is down (default 3; 0: never)
   -h, --help           this help
 
 Outputs are written atomically, so an interrupted run leaves no half image, and a second run
-skips what is done. It stops early on 401, 402 and 403; Ctrl-C finishes the images in flight.
+skips what is done. It stops early on 401, 402 and 403, and when the endpoint stops answering;
+Ctrl-C finishes the images in flight.
 Exit code: 0 when every input was processed (or already was), 1 otherwise, 2 for bad usage, 130
 when interrupted.`;
 
@@ -39,7 +42,22 @@ export interface ProcessCommandOptions {
   force: boolean;
   retries: number;
   timeoutMs: number;
+  stopAfterNetworkFailures: number;
 }
+
+const PROCESS_FLAGS = {
+  out: { type: 'string', short: 'o' },
+  cropped: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  endpoint: { type: 'string' },
+  'license-id': { type: 'string' },
+  'api-key': { type: 'string' },
+  force: { type: 'boolean' },
+  retries: { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  'stop-after': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** Flags, then environment. Throws a message naming what is missing or wrong. */
 export function readProcessOptions(argv: string[], env: NodeJS.ProcessEnv): ProcessCommandOptions | 'help' {
@@ -47,18 +65,7 @@ export function readProcessOptions(argv: string[], env: NodeJS.ProcessEnv): Proc
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: {
-      out: { type: 'string', short: 'o' },
-      cropped: { type: 'boolean' },
-      concurrency: { type: 'string' },
-      endpoint: { type: 'string' },
-      'license-id': { type: 'string' },
-      'api-key': { type: 'string' },
-      force: { type: 'boolean' },
-      retries: { type: 'string' },
-      'timeout-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: PROCESS_FLAGS,
   });
   if (values.help) return 'help';
   if (positionals.length === 0) throw new Error('no input: name image files, folders or globs.');
@@ -78,6 +85,7 @@ export function readProcessOptions(argv: string[], env: NodeJS.ProcessEnv): Proc
     force: values.force ?? false,
     retries: count('--retries', values.retries ?? '3', 0),
     timeoutMs: count('--timeout-ms', values['timeout-ms'] ?? '120000', 1),
+    stopAfterNetworkFailures: count('--stop-after', values['stop-after'] ?? '3', 0),
   };
 }
 
@@ -96,7 +104,7 @@ export async function runProcessCommand(
   try {
     options = readProcessOptions(argv, env);
   } catch (error) {
-    io.stderr.write(`beia process: ${(error as Error).message}\n\n${HELP}\n`);
+    io.stderr.write(`${usageError('beia process', error, flagsOf(PROCESS_FLAGS))}\n`);
     return 2;
   }
   if (options === 'help') {
@@ -163,6 +171,7 @@ export async function runProcessCommand(
     concurrency: options.concurrency,
     includeCroppedImage: options.cropped,
     signal: interrupt.signal,
+    stopAfterNetworkFailures: options.stopAfterNetworkFailures,
     onResult: async (item, result) => {
       const job = item as Job;
       await writeFileAtomic(job.outputs.result, result.result);
@@ -191,6 +200,9 @@ export async function runProcessCommand(
       }
       if (event.type === 'stopping' && event.reason instanceof BeiaApiError) {
         view.line(`stop  ${event.reason.status}: every further image would fail the same way; not starting the rest`);
+      }
+      if (event.type === 'stopping' && event.reason instanceof EndpointUnreachableError) {
+        view.line(`stop  ${options.endpoint} is unreachable: ${event.reason.message}`);
       }
       view.update(counts);
     },

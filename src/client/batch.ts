@@ -1,6 +1,6 @@
 import { BeiaApiError } from '../contract/index.js';
 import type { BeiaClient, ProcessResult } from './client.js';
-import { BeiaResultError } from './errors.js';
+import { BeiaNetworkError, BeiaResultError, BeiaTimeoutError } from './errors.js';
 import type { ImageInput } from './image-source.js';
 
 export interface BatchItem {
@@ -24,6 +24,27 @@ export interface BatchOptions {
   /** Called with each result before it counts as done: write it somewhere. A throw makes it a failure. */
   onResult?: (item: BatchItem, result: ProcessResult) => Promise<void> | void;
   onEvent?: (event: BatchEvent) => void;
+  /**
+   * Stops starting new images after this many in a row got no answer at all (a network failure or
+   * a time-out, after the client's own retries): the endpoint is down, and every further image would
+   * wait out the same retries. Default 3; 0 never stops for that.
+   */
+  stopAfterNetworkFailures?: number;
+}
+
+/** Why a batch stopped when the endpoint stopped answering: the last failure, and how many in a row. */
+export class EndpointUnreachableError extends Error {
+  override readonly name = 'EndpointUnreachableError';
+  readonly code = 'endpoint_unreachable';
+  readonly failuresInARow: number;
+
+  constructor(failuresInARow: number, last: unknown) {
+    super(
+      `${failuresInARow} images in a row got no answer (the reason is on each); not starting the rest. Check that the endpoint is up, then run the same command again: what is done is skipped.`,
+      { cause: last },
+    );
+    this.failuresInARow = failuresInARow;
+  }
 }
 
 export interface BatchSummary {
@@ -42,8 +63,9 @@ const FATAL_STATUSES = new Set([401, 402, 403]);
 
 /**
  * Processes many images with a bounded concurrency, reporting progress through `onEvent`. Stops
- * starting new images after a 401, 402 or 403, or when `signal` aborts; images in flight finish
- * either way, so nothing paid for is lost.
+ * starting new images after a 401, 402 or 403, after `stopAfterNetworkFailures` images in a row
+ * got no answer (an {@link EndpointUnreachableError}), or when `signal` aborts; images in flight
+ * finish either way, so nothing paid for is lost.
  *
  * @example
  * ```ts
@@ -68,6 +90,9 @@ export async function processBatch(client: BeiaClient, items: readonly BatchItem
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
+  const stopAfter = options.stopAfterNetworkFailures ?? 3;
+  let networkFailuresInARow = 0;
+
   const worker = async () => {
     while (summary.stoppedBy === undefined && next < items.length) {
       const item = items[next++]!;
@@ -78,6 +103,7 @@ export async function processBatch(client: BeiaClient, items: readonly BatchItem
         if (result.creditsRemaining !== undefined) {
           summary.creditsRemaining = Math.min(summary.creditsRemaining ?? Infinity, result.creditsRemaining);
         }
+        networkFailuresInARow = 0;
         await options.onResult?.(item, result);
         summary.processed.push(item.id);
         emit({ type: 'done', item, result });
@@ -89,6 +115,10 @@ export async function processBatch(client: BeiaClient, items: readonly BatchItem
         summary.failed.push({ id: item.id, error });
         emit({ type: 'failed', item, error });
         if (error instanceof BeiaApiError && FATAL_STATUSES.has(error.status)) stop(error);
+        // Only what got no answer at all counts; an answer (an error status too) proves the endpoint is there.
+        const noAnswer = error instanceof BeiaNetworkError || error instanceof BeiaTimeoutError;
+        networkFailuresInARow = noAnswer ? networkFailuresInARow + 1 : 0;
+        if (noAnswer && stopAfter > 0 && networkFailuresInARow >= stopAfter) stop(new EndpointUnreachableError(networkFailuresInARow, error));
       }
     }
   };

@@ -3,7 +3,7 @@ export type { BeiaClientOptions, ProcessOptions, ProcessResult, RetryInfo } from
 export { BeiaNetworkError, BeiaResultError, BeiaTimeoutError, InputChangedError } from './errors.js';
 export type { BeiaResultErrorCode, BeiaResultErrorDetails } from './errors.js';
 export { DEFAULT_MAX_RESULT_BYTES } from './result-checks.js';
-export { processBatch } from './batch.js';
+export { EndpointUnreachableError, processBatch } from './batch.js';
 export type { BatchItem, BatchEvent, BatchOptions, BatchSummary } from './batch.js';
 export { imageSource, sniffImageFormat } from './image-source.js';
 export type { ImageInput, ImageSource } from './image-source.js';

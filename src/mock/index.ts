@@ -32,7 +32,7 @@ export type {
   Ticket,
   Settlement,
 } from './store/index.js';
-export { jsonLogger, silentLogger } from './logger.js';
+export { jsonLogger, prettyLogger, silentLogger } from './logger.js';
 export type { RequestLogger, RequestLogLine } from './logger.js';
 export { SCENARIOS } from './pipeline/scenario.js';
 export { MOCK_VERSION } from './version.js';

@@ -99,7 +99,14 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      const hint = error.code === 'EADDRINUSE' ? ' Another process uses that port: pick another with --port, or 0 for any free port.' : '';
+      const hint =
+        error.code === 'EADDRINUSE'
+          ? ' Another process uses that port: pick another with --port, or 0 for any free port.'
+          : error.code === 'EADDRNOTAVAIL'
+            ? ` No network interface of this machine has the address ${host}: use 127.0.0.1 (this machine only), 0.0.0.0 (every address; in a container), or one that "ip addr" lists.`
+            : error.code === 'EACCES'
+              ? ' Ports below 1024 need privileges: pick 1024 or above (8080 is the default).'
+              : '';
       reject(new Error(`Failed to listen on ${urlHost(host)}:${options.port ?? 8080}: ${error.message}.${hint}`));
     });
     server.listen(options.port ?? 8080, host, () => resolve());

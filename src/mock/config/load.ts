@@ -29,6 +29,17 @@ export async function loadConfigFile(file: string, options: Omit<ValidateOptions
   return parseConfigText(text, `config file ${file}`, options);
 }
 
+/** ` (line L, column C: <that line>)` for a JSON.parse error that names a position; empty otherwise. */
+function lineAndColumn(text: string, error: Error): string {
+  const position = /position (\d+)/.exec(error.message)?.[1];
+  if (position === undefined) return '';
+  const before = text.slice(0, Number(position));
+  const line = before.split('\n').length;
+  const column = Number(position) - before.lastIndexOf('\n');
+  const shown = (text.split('\n')[line - 1] ?? '').trim().slice(0, 80);
+  return ` (line ${line}, column ${column}: ${shown})`;
+}
+
 /**
  * Parses and validates a config given as JSON text, e.g. from `BEIA_MOCK_CONFIG_JSON`.
  * `source` names it in every message: `Invalid config in BEIA_MOCK_CONFIG_JSON: ...`.
@@ -43,7 +54,7 @@ export function parseConfigText(text: string, source: string, options: Omit<Vali
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`Failed to parse ${source}: ${(error as Error).message}. It must be JSON.`, { cause: error });
+    throw new Error(`Failed to parse ${source}: ${(error as Error).message}${lineAndColumn(text, error as Error)}. It must be JSON.`, { cause: error });
   }
   try {
     return validateConfig(json, options);
