@@ -127,7 +127,7 @@ describe('beia process', () => {
     });
     expect(run.code).toBe(1);
     const stops = run.stdout.split('\n').filter((line) => line.startsWith('stop  '));
-    expect(stops).toEqual([expect.stringMatching(/^stop  \S+ is unreachable: 3 images in a row got no answer .*run the same command again/)]);
+    expect(stops).toEqual([expect.stringMatching(/^stop {2}\S+ is unreachable: 3 images in a row got no answer .*run the same command again/)]);
     // Two in flight at once: the third failure stops it, the one in flight with it ends too.
     expect(run.stdout.split('\n').filter((line) => line.startsWith('fail  ')).length).toBeLessThanOrEqual(4);
     expect(run.stdout).toMatch(/not started \d+ \(network_error \d\)/);
