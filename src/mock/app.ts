@@ -13,6 +13,7 @@ import { imageRoute, type MockEnv, type RequestRecord } from './image-route.js';
 import { silentLogger, type RequestLogger, type RequestLogLine } from './logger.js';
 import { normaliseIp } from './net/ip.js';
 import { boundEntry, MemoryStore, StoreError, type MockStore } from './store/index.js';
+import { indexPage } from './index-page.js';
 import { MOCK_VERSION } from './version.js';
 
 export interface MockAppOptions {
@@ -90,7 +91,7 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     const status = record.status ?? c.res.status;
     // The dashboard polls every second while it is open: its reads would drown the log. A
     // browser's own favicon request is not traffic of the API either.
-    if (status < 400 && c.req.method === 'GET' && (c.req.path.startsWith('/__admin/ui') || c.req.path === '/favicon.ico')) return;
+    if (status < 400 && c.req.method === 'GET' && (c.req.path.startsWith('/__admin/ui') || c.req.path === '/favicon.ico' || c.req.path === '/')) return;
     const line: RequestLogLine = {
       time: new Date().toISOString(),
       level: levelOf(status),
@@ -200,6 +201,8 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
 
   // Browsers ask for it on any page of the mock (the dashboard, the metrics): nothing, and no journal entry.
   app.get('/favicon.ico', (c) => c.body(null, 204));
+  // The mock's address opened in a browser, or asked by a script: where to go from here.
+  app.get('/', (c) => indexPage(c, { version: MOCK_VERSION }));
 
   app.notFound((c) =>
     errorResponse(
