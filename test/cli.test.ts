@@ -234,6 +234,55 @@ describe('beia mock', () => {
   });
 });
 
+describe('beia mock --https', () => {
+  it('serves HTTPS with a CA it makes once and names in its banner; beia health asks it over TLS', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'beia-cli-tls-')), 'tls');
+    const mock = await startCliMock(['--https', '--tls-dir', dir]);
+    expect(mock.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+\//);
+    expect(mock.stderr()).toContain(`tls       CA ${dir}/ca.pem (made now)`);
+    expect(mock.stderr()).toContain(`NODE_EXTRA_CA_CERTS=${dir}/ca.pem`);
+    expect(mock.stderr()).toContain(`curl --cacert ${dir}/ca.pem -X POST`);
+    const port = new URL(mock.endpoint).port;
+    const health = await runCli(['health'], { BEIA_MOCK_HTTPS: '1', BEIA_MOCK_PORT: port });
+    expect(health.code).toBe(0);
+    // Trusted through the variable a Node user sets: the vendor's own request shape, over TLS.
+    const curl = execFileSync('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--cacert',
+      `${dir}/ca.pem`,
+      '-X',
+      'POST',
+      mock.endpoint,
+      '-H',
+      'License-Id: 1234',
+      '-F',
+      `image=@${REPO}/examples/001.jpg`,
+      '-F',
+      'apiKey=5678',
+      '-F',
+      'licenseId=1234',
+    ]);
+    expect(curl.toString()).toBe('200');
+    expect(await mock.stop()).toBe(0);
+    // The next start keeps the CA, so what clients trust still holds.
+    const again = await startCliMock(['--https', '--tls-dir', dir]);
+    expect(again.stderr()).toContain('(kept from an earlier start)');
+    await again.stop();
+  }, 30_000);
+
+  it('refuses half a certificate pair, and a --tls-dir without --https', async () => {
+    expect((await runCli(['mock', '--tls-cert', 'cert.pem'])).stderr).toContain('--tls-cert and --tls-key (BEIA_MOCK_TLS_CERT, BEIA_MOCK_TLS_KEY) go together');
+    expect((await runCli(['mock', '--tls-dir', '/tmp/x'])).stderr).toContain('--tls-dir (BEIA_MOCK_TLS_DIR) says where --https keeps its CA');
+    const missing = await runCli(['mock', '--port', '0', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Failed to read the TLS certificate /nonexistent/cert.pem');
+  });
+});
+
 describe('beia mock logs', () => {
   const request = async (endpoint: string) => sendImage(endpoint, await jpeg());
 

@@ -127,12 +127,13 @@ describe('images the mock does not understand fast are refused before rendering'
       expect(bomb.status).toBe(415);
       expect(JSON.parse(bomb.body.toString()).error, bomb.body.toString()).toMatchObject({ code: 'image_too_slow' });
     }
-    // libvips checks the bound between pieces of work, so a render stops a few seconds past it:
-    // still far less than the half minute (on a quiet machine) each takes unbounded.
-    expect(performance.now() - started).toBeLessThan(25_000);
+    // image_too_slow says sharp stopped it (a finished render would be a 200, or take half a
+    // minute of a quiet core); how soon after the bound depends on the machine's load, so the
+    // time is only bounded loosely here.
+    expect(performance.now() - started).toBeLessThan(60_000);
     expect((await mock.store.getLicense('1234'))?.credits).toBe(100);
     expect((await sendImage(mock.endpoint, image)).status).toBe(200);
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('every admin input is bounded', () => {

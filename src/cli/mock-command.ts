@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -12,11 +14,14 @@ import {
   loadConfigFile,
   MOCK_VERSION,
   parseConfigText,
+  certificateNames,
+  localCertificate,
   prettyLogger,
   silentLogger,
   startMockServer,
   type LicenseConfig,
   type RequestLogger,
+  type TlsFiles,
   type MockConfig,
   type RunningMockServer,
 } from '../mock/index.js';
@@ -38,6 +43,10 @@ Options (each has an environment variable; the flag wins):
   --store STORE        where state lives           BEIA_MOCK_STORE        memory (default), file:PATH, or
                                                    redis://[user:pass@]HOST:PORT[/DB] (shared by replicas)
   --reset-store        seed the store from the config even if it holds state   BEIA_MOCK_RESET_STORE=1
+  --https              serve HTTPS with a certificate of a CA the mock makes once   BEIA_MOCK_HTTPS=1
+  --tls-dir DIR        where that CA and certificate are kept   BEIA_MOCK_TLS_DIR   default ~/.local/state/beia-kit/tls
+  --tls-cert FILE      serve HTTPS with your own certificate (PEM)   BEIA_MOCK_TLS_CERT
+  --tls-key FILE       ...and its key (PEM)        BEIA_MOCK_TLS_KEY
   --log-format FORMAT  pretty, json or auto        BEIA_MOCK_LOG_FORMAT   default auto: pretty on a terminal, json otherwise (NO_COLOR: no colours)
   --quiet              no request log lines        BEIA_MOCK_QUIET=1
   -h, --help           this help
@@ -68,6 +77,8 @@ export interface MockCommandOptions {
   quiet: boolean;
   /** `pretty` on a terminal, `json` in a pipe or a file (`auto`), or as chosen. */
   logFormat: 'pretty' | 'json' | 'auto';
+  /** HTTPS: with a certificate the mock makes in `dir`, or with the user's own files. */
+  tls?: { kind: 'local'; dir: string } | { kind: 'files'; cert: string; key: string };
 }
 
 export type StoreChoice = { kind: 'memory' } | { kind: 'file'; path: string } | { kind: 'redis'; url: string };
@@ -81,6 +92,10 @@ const MOCK_FLAGS = {
   'admin-token': { type: 'string' },
   store: { type: 'string' },
   'reset-store': { type: 'boolean' },
+  https: { type: 'boolean' },
+  'tls-dir': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   'log-format': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -115,6 +130,8 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
       values['log-format'] === undefined ? 'BEIA_MOCK_LOG_FORMAT' : '--log-format',
     ),
   };
+  const tls = readTls(values, fromEnv, env);
+  if (tls) options.tls = tls;
   const configFile = values.config ?? fromEnv('BEIA_MOCK_CONFIG');
   const configJson = values['config-json'] ?? fromEnv('BEIA_MOCK_CONFIG_JSON');
   if (configFile && configJson) {
@@ -149,12 +166,58 @@ function readStore(text: string, source: string): StoreChoice {
   throw new Error(`${source} is "${redactUrl(value)}"; expected memory, file:PATH (e.g. file:./beia-state.json) or redis://HOST:PORT[/DB].`);
 }
 
+function readTls(
+  values: { https?: boolean | undefined; 'tls-dir'?: string | undefined; 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined },
+  fromEnv: (name: string) => string | undefined,
+  env: NodeJS.ProcessEnv,
+): MockCommandOptions['tls'] {
+  const cert = values['tls-cert'] ?? fromEnv('BEIA_MOCK_TLS_CERT');
+  const key = values['tls-key'] ?? fromEnv('BEIA_MOCK_TLS_KEY');
+  const https = values.https ?? readSwitch(env.BEIA_MOCK_HTTPS, 'BEIA_MOCK_HTTPS');
+  if (cert !== undefined || key !== undefined) {
+    if (cert === undefined || key === undefined) {
+      throw new Error('--tls-cert and --tls-key (BEIA_MOCK_TLS_CERT, BEIA_MOCK_TLS_KEY) go together: the certificate and its key, both PEM files.');
+    }
+    return { kind: 'files', cert, key };
+  }
+  const dir = values['tls-dir'] ?? fromEnv('BEIA_MOCK_TLS_DIR');
+  if (!https) {
+    if (dir !== undefined) throw new Error('--tls-dir (BEIA_MOCK_TLS_DIR) says where --https keeps its CA: add --https, or drop it.');
+    return undefined;
+  }
+  const state = fromEnv('XDG_STATE_HOME') ?? join(homedir(), '.local', 'state');
+  return { kind: 'local', dir: resolve(dir ?? join(state, 'beia-kit', 'tls')) };
+}
+
+/** The key and certificate to serve, and the CA file a client must trust when the mock made it. */
+async function loadTls(options: MockCommandOptions): Promise<(TlsFiles & { made?: string }) | undefined> {
+  const tls = options.tls;
+  if (!tls) return undefined;
+  if (tls.kind === 'local') return localCertificate(tls.dir, certificateNames(options.host));
+  const read = (file: string, what: string) =>
+    readFile(file, 'utf8').catch((error: unknown) => {
+      throw new Error(`Failed to read the TLS ${what} ${file}: ${(error as Error).message}. Give a PEM file readable by this user.`, { cause: error });
+    });
+  return { cert: await read(tls.cert, 'certificate'), key: await read(tls.key, 'key') };
+}
+
 function readLogFormat(text: string, source: string): MockCommandOptions['logFormat'] {
   const value = text.trim().toLowerCase();
   if (value === 'pretty' || value === 'json' || value === 'auto') return value;
   throw new Error(
     `${source} is "${text}"; expected pretty (one readable line per request), json (one JSON object per line), or auto (pretty on a terminal, json otherwise).`,
   );
+}
+
+/** What a client needs to trust the mock's own CA: its file, and the line for Node, Python and curl. */
+function tlsLines(tls: (TlsFiles & { made?: string }) | undefined): string[] {
+  if (!tls) return [];
+  if (!tls.caFile) return ['  tls       your certificate (--tls-cert)'];
+  const made = tls.made === 'ca' ? 'made now' : tls.made === 'server' ? 'kept; server certificate made again' : 'kept from an earlier start';
+  return [
+    `  tls       CA ${tls.caFile} (${made}); trust it once:`,
+    `            Node: NODE_EXTRA_CA_CERTS=${tls.caFile}   Python: REQUESTS_CA_BUNDLE=${tls.caFile}   curl: --cacert ${tls.caFile}`,
+  ];
 }
 
 /** The request log `beia mock` writes: none, readable on a terminal, JSON for CI and log shippers. */
@@ -221,6 +284,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
   process.on('SIGINT', onSignal);
 
   let store: FileStore | RedisStore | undefined;
+  let tls: (TlsFiles & { made?: string }) | undefined;
   try {
     const allowedIps = { defaultAllowedIps: defaultAllowedIps(options.host) };
     let config: MockConfig = options.configFile
@@ -240,7 +304,9 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
     };
     if (options.store.kind === 'file') store = await FileStore.open(options.store.path, seeding);
     if (options.store.kind === 'redis') store = await RedisStore.open(options.store.url, { ...seeding, ...config.store });
+    tls = await loadTls(options);
     mock = await startMockServer({
+      ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),
       host: options.host,
       port: options.port,
       config,
@@ -257,11 +323,17 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
 
   // Licenses made per test are not printed: their keys are shown once, to the test that made them.
   const licenses = (await mock.store.listLicenses()).filter((license) => license.expiresAt === undefined);
-  process.stderr.write(banner(mock, options, licenses, store));
+  process.stderr.write(banner(mock, options, licenses, store, tls));
   return done;
 }
 
-function banner(mock: RunningMockServer, options: MockCommandOptions, licenses: readonly LicenseConfig[], store: FileStore | RedisStore | undefined): string {
+function banner(
+  mock: RunningMockServer,
+  options: MockCommandOptions,
+  licenses: readonly LicenseConfig[],
+  store: FileStore | RedisStore | undefined,
+  tls: (TlsFiles & { made?: string }) | undefined,
+): string {
   const admin = mock.adminTokenGenerated
     ? `token required: Authorization: Bearer ${mock.adminToken}  (made for this run; BEIA_MOCK_ADMIN_TOKEN sets your own)`
     : mock.adminToken
@@ -277,6 +349,7 @@ function banner(mock: RunningMockServer, options: MockCommandOptions, licenses: 
     store
       ? `  store     ${store instanceof FileStore ? `file:${store.path}` : `${store.url} (keys ${mock.config.store.prefix}*)`}  ${store.loaded ? "loaded: the config's licenses seed an empty store only (--reset-store reseeds)" : 'new: seeded from the config'}`
       : '  store     memory (state is lost at exit; --store file:PATH or redis://... keeps it)',
+    ...tlsLines(tls),
     ...licenses
       .slice(0, 10)
       .map(
@@ -289,7 +362,7 @@ function banner(mock: RunningMockServer, options: MockCommandOptions, licenses: 
     // A file that is there: beia-kit's own example when run from its folder, else one to replace.
     const image = existsSync('examples/001.jpg') ? 'examples/001.jpg' : 'photo.jpg';
     lines.push(
-      `  try       curl -X POST "${mock.endpoint}" -H "License-Id: ${first.licenseId}" -F "image=@${image};filename=${basename(image)}" -F "apiKey=${first.apiKey}" -F "licenseId=${first.licenseId}" -o result.png`,
+      `  try       curl${tls?.caFile ? ` --cacert ${tls.caFile}` : ''} -X POST "${mock.endpoint}" -H "License-Id: ${first.licenseId}" -F "image=@${image};filename=${basename(image)}" -F "apiKey=${first.apiKey}" -F "licenseId=${first.licenseId}" -o result.png`,
     );
     if (image === 'photo.jpg') lines.push('            (photo.jpg: any JPEG or PNG of yours)');
   }

@@ -3,6 +3,8 @@ export type { MockApp, MockAppOptions } from './app.js';
 export { startMockServer, isLoopbackHost, listeningLine, LISTENING_LINE } from './server.js';
 export { urlHost } from './net/ip.js';
 export type { MockServerOptions, RunningMockServer } from './server.js';
+export { localCertificate, certificateNames } from './tls/local-ca.js';
+export type { TlsFiles } from './tls/local-ca.js';
 export {
   CHECK_NAMES,
   DEFAULT_CONFIG,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { IMAGE_PATH } from '../contract/index.js';
@@ -23,6 +24,11 @@ export interface MockServerOptions extends Omit<MockAppOptions, 'shutdown'> {
   port?: number;
   /** How long `close()` waits for requests in flight before it drops them. */
   shutdownGraceMs?: number;
+  /**
+   * Serve HTTPS with this key and certificate (PEM) instead of plain HTTP; every route and fault
+   * works the same. {@link localCertificate} makes a pair signed by a CA of the mock's own.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface RunningMockServer {
@@ -77,16 +83,17 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   // The form parser answers a slow body with its own 408; Node's timeout is the backstop.
   const requestTimeout = config.limits.requestTimeoutMs + 2_000;
   const headersTimeout = Math.min(requestTimeout, 60_000);
-  const server = createAdaptorServer({
-    fetch: app.fetch,
-    hostname: host,
-    serverOptions: {
-      requestTimeout,
-      headersTimeout,
-      // Node checks the two timeouts above only this often; keep it below them.
-      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(requestTimeout / 4))),
-    },
-  }) as Server;
+  const serverOptions = {
+    requestTimeout,
+    headersTimeout,
+    // Node checks the two timeouts above only this often; keep it below them.
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(requestTimeout / 4))),
+  };
+  const server = (
+    options.tls
+      ? createAdaptorServer({ fetch: app.fetch, hostname: host, createServer: createHttpsServer, serverOptions: { ...serverOptions, ...options.tls } })
+      : createAdaptorServer({ fetch: app.fetch, hostname: host, serverOptions })
+  ) as Server;
   // What Node's HTTP parser refuses (a malformed request line, headers too large or too slow, a
   // bad chunk) gets the mock's own answer, a log line and a journal entry, not Node's bare one.
   answerClientErrors(server, {
@@ -113,7 +120,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   });
   const { port } = server.address() as AddressInfo;
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const url = `http://${urlHost(reachable)}:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${urlHost(reachable)}:${port}`;
 
   // Licenses made for one test go away when they expire even if nobody asks for them again,
   // with their journal entries.

@@ -1,3 +1,5 @@
+import { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -48,12 +50,16 @@ export function rawResponse<E extends WithMockBindings>(c: Context<E>): ServerRe
   return outgoing && 'socket' in outgoing ? outgoing : undefined;
 }
 
-/** Resets the TCP connection (the client sees ECONNRESET) without answering. */
+/** Resets the TCP connection (the client sees ECONNRESET) without answering; over TLS, the TCP connection under it. */
 export function resetConnection(outgoing: ServerResponse): void {
   const socket = outgoing.socket;
   if (!socket || socket.destroyed) return;
-  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
-  else socket.destroy();
+  // A TLS socket cannot be reset itself ("this handle type cannot be sent"): its TCP socket can.
+  const tcp = socket instanceof TLSSocket ? (socket as TLSSocket & { _parent?: Socket | null })._parent : socket;
+  if (tcp && !tcp.destroyed && typeof tcp.resetAndDestroy === 'function') {
+    tcp.resetAndDestroy();
+    if (tcp !== socket) socket.destroy();
+  } else socket.destroy();
 }
 
 /** Sends the status line, the headers with the full Content-Length, half the body, then resets. */
