@@ -37,9 +37,7 @@ export async function runHealthCommand(argv: string[], env: NodeJS.ProcessEnv): 
     // the mock's own CA signed is not checked on loopback, so the probe needs no CA file.
     const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(base).hostname);
     const dispatcher = base.startsWith('https:') && loopback ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
-    const health = await new MockAdminClient(base, { timeoutMs: 3_000, ...(dispatcher ? { dispatcher } : {}) })
-      .health()
-      .finally(() => dispatcher?.close());
+    const health = await new MockAdminClient(base, { timeoutMs: 3_000, ...(dispatcher ? { dispatcher } : {}) }).health().finally(() => dispatcher?.close());
     if (health?.status !== 'ok') throw new Error(`it answered ${JSON.stringify(health)}`);
     console.log(JSON.stringify(health));
     return 0;

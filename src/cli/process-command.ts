@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { BeiaClient, BeiaResultError, EndpointUnreachableError, LIVE_ENDPOINT, processBatch } from '../client/index.js';
+import { BeiaClient, BeiaResultError, describeRoute, EndpointUnreachableError, LIVE_ENDPOINT, processBatch } from '../client/index.js';
+import { redactUrl } from '../shared/index.js';
+import { networkOptions, readNetwork, type CliNetwork } from './network-flags.js';
 import { BeiaApiError } from '../contract/index.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { expandInputs } from './inputs.js';
@@ -23,6 +25,9 @@ Options:
   --retries N          retries after a 429, a 500 or a failure before sending (default 3)
   --timeout-ms MS      per attempt (default 120000)
   --stop-after N       stop after N images in a row got no answer: the endpoint is down (default 3; 0: never)
+  --proxy URL          a forward proxy for every request; by default HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl reads them
+  --source-address IP  BEIA_SOURCE_ADDRESS  the local address to send from (the registered static IP)
+  --ca-file FILE       BEIA_CA_FILE         more CA certificates (PEM) to trust: a TLS-inspecting proxy's
   -h, --help           this help
 
 Outputs are written atomically, so an interrupted run leaves no half image, and a second run
@@ -43,6 +48,7 @@ export interface ProcessCommandOptions {
   retries: number;
   timeoutMs: number;
   stopAfterNetworkFailures: number;
+  network: CliNetwork;
 }
 
 const PROCESS_FLAGS = {
@@ -56,6 +62,9 @@ const PROCESS_FLAGS = {
   retries: { type: 'string' },
   'timeout-ms': { type: 'string' },
   'stop-after': { type: 'string' },
+  proxy: { type: 'string' },
+  'source-address': { type: 'string' },
+  'ca-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -86,6 +95,7 @@ export function readProcessOptions(argv: string[], env: NodeJS.ProcessEnv): Proc
     retries: count('--retries', values.retries ?? '3', 0),
     timeoutMs: count('--timeout-ms', values['timeout-ms'] ?? '120000', 1),
     stopAfterNetworkFailures: count('--stop-after', values['stop-after'] ?? '3', 0),
+    network: readNetwork(values, env),
   };
 }
 
@@ -115,7 +125,9 @@ export async function runProcessCommand(
   let client: BeiaClient;
   try {
     await mkdir(options.out, { recursive: true });
+    const network = await networkOptions(options.network);
     client = new BeiaClient({
+      ...network,
       endpoint: options.endpoint,
       licenseId: options.licenseId,
       apiKey: options.apiKey,
@@ -129,6 +141,10 @@ export async function runProcessCommand(
   }
 
   const view: ProgressView = io.stderr.isTTY ? terminalProgress(io.stderr) : plainProgress(io.stdout);
+  if (options.network.proxy !== undefined || options.network.sourceAddress !== undefined) {
+    const from = options.network.sourceAddress === undefined ? '' : `, from ${options.network.sourceAddress}`;
+    view.line(`route ${redactUrl(options.endpoint)} ${describeRoute(options.endpoint, options.network.proxy)}${from}`);
+  }
   const counts: ProgressCounts = { total: 0, done: 0, skipped: 0, failed: 0, inFlight: 0, creditsRemaining: undefined };
   const failures = new Map<string, number>();
   const fail = (id: string, code: string, message: string) => {

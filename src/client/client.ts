@@ -8,6 +8,7 @@ import { imageSource, type ImageInput } from './image-source.js';
 import { DEFAULT_MAX_RESULT_BYTES, discard, hasPngSignature, pngProblem, readBounded } from './result-checks.js';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
 import { redactUrl, Semaphore } from '../shared/index.js';
+import { networkDispatcher, type NetworkOptions } from './network.js';
 
 export interface BeiaClientOptions {
   /** The image endpoint; the live one from the vendor page by default. */
@@ -30,8 +31,14 @@ export interface BeiaClientOptions {
    * passes the limit. Default 64 MiB.
    */
   maxResultBytes?: number;
-  /** An undici dispatcher, e.g. an `Agent` with `localAddress` set to the registered IP. */
+  /** An undici dispatcher of your own (not with `proxy`, `ca` or `sourceAddress`, which make one). */
   dispatcher?: Dispatcher;
+  /** A forward proxy (see {@link NetworkOptions}); `proxyFromEnvironment(process.env)` reads HTTPS_PROXY, HTTP_PROXY, NO_PROXY as curl does. */
+  proxy?: NetworkOptions['proxy'];
+  /** More CA certificates (PEM) to trust: a TLS-inspecting proxy's, or `beia mock --https`'s. */
+  ca?: NetworkOptions['ca'];
+  /** The local address requests leave from: the registered static IP on a runner with several. */
+  sourceAddress?: string;
   /** Called before each retry: for logs and progress. */
   onRetry?: (info: RetryInfo) => void;
   /** Randomness for the jitter; `Math.random` by default. */
@@ -117,7 +124,17 @@ export class BeiaClient {
       maxDelayMs: whole('retryMaxDelayMs', options.retryMaxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs),
     };
     this.#slots = new Semaphore(options.maxConcurrent ?? 2);
-    this.#dispatcher = options.dispatcher;
+    const network = { proxy: options.proxy, ca: options.ca, sourceAddress: options.sourceAddress };
+    if (options.dispatcher && Object.values(network).some((value) => value !== undefined)) {
+      throw new TypeError('Pass either a dispatcher of your own or proxy/ca/sourceAddress (which make one), not both.');
+    }
+    this.#dispatcher =
+      options.dispatcher ??
+      networkDispatcher({
+        ...(network.proxy !== undefined ? { proxy: network.proxy } : {}),
+        ...(network.ca !== undefined ? { ca: network.ca } : {}),
+        ...(network.sourceAddress !== undefined ? { sourceAddress: network.sourceAddress } : {}),
+      });
     this.#onRetry = options.onRetry;
     this.#random = options.random ?? Math.random;
   }

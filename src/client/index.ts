@@ -24,3 +24,5 @@ export {
   UnreadableResponseError,
   LIVE_ENDPOINT,
 } from '../contract/index.js';
+export { networkDispatcher, proxyFromEnvironment, describeRoute } from './network.js';
+export type { NetworkOptions, ProxyChoice } from './network.js';
