@@ -32,6 +32,19 @@ beforeAll(async () => {
 });
 
 describe('the result cache (images.cacheBytes)', () => {
+  it('keys by the content: two different images of the same size get their own results', async () => {
+    const mock = inProcessMock();
+    const red = await jpeg(320, 200, [200, 30, 30]);
+    const blue = await jpeg(320, 200, [30, 30, 200]);
+    const first = Buffer.from(await (await mock.postImage({ image: red })).arrayBuffer());
+    const second = Buffer.from(await (await mock.postImage({ image: blue })).arrayBuffer());
+    expect(second.equals(first)).toBe(false);
+    expect(await cacheOf(mock)).toMatchObject({ hits: 0, misses: 2 });
+    // The same content again is the hit, with the same bytes as its own miss.
+    expect(Buffer.from(await (await mock.postImage({ image: blue })).arrayBuffer()).equals(second)).toBe(true);
+    expect(await cacheOf(mock)).toMatchObject({ hits: 1, misses: 2 });
+  });
+
   it.each([
     ['a PNG', undefined],
     ['multipart/mixed', 'true'],

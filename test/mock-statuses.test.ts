@@ -214,6 +214,22 @@ describe('every status of the vendor table, in-process', () => {
     expect(res.headers.get('credits-remaining')).toBe('0');
   });
 
+  it('402 comes exactly when the last credit is spent, never before, and credits never go below zero', async () => {
+    const mock = inProcessMock({ licenses: [{ licenseId: '1234', apiKey: '5678', credits: 2 }] });
+    const answers = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await mock.postImage({ image });
+      answers.push([res.status, res.headers.get('credits-remaining')]);
+    }
+    expect(answers).toEqual([
+      [200, '1'],
+      [200, '0'],
+      [402, '0'],
+      [402, '0'],
+    ]);
+    expect(await mock.credits()).toBe(0);
+  });
+
   it('403: a source address outside the allowlist, decided before the body is read', async () => {
     const mock = inProcessMock();
     const res = await mock.post('not even a form', { peerAddress: '192.0.2.1', headers: { 'Content-Type': 'text/plain' } });

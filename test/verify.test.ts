@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MockAdminClient, MockVerificationError } from '../src/mock/index.js';
+import { MockAdminClient, MockVerificationError, type CallCount } from '../src/mock/index.js';
+import { verifyJournal } from '../src/mock/admin/verify.js';
 import { jpeg } from './helpers/images.js';
 import { sendImage, startTestMock } from './helpers/server.js';
 
@@ -39,5 +40,23 @@ describe('POST /__admin/verify and MockAdminClient.verify', () => {
     const refused = await fetch(`${mock.url}/__admin/verify`, { method: 'POST', body: JSON.stringify({ pattern: { statsu: 200 }, count: { exactly: 1 } }) });
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/body\.pattern.*statsu/);
+  });
+
+  it('holds atLeast and atMost at their boundaries: exactly N passes both, one past fails each', () => {
+    const entry = (seq: number) => ({
+      seq,
+      time: new Date(seq * 1000).toISOString(),
+      method: 'POST',
+      path: '/beia-api/v1/image',
+      status: 200,
+      durationMs: 1,
+      parts: [],
+      licenseId: 'L',
+    });
+    const entries = [1, 2, 3].map(entry);
+    const ok = (count: CallCount) => verifyJournal(entries, { licenseId: 'L' }, count).ok;
+    expect([ok({ atMost: 3 }), ok({ atMost: 2 }), ok({ atMost: 4 })]).toEqual([true, false, true]);
+    expect([ok({ atLeast: 3 }), ok({ atLeast: 4 }), ok({ atLeast: 2 })]).toEqual([true, false, true]);
+    expect([ok({ exactly: 3 }), ok({ exactly: 2 }), ok({ never: true })]).toEqual([true, false, false]);
   });
 });

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { HEADER } from '../contract/index.js';
+import { FIELD, HEADER } from '../contract/index.js';
 import { tellsCreditsOn, type MockConfig } from './config/index.js';
 import type { UploadBudget } from './form/upload-budget.js';
 import type { ImageRenderer } from './images/renderer.js';
@@ -165,7 +165,7 @@ export function imageRoute(deps: ImageRouteDeps) {
       const form = state.parsedForm;
       if (form) {
         record.parts = form.parts;
-        record.licenseId ??= form.fields.get('licenseId');
+        record.licenseId ??= form.fields.get(FIELD.licenseId);
         // For the dashboard: kept by reference, drawn small only when a page asks.
         if (form.image) deps.gallery.keep(form.image.sha256.toString('hex'), { upload: form.image.data, result: rendered?.result, cropped: rendered?.cropped });
       }

@@ -1,2 +1,3 @@
 export { redactUrl } from './redact-url.js';
 export { Semaphore } from './semaphore.js';
+export { secretsEqual } from './secrets-equal.js';

@@ -8,7 +8,7 @@ import type { MockBindings } from '../http/transport.js';
 import { ipMatcher, normaliseIp } from '../net/ip.js';
 import { ConfigError, DEFAULT_LICENSE, readLicensePatch, type MockConfig } from '../config/index.js';
 import { readArray, readInt, readNumber, readObject, readEnum, readString } from '../config/reader.js';
-import { secretsEqual } from '../pipeline/request-state.js';
+import { secretsEqual } from '../../shared/index.js';
 import type { UploadBudget } from '../form/upload-budget.js';
 import type { ImageRenderer } from '../images/renderer.js';
 import type { MockMetrics } from '../metrics.js';

@@ -4,7 +4,7 @@ import { ApiError } from '../http/api-error.js';
 import { ipMatcher } from '../net/ip.js';
 import { untilAborted } from './abort.js';
 import type { RequestState } from './request-state.js';
-import { secretsEqual } from './request-state.js';
+import { secretsEqual } from '../../shared/index.js';
 
 /** One check of the image route: resolves when it passes, throws an {@link ApiError} when not. */
 export type Check = (state: RequestState) => Promise<void>;

@@ -1,4 +1,3 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { FIELD } from '../../contract/index.js';
 import type { MockConfig } from '../config/index.js';
 import { parseForm, type ParsedForm } from '../form/parse-form.js';
@@ -104,11 +103,4 @@ export function isMultipartFormData(contentType: string): boolean {
   const [type = '', ...params] = contentType.split(';');
   if (type.trim().toLowerCase() !== 'multipart/form-data') return false;
   return params.some((param) => /^\s*boundary\s*=\s*("[^"]+"|[^\s"]+)\s*$/i.test(param));
-}
-
-/** Compares two secrets in time that does not depend on where they differ, nor on their lengths. */
-export function secretsEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
 }
