@@ -41,8 +41,7 @@ export class Manifest {
   static async load(outDir: string): Promise<Manifest> {
     const path = join(outDir, MANIFEST);
     try {
-      const parsed = JSON.parse(await readFile(path, 'utf8')) as { outputs?: Record<string, ManifestEntry> };
-      return new Manifest(path, parsed.outputs ?? {});
+      return new Manifest(path, wellFormed(JSON.parse(await readFile(path, 'utf8'))));
     } catch {
       return new Manifest(path, {});
     }
@@ -59,6 +58,18 @@ export class Manifest {
     this.#writing = this.#writing.then(() => writeFileAtomic(this.#path, Buffer.from(text)));
     return this.#writing;
   }
+}
+
+/** The manifest's entries that have the shape this version writes; anything else in the file (hand edits, another tool's) is left out. */
+function wellFormed(parsed: unknown): Record<string, ManifestEntry> {
+  const outputs = typeof parsed === 'object' && parsed !== null ? (parsed as { outputs?: unknown }).outputs : undefined;
+  if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) return {};
+  const entries: Record<string, ManifestEntry> = {};
+  for (const [output, entry] of Object.entries(outputs)) {
+    const { input, sha256 } = (typeof entry === 'object' && entry !== null ? entry : {}) as { input?: unknown; sha256?: unknown };
+    if (typeof input === 'string' && typeof sha256 === 'string' && /^[0-9a-f]{64}$/.test(sha256)) entries[output] = { input, sha256 };
+  }
+  return entries;
 }
 
 /**
