@@ -272,3 +272,50 @@ it('the dashboard page and its files are served without a token and with a stric
   // Input reaches the page as text only.
   expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
 });
+
+it('filters the requests of a poll on the server, by license and by status, and says what it accepts for a bad value', async () => {
+  const mock = await startTestMock({
+    licenses: [
+      { licenseId: '1234', apiKey: '5678' },
+      { licenseId: 'other', apiKey: 'k2', credits: 3 },
+    ],
+  });
+  const image = await jpeg(32, 24, [10, 20, 30]);
+  await sendImage(mock.endpoint, image);
+  await sendImage(mock.endpoint, image, { apiKey: 'wrong' });
+  await sendImage(mock.endpoint, image, { licenseId: 'other', apiKey: 'k2' });
+  interface State {
+    journal: { licenseId: string; status: number }[];
+    license: { licenseId: string; credits: number } | null;
+    filter: Record<string, string>;
+    error: { code: string; message: string };
+  }
+  const state = async (query: string) => {
+    const res = await request(`${mock.url}/__admin/ui/state${query}`);
+    return { status: res.statusCode, body: (await res.body.json()) as State };
+  };
+  const rowsOf = (body: State) => body.journal.map((e) => `${e.licenseId} ${e.status}`);
+  expect(rowsOf((await state('')).body)).toEqual(['1234 200', '1234 401', 'other 200']);
+  expect((await state('')).body.license).toMatchObject({ licenseId: '1234' });
+  const other = await state('?licenseId=other');
+  expect(rowsOf(other.body)).toEqual(['other 200']);
+  expect(other.body.filter).toEqual({ licenseId: 'other' });
+  expect(other.body.license).toMatchObject({ licenseId: 'other', credits: 2 });
+  expect(rowsOf((await state('?status=4xx')).body)).toEqual(['1234 401']);
+  expect(rowsOf((await state('?status=200&licenseId=1234')).body)).toEqual(['1234 200']);
+  expect(rowsOf((await state('?licenseId=nobody')).body)).toEqual([]);
+  // The limit counts the matching rows, not the rows before the filter.
+  expect(rowsOf((await state('?status=2xx&limit=1')).body)).toEqual(['other 200']);
+  for (const [query, says] of [
+    ['?status=abc', 'expected a class from 1xx to 5xx'],
+    ['?status=600', 'or an exact status from 100 to 599'],
+    ['?status=', 'expected a class'],
+    ['?licenseId=', 'licenseId is empty'],
+    [`?licenseId=${'x'.repeat(300)}`, 'expected a license id of 1 to 262 characters'],
+  ] as const) {
+    const bad = await state(query);
+    expect(bad.status, query).toBe(400);
+    expect(bad.body.error.code).toBe('admin_invalid_request');
+    expect(bad.body.error.message).toContain(says);
+  }
+});
