@@ -40,6 +40,8 @@ describeWithBrowser('the dashboard (GET /__admin/ui) in a real browser', () => {
   }
 
   const rows = (page: Page) => page.locator('#requests tbody tr');
+  /** Shows one of the page's views (Requests, Licenses, Faults) with a click on its tab. */
+  const show = (page: Page, view: 'Requests' | 'Licenses' | 'Faults') => page.getByRole('tab', { name: new RegExp(`^${view}`) }).click();
 
   it('loads with no console error, and a request made while it is open appears by itself, thumbnails loaded', async () => {
     const mock = await startTestMock();
@@ -78,6 +80,7 @@ describeWithBrowser('the dashboard (GET /__admin/ui) in a real browser', () => {
   it('sets credits: the next request gets the Credits-Remaining set in the page', async () => {
     const mock = await startTestMock();
     const { page, problems, close } = await open(mock);
+    await show(page, 'Licenses');
     const credits = page.getByLabel('Credits of license 1234');
     await credits.fill('7');
     await credits.press('Enter');
@@ -92,6 +95,7 @@ describeWithBrowser('the dashboard (GET /__admin/ui) in a real browser', () => {
   it('arms a 500 for the next request: that request is a 500, then the fault is gone and the next is a 200', async () => {
     const mock = await startTestMock();
     const { page, problems, close } = await open(mock);
+    await show(page, 'Faults');
     await page.getByLabel('Fault', { exact: true }).selectOption('500');
     await page.getByLabel('For', { exact: true }).selectOption('1234');
     await page.getByRole('button', { name: 'Arm' }).click();
@@ -100,6 +104,7 @@ describeWithBrowser('the dashboard (GET /__admin/ui) in a real browser', () => {
     await page.locator('#faults-empty').waitFor({ state: 'visible' });
     expect(await page.locator('#faults tbody tr').count()).toBe(0);
     expect((await sendImage(mock.endpoint, image)).status).toBe(200);
+    await show(page, 'Requests');
     await page.locator('#requests tbody tr').nth(1).waitFor();
     await expect(rows(page).nth(1).locator('.badge').textContent()).resolves.toBe('500');
     expect(problems).toEqual([]);
@@ -112,29 +117,56 @@ describeWithBrowser('the dashboard (GET /__admin/ui) in a real browser', () => {
     const { page, problems, close } = await open(mock);
     await rows(page).first().waitFor();
 
-    // Every enabled control, and each radio group once.
-    const controls = await page.evaluate(() =>
-      [...document.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea')]
-        .filter((node) => !(node as HTMLInputElement).disabled && node.offsetParent !== null && !node.closest('dialog'))
-        .map((node) =>
-          (node as HTMLInputElement).type === 'radio'
-            ? `radio:${(node as HTMLInputElement).name}`
-            : node.id || node.getAttribute('aria-label') || node.textContent?.trim() || '',
-        ),
-    );
+    // Every enabled control of each view, and each radio group once: Tab goes through a view, the
+    // arrow keys go from tab to tab (one stop for Tab, as the ARIA tabs pattern has it).
+    const name = () =>
+      page.evaluate(() => {
+        const node = document.activeElement as HTMLInputElement | null;
+        if (!node) return '';
+        return node.type === 'radio' ? `radio:${node.name}` : node.id || node.getAttribute('aria-label') || node.textContent?.trim() || '';
+      });
+    const controls = new Set<string>();
     const reached = new Set<string>();
-    for (let i = 0; i < 80; i++) {
-      await page.keyboard.press('Tab');
-      reached.add(
-        await page.evaluate(() => {
-          const node = document.activeElement as HTMLInputElement | null;
-          if (!node) return '';
-          return node.type === 'radio' ? `radio:${node.name}` : node.id || node.getAttribute('aria-label') || node.textContent?.trim() || '';
-        }),
-      );
+    for (const view of ['requests', 'licenses', 'faults']) {
+      await expect(page.locator(`#tab-${view}`).getAttribute('aria-selected')).resolves.toBe('true');
+      for (const control of await page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea')]
+          .filter((node) => !(node as HTMLInputElement).disabled && node.offsetParent !== null && !node.closest('dialog'))
+          .map((node) =>
+            (node as HTMLInputElement).type === 'radio'
+              ? `radio:${(node as HTMLInputElement).name}`
+              : node.id || node.getAttribute('aria-label') || node.textContent?.trim() || '',
+          ),
+      ))
+        controls.add(control);
+      for (let i = 0; i < 60; i++) {
+        await page.keyboard.press('Tab');
+        reached.add(await name());
+      }
+      // To the next view: Tab to the tab list's one stop, then the right arrow.
+      for (let i = 0; i < 60 && (await name()) !== `tab-${view}`; i++) await page.keyboard.press('Tab');
+      await page.keyboard.press('ArrowRight');
+      reached.add(await name());
     }
-    const missed = controls.filter((control) => !reached.has(control));
+    expect([...controls]).toEqual(
+      expect.arrayContaining([
+        'tab-licenses',
+        'filter-license',
+        'filter-status',
+        'reset-all',
+        'Set the credits of license 1234',
+        'Show the requests of license 1234',
+        'fault-type',
+      ]),
+    );
+    const missed = [...controls].filter((control) => !reached.has(control));
     expect(missed).toEqual([]);
+    // Round the list: from Faults the right arrow comes back to Requests; End and Home go to the ends.
+    await expect(name()).resolves.toBe('tab-requests');
+    await page.keyboard.press('End');
+    await expect(name()).resolves.toBe('tab-faults');
+    await expect(page.locator('#panel-faults').isVisible()).resolves.toBe(true);
+    await expect(page.locator('#panel-requests').isHidden()).resolves.toBe(true);
 
     // Arm a latency fault with the keyboard: choose the kind, then the time field opens.
     await page.focus('#fault-type');
@@ -154,6 +186,8 @@ describeWithBrowser('the dashboard (GET /__admin/ui) in a real browser', () => {
     await page.locator('#faults tbody tr', { hasText: 'p = 0.3, seed 42' }).waitFor();
 
     // Open a row's details and close them; the focus comes back to the button.
+    await page.focus('#tab-faults');
+    await page.keyboard.press('Home');
     await rows(page)
       .first()
       .getByRole('button', { name: /Details/ })
@@ -200,10 +234,19 @@ describeWithBrowser('the dashboard (GET /__admin/ui) in a real browser', () => {
     await hostile.locator('.placeholder', { hasText: 'not an image' }).waitFor();
     await rows(page).nth(1).locator('.placeholder', { hasText: 'not kept' }).waitFor();
     await rows(page).nth(0).locator('img.thumb[data-loaded="true"]').nth(1).waitFor();
+    await show(page, 'Licenses');
     await page.locator('#licenses tbody th', { hasText: '<script>' }).waitFor();
     // The fault form's license list has it too, as text.
     await expect(page.locator('#fault-license option', { hasText: '<img' }).count()).resolves.toBe(1);
-    await hostile.getByRole('button', { name: /Details/ }).click();
+    // The filter's list of licenses, and the filter itself, take it as text too.
+    await expect(page.locator('#filter-licenses option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).resolves.toContain(EVIL);
+    await page.getByRole('button', { name: `Show the requests of license ${EVIL}` }).click();
+    await page.locator('#filter-text', { hasText: '<img src=x onerror=' }).waitFor();
+    await expect(rows(page).count()).resolves.toBe(1);
+    await rows(page)
+      .first()
+      .getByRole('button', { name: /Details/ })
+      .click();
     await page.locator('#details figure .placeholder').first().waitFor();
     const details = (await page.locator('#details').textContent()) ?? '';
     expect(details).toContain('<img src=x onerror=');
