@@ -154,7 +154,7 @@ describeWithBrowser('the dashboard (GET /__admin/ui) in a real browser', () => {
         'filter-license',
         'filter-status',
         'reset-all',
-        'Set the credits of license 1234',
+        "Set license 1234's credits",
         'Show the requests of license 1234',
         'fault-type',
       ]),
@@ -283,8 +283,155 @@ describeWithBrowser('the dashboard (GET /__admin/ui) in a real browser', () => {
     await sendImage(mock.endpoint, image);
     const { page, problems, close } = await open(mock, { width: 390, height: 844 });
     await rows(page).first().waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await page.fill('#filter-license', '1234');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await page.locator('#filter-active').waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    for (const view of ['Licenses', 'Faults'] as const) {
+      await show(page, view);
+      await page.locator(`#panel-${view.toLowerCase()}`).waitFor();
+      expect(await overflow(), view).toBeLessThanOrEqual(0);
+    }
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it('at 1280 px, licenses and faults are one click away above 50 requests, and the licenses table fits, its Set buttons in view', async () => {
+    const mock = await startTestMock({
+      licenses: [
+        { licenseId: '1234', apiKey: '5678', allowedIps: ['127.0.0.1', '::1', '10.0.0.0/8', '192.168.0.0/16', '2001:db8:85a3::/48'] },
+        { licenseId: 'ci-run-2024-11-28-conformance-license-0042', apiKey: 'k', credits: 123456789 },
+      ],
+    });
+    for (let i = 0; i < 50; i++) await sendImage(mock.endpoint, image, i % 10 === 0 ? {} : { apiKey: 'wrong' });
+    const { page, problems, close } = await open(mock);
+    await rows(page).nth(49).waitFor();
+    const top = async (selector: string) => (await page.locator(selector).boundingBox())!.y;
+    // The tabs are above the requests, on the first screen however many rows there are.
+    expect(await top('#tab-licenses')).toBeLessThan(800);
+    expect(await top('#tab-faults')).toBeLessThan(800);
+    expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeGreaterThan(2_000);
+
+    await show(page, 'Licenses');
+    expect(await top('#licenses-title')).toBeLessThan(800);
+    await page.locator('#licenses tbody tr').nth(1).waitFor();
+    const wrap = page.locator('#licenses').locator('xpath=..');
+    expect(await wrap.evaluate((node) => node.scrollWidth - node.clientWidth)).toBeLessThanOrEqual(0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    const sets = page.locator('#licenses').getByRole('button', { name: /^Set license/ });
+    expect(await sets.count()).toBe(4);
+    for (const set of await sets.all()) {
+      const box = (await set.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(1280 - 20);
+      expect(box.y + box.height).toBeLessThan(800);
+    }
+
+    await show(page, 'Faults');
+    expect(await top('#faults-title')).toBeLessThan(800);
+    expect(await top('#arm-fault button[type="submit"]')).toBeLessThan(800);
+    // The view chosen is in the address: a reload keeps it.
+    expect(new URL(page.url()).hash).toBe('#tab=faults');
+    await page.reload();
+    await page.locator('#panel-faults').waitFor();
+    await expect(page.locator('#tab-faults').getAttribute('aria-selected')).resolves.toBe('true');
+    await expect(page.locator('#panel-requests').isHidden()).resolves.toBe(true);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it('filters the requests by license and by status on the mock, says so, clears it, and keeps it over a reload', async () => {
+    const mock = await startTestMock({
+      licenses: [
+        { licenseId: '1234', apiKey: '5678' },
+        { licenseId: 'other', apiKey: 'k2', credits: 10 },
+      ],
+    });
+    const mine = { licenseId: 'other', apiKey: 'k2' };
+    await sendImage(mock.endpoint, image);
+    await sendImage(mock.endpoint, image, mine);
+    await sendImage(mock.endpoint, image, { apiKey: 'wrong' });
+    await sendImage(mock.endpoint, image, { ...mine, apiKey: 'wrong' });
+    await sendImage(mock.endpoint, image);
+    await sendImage(mock.endpoint, image, mine);
+    const { page, problems, close } = await open(mock);
+    await rows(page).nth(5).waitFor();
+    const shown = async () => (await rows(page).locator('td:nth-child(4)').allTextContents()).join(' ');
+    const statuses = async () => (await rows(page).locator('.badge').allTextContents()).join(' ');
+    const rowsAre = (count: number) => eventually(async () => (await rows(page).count()) === count);
+
+    // By license: only that license's rows.
+    await page.getByRole('combobox', { name: 'License', exact: true }).fill('other');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await page.locator('#filter-text', { hasText: 'license other' }).waitFor();
+    await rowsAre(3);
+    expect(await shown()).toBe('other other other');
+    // And by status class: its 4xx only; a new request of each license: only the other's appears.
+    await page.getByRole('combobox', { name: 'Status', exact: true }).fill('4xx');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await page.locator('#filter-text', { hasText: 'status 4xx' }).waitFor();
+    await rowsAre(1);
+    await sendImage(mock.endpoint, image, { apiKey: 'wrong' });
+    await sendImage(mock.endpoint, image, { ...mine, apiKey: 'wrong' });
+    await rowsAre(2);
+    expect(await shown()).toBe('other other');
+    expect(await statuses()).toBe('401 401');
+    await expect(page.locator('#requests-count').textContent()).resolves.toBe('the newest 2 that match');
+
+    // The address keeps it: a reload shows the same rows and the same filter.
+    expect(new URL(page.url()).hash).toBe('#tab=requests&licenseId=other&status=4xx');
+    await page.reload();
+    await page.locator('#filter-text', { hasText: 'license other, with status 4xx' }).waitFor();
+    await rowsAre(2);
+    await expect(page.locator('#filter-status').inputValue()).resolves.toBe('4xx');
+
+    // An exact status; then one the mock refuses: its message says what it accepts, the filter stays.
+    await page.fill('#filter-status', '200');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await page.locator('#filter-text', { hasText: 'status 200' }).waitFor();
+    await rowsAre(2);
+    expect(await statuses()).toBe('200 200');
+    await page.fill('#filter-status', '2x');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await page.locator('#message.error', { hasText: 'status is "2x"; expected a class from 1xx to 5xx (e.g. 4xx) or an exact status' }).waitFor();
+    await expect(page.locator('#filter-text').textContent()).resolves.toContain('status 200');
+    const refused = await request(`${mock.url}/__admin/ui/state?licenseId=other&status=2x`);
+    expect(refused.statusCode).toBe(400);
+    expect(((await refused.body.json()) as { error: { code: string } }).error.code).toBe('admin_invalid_request');
+
+    // Cleared: every row again, no filter said, the fields empty.
+    await page.getByRole('button', { name: 'Clear filter' }).click();
+    await rowsAre(8);
+    await expect(page.locator('#filter-active').isHidden()).resolves.toBe(true);
+    await expect(page.locator('#filter-license').inputValue()).resolves.toBe('');
+    expect(new URL(page.url()).hash).toBe('#tab=requests');
+    // The one refusal is the only error the browser reported.
+    expect(problems.filter((problem) => !problem.includes('400'))).toEqual([]);
+    await close();
+  });
+
+  it('shows the credits of the first license in the header strip, or of the one the filter names, updated after each request', async () => {
+    const mock = await startTestMock({
+      licenses: [
+        { licenseId: '1234', apiKey: '5678', credits: 100 },
+        { licenseId: 'other', apiKey: 'k2', credits: 10 },
+      ],
+    });
+    const { page, problems, close } = await open(mock);
+    const credits = page.locator('#health-credits');
+    await credits.filter({ hasText: /^100$/ }).waitFor();
+    await expect(page.locator('#health-credits-of').textContent()).resolves.toBe('1234');
+    expect((await sendImage(mock.endpoint, image)).status).toBe(200);
+    await credits.filter({ hasText: /^99$/ }).waitFor();
+
+    await page.fill('#filter-license', 'other');
+    await page.getByRole('button', { name: 'Filter', exact: true }).click();
+    await page.locator('#health-credits-of', { hasText: 'other' }).waitFor();
+    await credits.filter({ hasText: /^10$/ }).waitFor();
+    expect((await sendImage(mock.endpoint, image, { licenseId: 'other', apiKey: 'k2' })).status).toBe(200);
+    await credits.filter({ hasText: /^9$/ }).waitFor();
     expect(problems).toEqual([]);
     await close();
   });

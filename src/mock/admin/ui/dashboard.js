@@ -355,11 +355,11 @@ function openDetails(seq, opener) {
 
 // ---------------------------------------------------------------- licenses
 
-function setControl(shown, labelText, value, min, onSet) {
+function setControl(shown, labelText, buttonText, value, min, onSet) {
   const id = uniqueId('set');
   const input = el('input', { className: 'short', attrs: { id, type: 'number', min, value, required: true, 'aria-label': labelText } });
   const label = el('label', { className: 'set-label', text: shown, attrs: { for: id } });
-  const button = el('button', { text: 'Set', attrs: { type: 'submit', 'aria-label': `Set the ${labelText.charAt(0).toLowerCase()}${labelText.slice(1)}` } });
+  const button = el('button', { text: 'Set', attrs: { type: 'submit', 'aria-label': buttonText } });
   const form = el('form', { className: 'set-control' }, label, input, button);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -377,10 +377,10 @@ function licenseRow(license) {
     allowed: el('td', { className: 'mono' }),
   };
   const id = license.licenseId;
-  const credits = setControl('credits', `Credits of license ${id}`, license.credits, 0, (value, input) =>
+  const credits = setControl('credits', `Credits of license ${id}`, `Set license ${id}'s credits`, license.credits, 0, (value, input) =>
     patchLicense(id, { credits: value }, `License ${id} has ${value} credits now.`, input),
   );
-  const limit = setControl('slot limit', `Slot limit of license ${id}`, license.maxConcurrent, 1, (value, input) =>
+  const limit = setControl('slot limit', `Slot limit of license ${id}`, `Set license ${id}'s slot limit`, license.maxConcurrent, 1, (value, input) =>
     patchLicense(id, { maxConcurrent: value }, `License ${id} may process ${value} images at once now.`, input),
   );
   const requests = el('button', { text: 'Requests', className: 'quiet', attrs: { type: 'button', 'aria-label': `Show the requests of license ${id}` } });
