@@ -548,8 +548,11 @@ function offline() {
 // ---------------------------------------------------------------- the loop
 
 async function refresh() {
-  const query = new URLSearchParams({ limit: String(JOURNAL_ROWS), ...view.filter });
+  const asked = view.filter;
+  const query = new URLSearchParams({ limit: String(JOURNAL_ROWS), ...asked });
   const state = await api('GET', `/ui/state?${query}`);
+  // A poll that left before the filter changed: its rows are of the filter before.
+  if (asked !== view.filter) return;
   view.images = state.images ?? {};
   renderHealth(state.health, state.gallery);
   renderCredits(state.license);
