@@ -1,6 +1,6 @@
-/* global window, document -- the functions given to page.evaluate run in the browser */
 // The README's dashboard screenshots, from a real run: a mock on a free loopback port, a few
-// requests of each kind, the page in Debian's Chromium at 1280x800. Writes docs/dashboard-*.png.
+// requests of each kind, the page in Debian's Chromium at 1280x800 (and one at a phone's 390 px).
+// Writes docs/dashboard-*.png.
 // Usage: npm run build && node scripts/dashboard-screenshots.mjs
 import { mkdir } from 'node:fs/promises';
 import sharp from 'sharp';
@@ -76,10 +76,13 @@ await page.locator('img.thumb[data-loaded="true"]').nth(9).waitFor();
 await page.waitForTimeout(1800); // the new rows' highlight fades
 await mkdir('docs', { recursive: true });
 await page.screenshot({ path: 'docs/dashboard-requests.png' });
-await page.locator('#licenses-title').scrollIntoViewIfNeeded();
-await page.evaluate(() => window.scrollTo(0, document.querySelector('.columns').getBoundingClientRect().top + window.scrollY - 70));
-await page.waitForTimeout(300);
-await page.screenshot({ path: 'docs/dashboard-licenses-faults.png' });
+await page.getByRole('tab', { name: /Licenses/ }).click();
+await page.locator('#licenses tbody tr').nth(2).waitFor();
+await page.screenshot({ path: 'docs/dashboard-licenses.png' });
+await page.getByRole('tab', { name: /Faults/ }).click();
+await page.locator('#faults tbody tr').nth(1).waitFor();
+await page.screenshot({ path: 'docs/dashboard-faults.png' });
+await page.getByRole('tab', { name: /Requests/ }).click();
 await page
   .locator('#requests tbody tr')
   .nth(6)
@@ -87,6 +90,14 @@ await page
   .click();
 await page.locator('#details figure img[data-loaded="true"]').nth(2).waitFor();
 await page.screenshot({ path: 'docs/dashboard-details.png' });
+
+// A phone's width, the requests of one license with an error status: the filter as the address keeps it.
+const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+await phone.goto(`${mock.url}/__admin/ui#tab=requests&licenseId=1234&status=4xx`);
+await phone.locator('#filter-active').waitFor();
+await phone.locator('#requests tbody tr').nth(1).waitFor();
+await phone.waitForTimeout(300);
+await phone.screenshot({ path: 'docs/dashboard-phone.png' });
 await browser.close();
 await mock.close();
-console.log('wrote docs/dashboard-requests.png, docs/dashboard-licenses-faults.png, docs/dashboard-details.png');
+console.log('wrote docs/dashboard-requests.png, docs/dashboard-licenses.png, docs/dashboard-faults.png, docs/dashboard-details.png, docs/dashboard-phone.png');

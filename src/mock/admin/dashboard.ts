@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import type { GalleryImage, GallerySize, ImageGallery } from '../images/gallery.js';
+import { CUT_MARK, JOURNAL_TEXT_LIMIT } from '../store/journal-bounds.js';
 import type { JournalEntry, LicenseState, MockStore } from '../store/index.js';
 
 /**
@@ -67,17 +68,23 @@ export function dashboardData(admin: Hono, deps: DashboardDeps): void {
     const limitText = c.req.query('limit') ?? '50';
     const limit = Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      return c.json(
-        { error: { code: 'admin_invalid_request', message: `limit is "${limitText.slice(0, 20)}"; expected a whole number from 1 to 1000.` } },
-        400,
-      );
+      return invalid(c, `limit is "${limitText.slice(0, 20)}"; expected a whole number from 1 to 1000.`);
     }
-    const [health, licenses, faults, journal] = await Promise.all([
+    const filter = readRequestFilter(c.req.query('licenseId'), c.req.query('status'));
+    if (typeof filter === 'string') return invalid(c, filter);
+    const [health, licenses, faults, listed, chosen] = await Promise.all([
       deps.health(),
       deps.store.listLicenses(),
       deps.store.listFaults(),
-      deps.store.listJournal({ limit }),
+      // The filter applies before the limit and the budget: the newest matching rows are sent.
+      deps.store.listJournal({
+        ...(filter.licenseId === undefined ? {} : { licenseId: filter.licenseId }),
+        ...(filter.status === undefined ? { limit } : {}),
+      }),
+      filter.licenseId === undefined ? undefined : deps.store.getLicense(filter.licenseId),
     ]);
+    const headline = chosen ?? licenses[0];
+    const journal = filter.status === undefined ? listed : listed.filter((entry) => filter.status!.matches(entry.status)).slice(-limit);
     // One poll stays small however the mock is used: the newest rows up to a budget of bytes, and
     // the first licenses; the rest is counted, not sent (docs/security.md).
     const rows = newestWithin(journal, STATE_JOURNAL_BYTES);
@@ -90,7 +97,13 @@ export function dashboardData(admin: Hono, deps: DashboardDeps): void {
       health,
       licenses: licenses.slice(0, STATE_LICENSES).map(deps.masked),
       licensesTotal: licenses.length,
+      // The license the filter names (when the mock has it), or else the first: its credits head the page.
+      license: headline ? deps.masked(headline) : null,
       faults: faults.slice(0, STATE_FAULTS),
+      filter: {
+        ...(filter.licenseId === undefined ? {} : { licenseId: filter.licenseId }),
+        ...(filter.status === undefined ? {} : { status: filter.status.text }),
+      },
       journal: rows,
       journalOmitted: journal.length - rows.length,
       images,
@@ -109,6 +122,47 @@ export function dashboardData(admin: Hono, deps: DashboardDeps): void {
     if (!view) return c.body(null, 204);
     return c.body(new Uint8Array(view), 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, max-age=3600', 'X-Content-Type-Options': 'nosniff' });
   });
+}
+
+function invalid(c: Context, message: string): Response {
+  return c.json({ error: { code: 'admin_invalid_request', message } }, 400);
+}
+
+/** The longest license id the journal holds: one cut at {@link JOURNAL_TEXT_LIMIT}, with its mark. */
+const LICENSE_ID_CHARS = JOURNAL_TEXT_LIMIT + CUT_MARK.length;
+
+export interface RequestFilter {
+  licenseId?: string;
+  status?: { text: string; matches: (status: number) => boolean };
+}
+
+/**
+ * The dashboard's filter of the requests, from `?licenseId=` and `?status=`: a license id as the
+ * journal shows it, and a status class (`2xx`, `4xx`…) or an exact status (`429`). A message
+ * saying what is accepted when a value is not.
+ */
+export function readRequestFilter(licenseId: string | undefined, status: string | undefined): RequestFilter | string {
+  const filter: RequestFilter = {};
+  if (licenseId !== undefined) {
+    if (licenseId.length === 0 || licenseId.length > LICENSE_ID_CHARS) {
+      return `licenseId is ${licenseId.length === 0 ? 'empty' : `${licenseId.length} characters long`}; expected a license id of 1 to ${LICENSE_ID_CHARS} characters, as the journal shows it (or no licenseId, for every license).`;
+    }
+    filter.licenseId = licenseId;
+  }
+  if (status !== undefined) {
+    const text = status.trim().toLowerCase();
+    const byClass = /^([1-5])xx$/.exec(text);
+    const exact = /^[1-5][0-9][0-9]$/.test(text) ? Number(text) : undefined;
+    if (byClass) {
+      const hundreds = Number(byClass[1]);
+      filter.status = { text, matches: (code) => Math.floor(code / 100) === hundreds };
+    } else if (exact !== undefined) {
+      filter.status = { text, matches: (code) => code === exact };
+    } else {
+      return `status is "${status.slice(0, 20)}"; expected a class from 1xx to 5xx (e.g. 4xx) or an exact status from 100 to 599 (e.g. 429), or no status, for every status.`;
+    }
+  }
+  return filter;
 }
 
 /** The most bytes of journal rows (as JSON) in one `/ui/state` answer. */

@@ -28,9 +28,23 @@ const view = {
   firstLoad: true,
   licenseIds: [],
   nextId: 0,
+  /** The view shown: requests, licenses or faults (kept in the address's #tab=). */
+  tab: 'requests',
+  /** The requests shown: { licenseId?, status? }, applied by the mock (kept in the address too). */
+  filter: {},
 };
 
+const TABS = ['requests', 'licenses', 'faults'];
+
 class NeedsToken extends Error {}
+
+/** The mock said no: its status and its message. */
+class Refused extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
 
 // ---------------------------------------------------------------- the admin API
 
@@ -54,7 +68,7 @@ async function api(method, path, body) {
   }
   const isJson = (res.headers.get('content-type') ?? '').includes('json');
   const data = isJson ? await res.json() : undefined;
-  if (!res.ok) throw new Error(data?.error?.message ?? `The mock answered ${res.status}.`);
+  if (!res.ok) throw new Refused(data?.error?.message ?? `The mock answered ${res.status}.`, res.status);
   return data;
 }
 
@@ -341,11 +355,11 @@ function openDetails(seq, opener) {
 
 // ---------------------------------------------------------------- licenses
 
-function setControl(shown, labelText, value, min, onSet) {
+function setControl(shown, labelText, buttonText, value, min, onSet) {
   const id = uniqueId('set');
   const input = el('input', { className: 'short', attrs: { id, type: 'number', min, value, required: true, 'aria-label': labelText } });
   const label = el('label', { className: 'set-label', text: shown, attrs: { for: id } });
-  const button = el('button', { text: 'Set', attrs: { type: 'submit' } });
+  const button = el('button', { text: 'Set', attrs: { type: 'submit', 'aria-label': buttonText } });
   const form = el('form', { className: 'set-control' }, label, input, button);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -363,13 +377,18 @@ function licenseRow(license) {
     allowed: el('td', { className: 'mono' }),
   };
   const id = license.licenseId;
-  const credits = setControl('credits', `Credits of license ${id}`, license.credits, 0, (value, input) =>
+  const credits = setControl('credits', `Credits of license ${id}`, `Set license ${id}'s credits`, license.credits, 0, (value, input) =>
     patchLicense(id, { credits: value }, `License ${id} has ${value} credits now.`, input),
   );
-  const limit = setControl('slot limit', `Slot limit of license ${id}`, license.maxConcurrent, 1, (value, input) =>
+  const limit = setControl('slot limit', `Slot limit of license ${id}`, `Set license ${id}'s slot limit`, license.maxConcurrent, 1, (value, input) =>
     patchLicense(id, { maxConcurrent: value }, `License ${id} may process ${value} images at once now.`, input),
   );
-  row.append(cells.id, cells.credits, cells.slots, cells.allowed, el('td', { className: 'change' }, credits, limit));
+  const requests = el('button', { text: 'Requests', className: 'quiet', attrs: { type: 'button', 'aria-label': `Show the requests of license ${id}` } });
+  requests.addEventListener('click', () => {
+    $('filter-license').value = id;
+    void applyFilter({ ...view.filter, licenseId: id }).then((applied) => applied && selectTab('requests', true));
+  });
+  row.append(cells.id, cells.credits, cells.slots, cells.allowed, el('td', { className: 'change' }, credits, limit), el('td', {}, requests));
   row.cells_ = cells;
   row.inputs_ = [credits.querySelector('input'), limit.querySelector('input')];
   return row;
@@ -421,6 +440,8 @@ function renderLicenses(licenses) {
     const chosen = select.value;
     select.replaceChildren(el('option', { text: 'every license', attrs: { value: '' } }), ...ids.map((id) => el('option', { text: id, attrs: { value: id } })));
     select.value = ids.includes(chosen) ? chosen : '';
+    // The filter offers them too (any other id the journal shows can be typed).
+    $('filter-licenses').replaceChildren(...ids.map((id) => el('option', { attrs: { value: id } })));
   }
 }
 
@@ -499,6 +520,15 @@ async function armFault(event) {
 
 // ---------------------------------------------------------------- health
 
+/** The credits of the license the filter names, or of the first one, beside the health. */
+function renderCredits(license) {
+  const credits = $('health-credits');
+  const of = $('health-credits-of');
+  of.textContent = license ? license.licenseId : '';
+  of.title = license ? `license ${license.licenseId}` : '';
+  credits.textContent = license ? String(license.credits) : '—';
+}
+
 function renderHealth(health, gallery) {
   const status = $('health-status');
   const dot = el('span', { className: `dot ${health.status}`, attrs: { 'aria-hidden': 'true' } });
@@ -518,15 +548,108 @@ function offline() {
 // ---------------------------------------------------------------- the loop
 
 async function refresh() {
-  const state = await api('GET', `/ui/state?limit=${JOURNAL_ROWS}`);
+  const asked = view.filter;
+  const query = new URLSearchParams({ limit: String(JOURNAL_ROWS), ...asked });
+  const state = await api('GET', `/ui/state?${query}`);
+  // A poll that left before the filter changed: its rows are of the filter before.
+  if (asked !== view.filter) return;
   view.images = state.images ?? {};
   renderHealth(state.health, state.gallery);
+  renderCredits(state.license);
   renderRequests(state.journal);
+  renderFilter(state.filter ?? {}, state.journal.length, state.journalOmitted ?? 0);
   renderLicenses(state.licenses);
   // The mock sends at most a few hundred licenses a poll; say so when there are more.
   $('licenses-count').textContent = state.licensesTotal > state.licenses.length ? `the first ${state.licenses.length} of ${state.licensesTotal}` : '';
+  $('tab-licenses-count').textContent = String(state.licensesTotal);
   renderFaults(state.faults);
+  const armed = $('tab-faults-count');
+  armed.textContent = state.faults.length ? `${state.faults.length} armed` : '';
+  armed.classList.toggle('armed', state.faults.length > 0);
   view.firstLoad = false;
+}
+
+// ---------------------------------------------------------------- the filter and the views
+
+/** What the mock applied, said in words, with the way to clear it; and the count of rows. */
+function renderFilter(filter, shown, omitted) {
+  const on = Boolean(filter.licenseId || filter.status);
+  const parts = [];
+  if (filter.licenseId) parts.push(`license ${filter.licenseId}`);
+  if (filter.status) parts.push(`status ${filter.status}`);
+  $('filter-text').textContent = on ? `Showing only the requests of ${parts.join(', with ')}.` : '';
+  $('filter-active').hidden = !on;
+  $('requests-none-match').hidden = !on || shown > 0;
+  if (on) $('requests-empty').hidden = true;
+  const count = shown ? `the newest ${shown}${on ? ' that match' : ''}` : '';
+  $('requests-count').textContent = omitted ? `${count}; ${omitted} older not sent (one update holds 256 KiB of rows)` : count;
+}
+
+/** The filter from the form: empty fields filter nothing. */
+function filterFromForm() {
+  const filter = {};
+  const licenseId = $('filter-license').value;
+  const status = $('filter-status').value.trim();
+  if (licenseId.trim() !== '') filter.licenseId = licenseId;
+  if (status !== '') filter.status = status;
+  return filter;
+}
+
+/** Asks the mock with the new filter; keeps the one before when the mock refuses it (and says why). */
+async function applyFilter(filter) {
+  const before = view.filter;
+  view.filter = filter;
+  view.firstLoad = true; // rows shown because the filter changed are not new
+  try {
+    await refresh();
+    writeAddress();
+    say(filter.licenseId || filter.status ? 'Filter applied.' : 'Filter cleared: every request is shown.');
+    return true;
+  } catch (error) {
+    view.filter = before;
+    failed(error);
+    return false;
+  }
+}
+
+function fillFilterForm() {
+  $('filter-license').value = view.filter.licenseId ?? '';
+  $('filter-status').value = view.filter.status ?? '';
+}
+
+/** The view and the filter, from the address (#tab=licenses&licenseId=1234&status=4xx). */
+function readAddress() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const filter = {};
+  for (const key of ['licenseId', 'status']) if (params.get(key)) filter[key] = params.get(key);
+  return { tab: TABS.includes(params.get('tab')) ? params.get('tab') : undefined, filter };
+}
+
+function writeAddress() {
+  const params = new URLSearchParams({ tab: view.tab, ...view.filter });
+  history.replaceState(null, '', `#${params}`);
+}
+
+function selectTab(name, focus = false) {
+  view.tab = name;
+  for (const tab of TABS) {
+    const button = $(`tab-${tab}`);
+    const chosen = tab === name;
+    button.setAttribute('aria-selected', String(chosen));
+    button.tabIndex = chosen ? 0 : -1;
+    $(`panel-${tab}`).hidden = !chosen;
+  }
+  if (focus) $(`tab-${name}`).focus();
+  writeAddress();
+}
+
+/** The tabs as the ARIA pattern has them: one stop for Tab, the arrows (and Home, End) move and show. */
+function tabKey(event) {
+  const at = TABS.indexOf(view.tab);
+  const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: TABS.length - 1 }[event.key];
+  if (next === undefined) return;
+  event.preventDefault();
+  selectTab(TABS[(next + TABS.length) % TABS.length], true);
 }
 
 async function run(action) {
@@ -556,6 +679,37 @@ function schedule() {
 
 function start() {
   for (const origin of document.querySelectorAll('.origin')) origin.textContent = location.origin;
+  const address = readAddress();
+  view.filter = address.filter;
+  fillFilterForm();
+  selectTab(address.tab ?? 'requests');
+  for (const tab of TABS) {
+    $(`tab-${tab}`).addEventListener('click', () => selectTab(tab, true));
+    $(`tab-${tab}`).addEventListener('keydown', tabKey);
+  }
+  $('skip').addEventListener('click', (event) => {
+    event.preventDefault();
+    $(`tab-${view.tab}`).focus();
+  });
+  window.addEventListener('hashchange', () => {
+    const { tab, filter } = readAddress();
+    if (tab) selectTab(tab);
+    if (JSON.stringify(filter) !== JSON.stringify(view.filter)) {
+      fillFilterForm();
+      void applyFilter(filter).then(fillFilterForm);
+    }
+  });
+  $('filter').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void applyFilter(filterFromForm());
+  });
+  $('filter-clear').addEventListener('click', () => {
+    void applyFilter({}).then((cleared) => {
+      if (!cleared) return;
+      fillFilterForm();
+      $('filter-license').focus();
+    });
+  });
   $('live').addEventListener('change', (event) => {
     view.live = event.target.checked;
     say(view.live ? 'Live: the page updates every second.' : 'Paused: the page no longer updates.');
@@ -610,6 +764,15 @@ function start() {
       });
   });
   void refresh()
+    .catch(async (error) => {
+      // A filter in the address the mock refuses: say why, and show every request instead.
+      if (!(error instanceof Refused && error.status === 400 && (view.filter.licenseId || view.filter.status))) throw error;
+      view.filter = {};
+      fillFilterForm();
+      writeAddress();
+      await refresh();
+      say(`The filter in the address was not applied: ${error.message}`, true);
+    })
     .then(schedule)
     .catch((error) => {
       failed(error);
