@@ -179,7 +179,7 @@ export class FileStore implements MockStore {
   }
 
   listJournal(filter?: { licenseId?: string; limit?: number }): Promise<JournalEntry[]> {
-    return this.#memory.listJournal(filter);
+    return this.#watchExpiry(this.#memory.listJournal(filter));
   }
 
   async clearJournal(): Promise<void> {
@@ -194,7 +194,7 @@ export class FileStore implements MockStore {
   }
 
   listFaults(): Promise<ArmedFault[]> {
-    return this.#memory.listFaults();
+    return this.#watchExpiry(this.#memory.listFaults());
   }
 
   async removeFault(id: string): Promise<boolean> {

@@ -54,6 +54,8 @@ export class MemoryStore implements MockStore {
   readonly #maxJournalEntries: number;
   readonly #maxJournalBytes: number;
   #deletions = 0;
+  /** No license expires before this time (ms): lists sweep expired licenses only from then on, a cheap test per read. */
+  #nextExpiry = Infinity;
   /** When each client (license and address) that got a 429 may come back. */
   readonly #retryNotBefore = new Map<string, number>();
 
@@ -105,7 +107,7 @@ export class MemoryStore implements MockStore {
   }
 
   async listLicenses(): Promise<LicenseState[]> {
-    await this.deleteExpired();
+    this.#expireDue();
     return [...this.#licenses.values()].map(view);
   }
 
@@ -114,10 +116,28 @@ export class MemoryStore implements MockStore {
   }
 
   async deleteExpired(): Promise<string[]> {
+    return this.#deleteExpired();
+  }
+
+  /** Removes every expired license with its journal entries and faults; then notes when the next one expires. */
+  #deleteExpired(): string[] {
     const now = Date.now();
-    const expired = [...this.#licenses.values()].filter((r) => r.expiresAt !== undefined && Date.parse(r.expiresAt) <= now).map((r) => r.licenseId);
+    const expired: string[] = [];
+    let next = Infinity;
+    for (const record of this.#licenses.values()) {
+      if (record.expiresAt === undefined) continue;
+      const at = Date.parse(record.expiresAt);
+      if (at <= now) expired.push(record.licenseId);
+      else next = Math.min(next, at);
+    }
     for (const licenseId of expired) this.#delete(licenseId);
+    this.#nextExpiry = next;
     return expired;
+  }
+
+  /** An expired license goes with its journal entries and faults as soon as a list would show them. */
+  #expireDue(): void {
+    if (Date.now() >= this.#nextExpiry) this.#deleteExpired();
   }
 
   /** Gives one credit back to a license (a spend its store could not record); nothing if it is gone. */
@@ -154,10 +174,12 @@ export class MemoryStore implements MockStore {
     if (existing) {
       if (license.expiresAt === undefined) delete existing.expiresAt;
       else existing.expiresAt = license.expiresAt;
+      this.#noteExpiry(existing);
       return (await this.updateLicense(license.licenseId, license))!;
     }
     const record = newRecord(license);
     this.#licenses.set(license.licenseId, record);
+    this.#noteExpiry(record);
     return view(record);
   }
 
@@ -254,6 +276,7 @@ export class MemoryStore implements MockStore {
   }
 
   async listJournal(filter: { licenseId?: string; limit?: number } = {}): Promise<JournalEntry[]> {
+    this.#expireDue();
     const matching = filter.licenseId === undefined ? this.#journal : this.#journal.filter((e) => e.licenseId === filter.licenseId);
     const from = filter.limit === undefined ? 0 : Math.max(0, matching.length - filter.limit);
     return matching.slice(from);
@@ -270,6 +293,7 @@ export class MemoryStore implements MockStore {
   }
 
   async listFaults(): Promise<ArmedFault[]> {
+    this.#expireDue();
     return this.#faults.map((fault) => ({ ...fault }));
   }
 
@@ -298,8 +322,14 @@ export class MemoryStore implements MockStore {
     return this.#faults.some((fault) => fault.probability !== undefined);
   }
 
+  #noteExpiry(record: LicenseRecord): void {
+    if (record.expiresAt !== undefined) this.#nextExpiry = Math.min(this.#nextExpiry, Date.parse(record.expiresAt));
+  }
+
   #load(licenses: readonly NewLicense[]): void {
     this.#licenses = new Map(licenses.map((license) => [license.licenseId, newRecord(license)]));
+    this.#nextExpiry = Infinity;
+    for (const record of this.#licenses.values()) this.#noteExpiry(record);
     // Requests in processing keep their slot and reserved credit on the license's new record;
     // those of a license that no longer exists settle as nothing.
     const carried = new Map<number, LicenseRecord>();

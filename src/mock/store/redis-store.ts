@@ -67,6 +67,38 @@ local function journalBytes(p)
   return total
 end`;
 
+/** Deletes licenses with their journal entries (one pass over the journal) and the faults armed for them. */
+const DROP = `
+local function dropLicenses(p, ids)
+  if #ids == 0 then return end
+  local gone = {}
+  for _, id in ipairs(ids) do
+    gone[id] = true
+    redis.call('DEL', p .. 'license:' .. id)
+    redis.call('SREM', p .. 'licenses', id)
+    redis.call('ZREM', p .. 'expiries', id)
+  end
+  local bytes = journalBytes(p)
+  for _, entry in ipairs(redis.call('LRANGE', p .. 'journal', 0, -1)) do
+    local ok, decoded = pcall(cjson.decode, string.sub(entry, string.find(entry, '\\t', string.find(entry, '\\t') + 1) + 1))
+    if ok and type(decoded.licenseId) == 'string' and gone[decoded.licenseId] then
+      redis.call('LREM', p .. 'journal', 0, entry)
+      bytes = bytes - entrySize(entry)
+    end
+  end
+  redis.call('SET', p .. 'journal:bytes', bytes)
+  for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do
+    local text = redis.call('GET', p .. 'fault:' .. fid)
+    if text then
+      local fault = cjson.decode(text)
+      if type(fault.licenseId) == 'string' and gone[fault.licenseId] then
+        redis.call('DEL', p .. 'fault:' .. fid)
+        redis.call('ZREM', p .. 'faults', fid)
+      end
+    end
+  end
+end`;
+
 const SCRIPTS = {
   // ARGV: prefix, licenseId, globalMax, leaseMs -> {reason, credits, ticket?}
   beiaAdmit: `${NOW}${LIVE}
@@ -137,44 +169,57 @@ return 1`,
 local p, id = ARGV[1], ARGV[2]
 local key = p .. 'license:' .. id
 for i = 4, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
-if ARGV[3] == '' then redis.call('HDEL', key, 'expiresAt') else redis.call('HSET', key, 'expiresAt', ARGV[3]) end
+if ARGV[3] == '' then
+  redis.call('HDEL', key, 'expiresAt')
+  redis.call('ZREM', p .. 'expiries', id)
+else
+  redis.call('HSET', key, 'expiresAt', ARGV[3])
+  redis.call('ZADD', p .. 'expiries', ARGV[3], id)
+end
 redis.call('SADD', p .. 'licenses', id)
 return 1`,
 
-  // ARGV: prefix, licenseId, onlyIfExpired(1|0) -> 1 when deleted; its journal entries and faults go too
-  beiaDelete: `${NOW}${JOURNAL_SIZE}
+  // ARGV: prefix, licenseId -> 1 when deleted; its journal entries and faults go too
+  beiaDelete: `${JOURNAL_SIZE}${DROP}
 local p, id = ARGV[1], ARGV[2]
-local key = p .. 'license:' .. id
-if redis.call('EXISTS', key) == 0 then redis.call('SREM', p .. 'licenses', id); return 0 end
-if ARGV[3] == '1' then
-  local expires = redis.call('HGET', key, 'expiresAt')
-  if not expires or tonumber(expires) > now then return 0 end
+if redis.call('EXISTS', p .. 'license:' .. id) == 0 then
+  redis.call('SREM', p .. 'licenses', id)
+  redis.call('ZREM', p .. 'expiries', id)
+  return 0
 end
-redis.call('DEL', key)
-redis.call('SREM', p .. 'licenses', id)
-local bytes = journalBytes(p)
-for _, entry in ipairs(redis.call('LRANGE', p .. 'journal', 0, -1)) do
-  local ok, decoded = pcall(cjson.decode, string.sub(entry, string.find(entry, '\\t', string.find(entry, '\\t') + 1) + 1))
-  if ok and decoded.licenseId == id then
-    redis.call('LREM', p .. 'journal', 0, entry)
-    bytes = bytes - entrySize(entry)
-  end
-end
-redis.call('SET', p .. 'journal:bytes', bytes)
-for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do
-  local text = redis.call('GET', p .. 'fault:' .. fid)
-  if text and cjson.decode(text).licenseId == id then
-    redis.call('DEL', p .. 'fault:' .. fid)
-    redis.call('ZREM', p .. 'faults', fid)
-  end
-end
+dropLicenses(p, {id})
 return 1`,
+
+  // ARGV: prefix, all(1|0) -> the ids of the expired licenses deleted, with their journal entries and
+  // faults. Without all, only those \`expiries\` names (cheap: one ZRANGEBYSCORE when none is due);
+  // with all (the sweep), every license is looked at, and one an older beia-kit stored is added to \`expiries\`.
+  beiaExpire: `${NOW}${JOURNAL_SIZE}${DROP}
+local p = ARGV[1]
+local ids = {}
+if ARGV[2] == '1' then
+  for _, id in ipairs(redis.call('SMEMBERS', p .. 'licenses')) do
+    local expires = redis.call('HGET', p .. 'license:' .. id, 'expiresAt')
+    if expires then
+      if tonumber(expires) <= now then table.insert(ids, id) else redis.call('ZADD', p .. 'expiries', expires, id) end
+    end
+  end
+end
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'expiries', '-inf', now)) do
+  local expires = redis.call('HGET', p .. 'license:' .. id, 'expiresAt')
+  if expires and tonumber(expires) <= now then
+    if ARGV[2] ~= '1' then table.insert(ids, id) end
+  else
+    redis.call('ZREM', p .. 'expiries', id)
+  end
+end
+dropLicenses(p, ids)
+return ids`,
 
   // ARGV: prefix, then JSON of each license: back to these; journal and faults dropped; slots kept
   beiaReset: `
 local p = ARGV[1]
 for _, id in ipairs(redis.call('SMEMBERS', p .. 'licenses')) do redis.call('DEL', p .. 'license:' .. id) end
-redis.call('DEL', p .. 'licenses', p .. 'journal', p .. 'journal:bytes')
+redis.call('DEL', p .. 'licenses', p .. 'expiries', p .. 'journal', p .. 'journal:bytes')
 for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do redis.call('DEL', p .. 'fault:' .. fid) end
 redis.call('DEL', p .. 'faults')
 for i = 2, #ARGV do
@@ -348,6 +393,7 @@ export class RedisStore implements MockStore {
   }
 
   async listLicenses(): Promise<LicenseState[]> {
+    await this.#expireDue();
     const ids = (await this.#do(() => this.#redis.smembers(`${this.#prefix}licenses`))).sort();
     const licenses = await Promise.all(ids.map((id) => this.getLicense(id)));
     return licenses.filter((license): license is LicenseState => license !== undefined);
@@ -365,14 +411,16 @@ export class RedisStore implements MockStore {
   }
 
   async deleteLicense(licenseId: string): Promise<boolean> {
-    return ((await this.#call('beiaDelete', licenseId, '0')) as number) === 1;
+    return ((await this.#call('beiaDelete', licenseId)) as number) === 1;
   }
 
   async deleteExpired(): Promise<string[]> {
-    const ids = await this.#do(() => this.#redis.smembers(`${this.#prefix}licenses`));
-    const expired: string[] = [];
-    for (const id of ids) if (((await this.#call('beiaDelete', id, '1')) as number) === 1) expired.push(id);
-    return expired;
+    return (await this.#call('beiaExpire', '1')) as string[];
+  }
+
+  /** An expired license goes with its journal entries and faults before a list would show them: one cheap script when none is due. */
+  async #expireDue(): Promise<void> {
+    await this.#call('beiaExpire', '0');
   }
 
   async reset(licenses: readonly LicenseConfig[]): Promise<void> {
@@ -419,6 +467,7 @@ export class RedisStore implements MockStore {
   }
 
   async listJournal(filter: { licenseId?: string; limit?: number } = {}): Promise<JournalEntry[]> {
+    await this.#expireDue();
     const raw = await this.#do(() => this.#redis.lrange(`${this.#prefix}journal`, 0, -1));
     // seq <tab> how early ('' for not) <tab> the entry's JSON, which has no raw tab.
     const entries = raw.map((line) => {
@@ -446,6 +495,7 @@ export class RedisStore implements MockStore {
   }
 
   async listFaults(): Promise<ArmedFault[]> {
+    await this.#expireDue();
     const p = this.#prefix;
     const ids = await this.#do(() => this.#redis.zrange(`${p}faults`, 0, -1));
     if (ids.length === 0) return [];
