@@ -161,7 +161,7 @@ export class FileStore implements MockStore {
       } catch (error) {
         // Not on disk, so not spent: give the credit back (one, whatever else changed meanwhile),
         // and the caller answers an error.
-        this.#memory.refund(ticket.licenseId);
+        this.#memory.refund(ticket);
         throw new StoreError(`${(error as Error).message} Nothing was spent.`, { cause: error });
       }
     }

@@ -43,6 +43,8 @@ export class MemoryStore implements MockStore {
   readonly kind: string = 'memory';
   #licenses = new Map<string, LicenseRecord>();
   #tickets = new Map<number, LicenseRecord>();
+  /** The outcome of the newest settled tickets: a second settle of one changes nothing and gives it again. */
+  readonly #settled = new Map<number, Settlement>();
   #nextTicket = 1;
   #journal: JournalEntry[] = [];
   /** The JSON bytes of the entries in `#journal`, together, and of each one. */
@@ -140,10 +142,11 @@ export class MemoryStore implements MockStore {
     if (Date.now() >= this.#nextExpiry) this.#deleteExpired();
   }
 
-  /** Gives one credit back to a license (a spend its store could not record); nothing if it is gone. */
-  refund(licenseId: string): void {
-    const record = this.#licenses.get(licenseId);
+  /** Gives back the credit a ticket's settle spent (a spend its store could not record); nothing for a license that is gone. */
+  refund(ticket: Ticket): void {
+    const record = this.#licenses.get(ticket.licenseId);
     if (record) record.credits += 1;
+    if (this.#settled.has(ticket.id)) this.#settled.set(ticket.id, { spent: false, credits: record?.credits ?? 0 });
   }
 
   /** Licenses deleted so far, expired ones included: a store that persists watches it. */
@@ -206,7 +209,9 @@ export class MemoryStore implements MockStore {
   async settle(ticket: Ticket, spend: boolean): Promise<Settlement> {
     const record = this.#tickets.get(ticket.id);
     if (!record) {
-      // Already settled, or dropped by a reset: nothing is held any more.
+      // Settled already (the first outcome again), or dropped with its license: nothing is held any more.
+      const first = this.#settled.get(ticket.id);
+      if (first) return { ...first };
       const current = this.#licenses.get(ticket.licenseId);
       return { spent: false, credits: current?.credits ?? 0 };
     }
@@ -215,7 +220,10 @@ export class MemoryStore implements MockStore {
     record.reserved -= 1;
     const spent = spend && record.credits > 0;
     if (spent) record.credits -= 1;
-    return { spent, credits: record.credits };
+    const settlement = { spent, credits: record.credits };
+    this.#settled.set(ticket.id, settlement);
+    if (this.#settled.size > SETTLED_KEPT) this.#settled.delete(this.#settled.keys().next().value!);
+    return { ...settlement };
   }
 
   async inFlight(): Promise<number> {
@@ -343,6 +351,9 @@ export class MemoryStore implements MockStore {
     this.#tickets = carried;
   }
 }
+
+/** How many settled tickets' outcomes the store remembers: far more than are ever settled twice in flight. */
+const SETTLED_KEPT = 10_000;
 
 function newRecord(license: NewLicense): LicenseRecord {
   const { licenseId, apiKey, credits, allowedIps, maxConcurrent, expiresAt } = license;

@@ -120,17 +120,46 @@ redis.call('ZADD', slots, lease, ticket)
 redis.call('ZADD', all, lease, id .. '|' .. ticket)
 return {'ok', credits, ticket}`,
 
-  // ARGV: prefix, licenseId, ticket, spend(1|0) -> {spent, credits}
+  // ARGV: prefix, licenseId, ticket, spend(1|0), recordMs -> {spent, credits}. Once per ticket: the
+  // outcome is recorded (settled:<ticket>, for recordMs), and a second settle changes nothing and
+  // gives the first outcome, so a settle retried after its answer was lost is safe.
   beiaSettle: `
 local p, id, ticket = ARGV[1], ARGV[2], ARGV[3]
+local done = p .. 'settled:' .. ticket
+local before = redis.call('GET', done)
+if before then
+  local sep = string.find(before, ':', 1, true)
+  return {tonumber(string.sub(before, 1, sep - 1)), tonumber(string.sub(before, sep + 1))}
+end
 local held = redis.call('ZREM', p .. 'slots:' .. id, ticket)
 redis.call('ZREM', p .. 'slots', id .. '|' .. ticket)
 local key = p .. 'license:' .. id
 local credits = tonumber(redis.call('HGET', key, 'credits') or '0')
+local spent = 0
 if held == 1 and ARGV[4] == '1' and credits > 0 then
-  return {1, redis.call('HINCRBY', key, 'credits', -1)}
+  credits = redis.call('HINCRBY', key, 'credits', -1)
+  spent = 1
 end
-return {0, credits}`,
+redis.call('SET', done, spent .. ':' .. credits, 'PX', ARGV[5])
+return {spent, credits}`,
+
+  // ARGV: prefix, licenseId, ticket, recordMs -> credits. Settles a ticket as released whatever
+  // happened before: the settle of a request that got no 200 failed, and its answer may have been
+  // lost after Redis ran it. Spent by that call: the credit comes back. Not settled: the slot is freed.
+  beiaUnsettle: `
+local p, id, ticket = ARGV[1], ARGV[2], ARGV[3]
+local done = p .. 'settled:' .. ticket
+local key = p .. 'license:' .. id
+local before = redis.call('GET', done)
+if before then
+  if string.sub(before, 1, 2) == '1:' and redis.call('EXISTS', key) == 1 then redis.call('HINCRBY', key, 'credits', 1) end
+else
+  redis.call('ZREM', p .. 'slots:' .. id, ticket)
+  redis.call('ZREM', p .. 'slots', id .. '|' .. ticket)
+end
+local credits = tonumber(redis.call('HGET', key, 'credits') or '0')
+redis.call('SET', done, '0:' .. credits, 'PX', ARGV[4])
+return credits`,
 
   // ARGV: prefix, leaseMs, then licenseId, ticket pairs: only leases still held are extended.
   beiaRenew: `${NOW}
@@ -309,6 +338,11 @@ return 1`,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
+
+/** The most failed settlements a store keeps to settle as released when Redis is back. */
+const PENDING_KEPT = 1000;
+/** How many settled tickets' outcomes a store remembers in memory. */
+const SETTLED_KEPT = 10_000;
 type Scripted = Redis & Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
 
 /**
@@ -336,6 +370,16 @@ export class RedisStore implements MockStore {
   readonly #maxJournalBytes: number;
   /** The tickets this process holds, whose leases it renews. */
   readonly #held = new Map<number, string>();
+  /**
+   * Tickets whose settle failed (Redis away, or its answer lost): no 200 was answered, so each is
+   * settled as released once Redis answers (`beiaUnsettle`), in order; at most {@link PENDING_KEPT}.
+   */
+  readonly #unsettled = new Map<number, string>();
+  /** The outcome of the newest tickets this process settled: a second settle gives it without a round trip. */
+  readonly #settled = new Map<number, Settlement>();
+  /** How long Redis keeps the outcome of a settled ticket, for a settle retried after its answer was lost. */
+  readonly #recordMs: number;
+  #recovering: Promise<void> | undefined;
   readonly #renewal: NodeJS.Timeout;
 
   private constructor(url: string, redis: Scripted, options: RedisStoreOptions, loaded: boolean) {
@@ -346,8 +390,17 @@ export class RedisStore implements MockStore {
     this.#maxJournalEntries = options.maxJournalEntries;
     this.#maxJournalBytes = options.maxJournalBytes ?? DEFAULT_MAX_JOURNAL_BYTES;
     this.loaded = loaded;
-    this.#renewal = setInterval(() => void this.#renew(), Math.max(100, Math.floor(options.slotLeaseMs / 3)));
+    this.#recordMs = Math.max(10 * options.slotLeaseMs, 3_600_000);
+    this.#renewal = setInterval(
+      () => {
+        void this.#renew();
+        void this.#recover();
+      },
+      Math.max(100, Math.floor(options.slotLeaseMs / 3)),
+    );
     this.#renewal.unref();
+    // Back after an outage: what could not be written then is written first.
+    redis.on('ready', () => void this.#recover());
   }
 
   /** Connects (failing within 5 s when Redis does not answer) and seeds an empty store. */
@@ -445,9 +498,62 @@ export class RedisStore implements MockStore {
   }
 
   async settle(ticket: Ticket, spend: boolean): Promise<Settlement> {
-    const [spent, credits] = (await this.#call('beiaSettle', ticket.licenseId, ticket.id, spend ? '1' : '0')) as [number, number];
+    // Whatever Redis answers, this process stops renewing the lease: if the call fails, the slot
+    // ends by itself within a lease instead of being held for as long as the process lives.
     this.#held.delete(ticket.id);
-    return { spent: spent === 1, credits };
+    if (this.#unsettled.has(ticket.id)) {
+      // Its settle failed before, so no 200 was answered: it ends released, whatever this call asks.
+      return { spent: false, credits: await this.#unsettle(ticket.id, ticket.licenseId) };
+    }
+    const known = this.#settled.get(ticket.id);
+    if (known) return { ...known };
+    try {
+      const [spent, credits] = (await this.#call('beiaSettle', ticket.licenseId, ticket.id, spend ? '1' : '0', this.#recordMs)) as [number, number];
+      return this.#remember(ticket.id, { spent: spent === 1, credits });
+    } catch (error) {
+      // Not spent as far as the client knows (it gets a 500): released once Redis answers, and a
+      // credit the call spent before its answer was lost comes back.
+      if (this.#unsettled.size >= PENDING_KEPT) {
+        const [oldest] = this.#unsettled.keys();
+        this.#unsettled.delete(oldest!);
+        console.error(
+          `beia mock: more than ${PENDING_KEPT} settlements wait for the Redis store ${this.url}; ticket ${oldest} is given up (its slot ends with its lease; a credit its lost answer may have spent stays spent).`,
+        );
+      }
+      this.#unsettled.set(ticket.id, ticket.licenseId);
+      throw error;
+    }
+  }
+
+  /** Settles a ticket whose settle failed as released (see `beiaUnsettle`); its credits after. */
+  async #unsettle(ticket: number, licenseId: string): Promise<number> {
+    const credits = (await this.#call('beiaUnsettle', licenseId, ticket, this.#recordMs)) as number;
+    this.#unsettled.delete(ticket);
+    this.#remember(ticket, { spent: false, credits });
+    return credits;
+  }
+
+  #remember(ticket: number, settlement: Settlement): Settlement {
+    this.#settled.set(ticket, settlement);
+    if (this.#settled.size > SETTLED_KEPT) this.#settled.delete(this.#settled.keys().next().value!);
+    return { ...settlement };
+  }
+
+  /** What an outage left to do, in order, once Redis answers: failed settlements first. One run at a time. */
+  #recover(): Promise<void> {
+    if (this.#recovering) return this.#recovering;
+    if (this.#unsettled.size === 0 || this.#redis.status !== 'ready') return Promise.resolve();
+    const run = async () => {
+      for (const [ticket, licenseId] of [...this.#unsettled]) await this.#unsettle(ticket, licenseId);
+    };
+    this.#recovering = run()
+      .catch(() => {
+        // Still away: the next tick tries again.
+      })
+      .finally(() => {
+        this.#recovering = undefined;
+      });
+    return this.#recovering;
   }
 
   async inFlight(): Promise<number> {
