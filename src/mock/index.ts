@@ -31,6 +31,7 @@ export type {
   Admission,
   Ticket,
   Settlement,
+  StoreCounters,
 } from './store/index.js';
 export { jsonLogger, silentLogger } from './logger.js';
 export type { RequestLogger, RequestLogLine } from './logger.js';

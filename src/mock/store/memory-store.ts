@@ -93,6 +93,11 @@ export class MemoryStore implements MockStore {
     };
   }
 
+  /** The `seq` the next journal entry gets. */
+  get nextSeq(): number {
+    return this.#nextSeq;
+  }
+
   /** The live record of a license: an expired one is deleted on the spot, and is not there. */
   #record(licenseId: string): LicenseRecord | undefined {
     const record = this.#licenses.get(licenseId);
