@@ -32,7 +32,14 @@ describe('beia mock', () => {
       });
       expect((await fetch(`${url}/__admin/health`)).status).toBe(200);
       npm.kill('SIGTERM');
-      await eventually(async () => (await fetch(`${url}/__admin/health`).then(() => 'up', () => 'down')) === 'down', 5_000);
+      await eventually(
+        async () =>
+          (await fetch(`${url}/__admin/health`).then(
+            () => 'up',
+            () => 'down',
+          )) === 'down',
+        5_000,
+      );
     } finally {
       npm.kill('SIGKILL');
     }
