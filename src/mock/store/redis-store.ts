@@ -15,6 +15,7 @@ import type {
   NewLicense,
   RetryWatch,
   Settlement,
+  StoreCounters,
   Ticket,
 } from './types.js';
 
@@ -27,6 +28,14 @@ export interface RedisStoreOptions extends JournalBounds {
   prefix: string;
   /** A processing slot is a lease this long, renewed while the image is processed: a replica killed mid-request frees its slots when it ends. */
   slotLeaseMs: number;
+  /**
+   * When the state is found gone under the running mock (the `seeded` marker missing: a Redis
+   * restarted without persistence, a `FLUSHALL`): `reseed` from `seed` (the default; of several
+   * replicas, one does), or stay `degraded` until `reset` (`POST /__admin/reset`) or a restart.
+   */
+  onStateLost?: 'reseed' | 'degraded';
+  /** How often the marker is looked at besides each reconnection, in ms; 5000 by default. */
+  stateCheckMs?: number;
 }
 
 // Every script reads the time from Redis, so replicas whose clocks differ agree on leases and expiry.
@@ -115,9 +124,16 @@ if credits - held <= 0 then return {'credits-reserved', credits} end
 if held >= tonumber(redis.call('HGET', key, 'maxConcurrent')) then return {'license-busy', credits} end
 if redis.call('ZCARD', all) >= tonumber(ARGV[3]) then return {'server-busy', credits} end
 local ticket = redis.call('INCR', p .. 'ticket')
+if ticket == 1 then
+  -- A counter that starts (a new store, or one whose state was lost): from Redis's clock, so that a
+  -- ticket a replica still holds from before is never given again.
+  ticket = now * 1000
+  redis.call('SET', p .. 'ticket', string.format('%.0f', ticket))
+end
+local t = string.format('%.0f', ticket)
 local lease = now + tonumber(ARGV[4])
-redis.call('ZADD', slots, lease, ticket)
-redis.call('ZADD', all, lease, id .. '|' .. ticket)
+redis.call('ZADD', slots, lease, t)
+redis.call('ZADD', all, lease, id .. '|' .. t)
 return {'ok', credits, ticket}`,
 
   // ARGV: prefix, licenseId, ticket, spend(1|0), recordMs -> {spent, credits}. Once per ticket: the
@@ -220,8 +236,8 @@ dropLicenses(p, {id})
 return 1`,
 
   // ARGV: prefix, all(1|0) -> the ids of the expired licenses deleted, with their journal entries and
-  // faults. Without all, only those \`expiries\` names (cheap: one ZRANGEBYSCORE when none is due);
-  // with all (the sweep), every license is looked at, and one an older beia-kit stored is added to \`expiries\`.
+  // faults. Without all, only those `expiries` names (cheap: one ZRANGEBYSCORE when none is due);
+  // with all (the sweep), every license is looked at, and one an older beia-kit stored is added to `expiries`.
   beiaExpire: `${NOW}${JOURNAL_SIZE}${DROP}
 local p = ARGV[1]
 local ids = {}
@@ -244,14 +260,17 @@ end
 dropLicenses(p, ids)
 return ids`,
 
-  // ARGV: prefix, then JSON of each license: back to these; journal and faults dropped; slots kept
+  // Back to these licenses; journal and faults dropped; slots kept.
+  // ARGV: prefix, onlyIfLost(1|0), then JSON of each license -> 1 when seeded. With onlyIfLost, only
+  // while the `seeded` marker is absent: of several replicas that find the state lost, one reseeds.
   beiaReset: `
 local p = ARGV[1]
+if ARGV[2] == '1' and redis.call('EXISTS', p .. 'seeded') == 1 then return 0 end
 for _, id in ipairs(redis.call('SMEMBERS', p .. 'licenses')) do redis.call('DEL', p .. 'license:' .. id) end
 redis.call('DEL', p .. 'licenses', p .. 'expiries', p .. 'journal', p .. 'journal:bytes')
 for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do redis.call('DEL', p .. 'fault:' .. fid) end
 redis.call('DEL', p .. 'faults')
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local l = cjson.decode(ARGV[i])
   local key = p .. 'license:' .. l.licenseId
   redis.call('HSET', key, 'apiKey', l.apiKey, 'credits', l.credits, 'allowedIps', l.allowedIpsJson, 'maxConcurrent', l.maxConcurrent)
@@ -329,6 +348,12 @@ for _, fid in ipairs(redis.call('ZRANGE', p .. 'faults', 0, -1)) do
 end
 return false`,
 
+  // ARGV: prefix -> 1 while the state is there (the seeded marker), 0 once it is lost. It writes a
+  // key of its own, so that it fails, as requests do, while Redis refuses writes (out of memory).
+  beiaProbe: `
+redis.call('SET', ARGV[1] .. 'probe', '1', 'PX', 60000)
+return redis.call('EXISTS', ARGV[1] .. 'seeded')`,
+
   // ARGV: prefix
   beiaClearFaults: `
 local p = ARGV[1]
@@ -380,7 +405,21 @@ export class RedisStore implements MockStore {
   /** How long Redis keeps the outcome of a settled ticket, for a settle retried after its answer was lost. */
   readonly #recordMs: number;
   #recovering: Promise<void> | undefined;
+  /** Journal entries Redis did not take (it was away), written first when it is back; at most {@link PENDING_KEPT}. */
+  readonly #journalWaiting: string[] = [];
+  #journalDropped = 0;
+  /** Whether this outage's waiting entries were announced in the log (once per outage). */
+  #journalOutageLogged = false;
+  /** The message of the last command that failed; undefined once one succeeds. */
+  #lastError: string | undefined;
+  /** Why the state counts as lost (the marker gone, no reseed yet); undefined while it is there. */
+  #stateLost: string | undefined;
+  #stateLostCount = 0;
+  #checkingState: Promise<void> | undefined;
+  readonly #seed: readonly LicenseConfig[];
+  readonly #onStateLost: 'reseed' | 'degraded';
   readonly #renewal: NodeJS.Timeout;
+  readonly #stateCheck: NodeJS.Timeout;
 
   private constructor(url: string, redis: Scripted, options: RedisStoreOptions, loaded: boolean) {
     this.url = url;
@@ -399,8 +438,13 @@ export class RedisStore implements MockStore {
       Math.max(100, Math.floor(options.slotLeaseMs / 3)),
     );
     this.#renewal.unref();
-    // Back after an outage: what could not be written then is written first.
-    redis.on('ready', () => void this.#recover());
+    this.#seed = options.seed;
+    this.#onStateLost = options.onStateLost ?? 'reseed';
+    this.#stateCheck = setInterval(() => void this.#checkState(), options.stateCheckMs ?? 5_000);
+    this.#stateCheck.unref();
+    // Back after an outage: is the state still there (a Redis restarted without persistence comes
+    // back empty)? Then what could not be written meanwhile is written.
+    redis.on('ready', () => void this.#checkState().then(() => this.#recover()));
   }
 
   /** Connects (failing within 5 s when Redis does not answer) and seeds an empty store. */
@@ -435,19 +479,71 @@ export class RedisStore implements MockStore {
     }
   }
 
-  /** `ok`, or `degraded` while Redis cannot be reached (requests then get a 500). */
+  /**
+   * `ok`, or `degraded` while Redis cannot be reached or its commands fail (requests then get a
+   * 500), and while its state is lost and not reseeded (see `onStateLost`).
+   */
   health(): 'ok' | 'degraded' {
-    return this.#redis.status === 'ready' ? 'ok' : 'degraded';
+    return this.healthReason() === undefined ? 'ok' : 'degraded';
+  }
+
+  healthReason(): string | undefined {
+    if (this.#stateLost !== undefined) return this.#stateLost;
+    if (this.#redis.status !== 'ready') {
+      return `The Redis store ${this.url} is not connected (${this.#redis.status}${this.#lastError === undefined ? '' : `: ${this.#lastError}`}); requests get a 500 until it is back, and the mock reconnects by itself.`;
+    }
+    if (this.#lastError !== undefined) return `The Redis store ${this.url} fails its commands: ${this.#lastError}.`;
+    return undefined;
+  }
+
+  counters(): StoreCounters {
+    return { journalPending: this.#journalWaiting.length, journalDropped: this.#journalDropped, stateLost: this.#stateLostCount };
+  }
+
+  /**
+   * Whether the state is still there (the `seeded` marker, one EXISTS): on each reconnection and
+   * every few seconds. Found gone, it is said once, loudly, counted, and reseeded or reported.
+   */
+  #checkState(): Promise<void> {
+    if (this.#checkingState || this.#redis.status !== 'ready') return this.#checkingState ?? Promise.resolve();
+    const check = async () => {
+      const p = this.#prefix;
+      if (((await this.#call('beiaProbe')) as number) === 1) {
+        this.#stateLost = undefined;
+        return;
+      }
+      if (this.#stateLost === undefined) {
+        this.#stateLostCount += 1;
+        this.#stateLost = `The Redis store ${this.url} lost its state: the ${p}seeded marker is gone (Redis restarted without persistence, or FLUSHALL), and with it the licenses, credits, journal and faults. ${
+          this.#onStateLost === 'reseed'
+            ? 'Reseeding from the config.'
+            : 'store.onStateLost is "degraded": POST /__admin/reset, or a restart with --reset-store, seeds it from the config.'
+        }`;
+        console.error(`beia mock: STATE LOST: ${this.#stateLost}`);
+      }
+      if (this.#onStateLost !== 'reseed') return;
+      const won = ((await this.#call('beiaReset', '1', ...encodeLicenses(this.#seed))) as number) === 1;
+      this.#stateLost = undefined;
+      console.error(`beia mock: the Redis store ${this.url} was reseeded from the config${won ? '' : ' (by another replica)'}.`);
+    };
+    this.#checkingState = check()
+      .catch(() => {
+        // Redis away: the next reconnection or tick looks again.
+      })
+      .finally(() => {
+        this.#checkingState = undefined;
+      });
+    return this.#checkingState;
   }
 
   async getLicense(licenseId: string): Promise<LicenseState | undefined> {
-    const flat = (await this.#call('beiaLicense', licenseId)) as string[];
+    const flat = (await this.#read('beiaLicense', licenseId)) as string[];
     return flat.length === 0 ? undefined : toLicense(licenseId, flat);
   }
 
   async listLicenses(): Promise<LicenseState[]> {
     await this.#expireDue();
-    const ids = (await this.#do(() => this.#redis.smembers(`${this.#prefix}licenses`))).sort();
+    const ids = (await this.#do(() => this.#redis.smembers(`${this.#prefix}licenses`), 'read')).sort();
     const licenses = await Promise.all(ids.map((id) => this.getLicense(id)));
     return licenses.filter((license): license is LicenseState => license !== undefined);
   }
@@ -473,21 +569,12 @@ export class RedisStore implements MockStore {
 
   /** An expired license goes with its journal entries and faults before a list would show them: one cheap script when none is due. */
   async #expireDue(): Promise<void> {
-    await this.#call('beiaExpire', '0');
+    await this.#read('beiaExpire', '0');
   }
 
   async reset(licenses: readonly LicenseConfig[]): Promise<void> {
-    // allowedIps goes as JSON text: Lua's cjson would write an empty list as {}.
-    const encoded = licenses.map((l) =>
-      JSON.stringify({
-        licenseId: l.licenseId,
-        apiKey: l.apiKey,
-        credits: l.credits,
-        maxConcurrent: l.maxConcurrent,
-        allowedIpsJson: JSON.stringify(l.allowedIps),
-      }),
-    );
-    await this.#call('beiaReset', ...encoded);
+    await this.#call('beiaReset', '0', ...encodeLicenses(licenses));
+    this.#stateLost = undefined;
   }
 
   async admit(licenseId: string, globalMaxConcurrent: number): Promise<Admission> {
@@ -539,12 +626,17 @@ export class RedisStore implements MockStore {
     return { ...settlement };
   }
 
-  /** What an outage left to do, in order, once Redis answers: failed settlements first. One run at a time. */
+  /** What an outage left to do, in order, once Redis answers: failed settlements, then the journal entries waiting. One run at a time. */
   #recover(): Promise<void> {
     if (this.#recovering) return this.#recovering;
-    if (this.#unsettled.size === 0 || this.#redis.status !== 'ready') return Promise.resolve();
+    if ((this.#unsettled.size === 0 && this.#journalWaiting.length === 0) || this.#redis.status !== 'ready') return Promise.resolve();
     const run = async () => {
       for (const [ticket, licenseId] of [...this.#unsettled]) await this.#unsettle(ticket, licenseId);
+      while (this.#journalWaiting.length > 0) {
+        await this.#call('beiaJournal', this.#maxJournalEntries, this.#journalWaiting[0]!, '', '', this.#maxJournalBytes);
+        this.#journalWaiting.shift();
+      }
+      this.#journalOutageLogged = false;
     };
     this.#recovering = run()
       .catch(() => {
@@ -557,24 +649,60 @@ export class RedisStore implements MockStore {
   }
 
   async inFlight(): Promise<number> {
-    return (await this.#call('beiaInFlight')) as number;
+    return (await this.#read('beiaInFlight')) as number;
   }
 
+  /**
+   * Adds an entry; one Redis does not take (it is away) waits in memory with the others, in order,
+   * and is written once Redis answers (without the retry check: its time has passed). Beyond
+   * {@link PENDING_KEPT} waiting, the oldest is dropped and counted (health, metrics): never silently.
+   */
   async appendJournal(entry: Omit<JournalEntry, 'seq'>, retry?: RetryWatch): Promise<{ earlyByMs?: number }> {
-    const early = (await this.#call(
-      'beiaJournal',
-      this.#maxJournalEntries,
-      JSON.stringify(entry),
-      retry?.client ?? '',
-      retry?.retryAfterMs === undefined ? '' : retry.retryAfterMs,
-      this.#maxJournalBytes,
-    )) as string;
+    const json = JSON.stringify(entry);
+    if (this.#journalWaiting.length > 0) {
+      await this.#recover();
+      if (this.#journalWaiting.length > 0) {
+        this.#keepEntry(json);
+        return {};
+      }
+    }
+    let early: string;
+    try {
+      early = (await this.#call(
+        'beiaJournal',
+        this.#maxJournalEntries,
+        json,
+        retry?.client ?? '',
+        retry?.retryAfterMs === undefined ? '' : retry.retryAfterMs,
+        this.#maxJournalBytes,
+      )) as string;
+    } catch {
+      this.#keepEntry(json);
+      return {};
+    }
     return early === '' ? {} : { earlyByMs: Number(early) };
+  }
+
+  #keepEntry(json: string): void {
+    if (!this.#journalOutageLogged) {
+      this.#journalOutageLogged = true;
+      console.error(
+        `beia mock: journal entries wait in this mock's memory until the Redis store ${this.url} answers again (at most ${PENDING_KEPT}; beyond, the oldest are dropped and counted in health's store.journalDropped).`,
+      );
+    }
+    this.#journalWaiting.push(json);
+    if (this.#journalWaiting.length > PENDING_KEPT) {
+      this.#journalWaiting.shift();
+      this.#journalDropped += 1;
+      if (this.#journalDropped === 1 || this.#journalDropped % 1000 === 0) {
+        console.error(`beia mock: ${this.#journalDropped} journal entries dropped so far: more than ${PENDING_KEPT} waited for the Redis store ${this.url}.`);
+      }
+    }
   }
 
   async listJournal(filter: { licenseId?: string; limit?: number } = {}): Promise<JournalEntry[]> {
     await this.#expireDue();
-    const raw = await this.#do(() => this.#redis.lrange(`${this.#prefix}journal`, 0, -1));
+    const raw = await this.#do(() => this.#redis.lrange(`${this.#prefix}journal`, 0, -1), 'read');
     // seq <tab> how early ('' for not) <tab> the entry's JSON, which has no raw tab.
     const entries = raw.map((line) => {
       const first = line.indexOf('\t');
@@ -603,9 +731,9 @@ export class RedisStore implements MockStore {
   async listFaults(): Promise<ArmedFault[]> {
     await this.#expireDue();
     const p = this.#prefix;
-    const ids = await this.#do(() => this.#redis.zrange(`${p}faults`, 0, -1));
+    const ids = await this.#do(() => this.#redis.zrange(`${p}faults`, 0, -1), 'read');
     if (ids.length === 0) return [];
-    const texts = await this.#do(() => this.#redis.mget(ids.map((id) => `${p}fault:${id}`)));
+    const texts = await this.#do(() => this.#redis.mget(ids.map((id) => `${p}fault:${id}`)), 'read');
     return texts.filter((text): text is string => text !== null).map((text) => JSON.parse(text) as ArmedFault);
   }
 
@@ -626,6 +754,7 @@ export class RedisStore implements MockStore {
 
   async close(): Promise<void> {
     clearInterval(this.#renewal);
+    clearInterval(this.#stateCheck);
     await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
 
@@ -641,10 +770,22 @@ export class RedisStore implements MockStore {
     return this.#do(() => this.#redis[name](this.#prefix, ...args));
   }
 
-  async #do<T>(command: () => Promise<T>): Promise<T> {
+  /** A script that only reads (or only removes what has ended, which Redis allows even when out of memory). */
+  #read(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
+    return this.#do(() => this.#redis[name](this.#prefix, ...args), 'read');
+  }
+
+  /**
+   * Runs a command; a failure is a {@link StoreError}, and health is degraded until a command that
+   * writes succeeds (a read that succeeds says nothing of writes: Redis out of memory still reads).
+   */
+  async #do<T>(command: () => Promise<T>, kind: 'read' | 'write' = 'write'): Promise<T> {
     try {
-      return await command();
+      const result = await command();
+      if (kind === 'write') this.#lastError = undefined;
+      return result;
     } catch (error) {
+      this.#lastError = (error as Error).message;
       throw new StoreError(
         `The Redis store ${this.url} did not answer: ${(error as Error).message}. Nothing was spent that is not recorded; the mock reconnects by itself.`,
         {
@@ -653,6 +794,19 @@ export class RedisStore implements MockStore {
       );
     }
   }
+}
+
+/** Licenses as the reset script takes them; allowedIps as JSON text: Lua's cjson would write an empty list as {}. */
+function encodeLicenses(licenses: readonly LicenseConfig[]): string[] {
+  return licenses.map((l) =>
+    JSON.stringify({
+      licenseId: l.licenseId,
+      apiKey: l.apiKey,
+      credits: l.credits,
+      maxConcurrent: l.maxConcurrent,
+      allowedIpsJson: JSON.stringify(l.allowedIps),
+    }),
+  );
 }
 
 /** Hash fields of a license's settings. */
