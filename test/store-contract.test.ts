@@ -58,14 +58,17 @@ function contract(makeStore: MakeStore): void {
     expect(await store.inFlight()).toBe(0);
   });
 
-  it('spends a credit only when settled with spend, and settles once', async () => {
+  it('spends a credit only when settled with spend, and settles once: a second settle changes nothing and gives the first outcome', async () => {
     const store = await makeStore([license(3)], { maxJournalEntries: 10 });
     const a = await store.admit('L', 10);
     const b = await store.admit('L', 10);
     if (!a.ok || !b.ok) throw new Error('expected admissions');
     expect(await store.settle(a.ticket, true)).toEqual({ spent: true, credits: 2 });
-    expect(await store.settle(a.ticket, true)).toEqual({ spent: false, credits: 2 });
+    expect(await store.settle(a.ticket, true)).toEqual({ spent: true, credits: 2 });
+    expect(await store.settle(a.ticket, false)).toEqual({ spent: true, credits: 2 });
     expect(await store.settle(b.ticket, false)).toEqual({ spent: false, credits: 2 });
+    expect(await store.settle(b.ticket, true)).toEqual({ spent: false, credits: 2 });
+    expect((await store.getLicense('L'))!.credits).toBe(2);
     expect((await store.getLicense('L'))!.inFlight).toBe(0);
   });
 

@@ -33,6 +33,7 @@ export type {
   Admission,
   Ticket,
   Settlement,
+  StoreCounters,
 } from './store/index.js';
 export { jsonLogger, prettyLogger, silentLogger } from './logger.js';
 export type { RequestLogger, RequestLogLine } from './logger.js';

@@ -3,7 +3,7 @@ import { IMAGE_PATH } from '../contract/index.js';
 import type { UploadBudget } from './form/upload-budget.js';
 import type { ImageRenderer } from './images/renderer.js';
 import type { RequestLogLine } from './logger.js';
-import type { MockStore } from './store/index.js';
+import type { MockStore, StoreCounters } from './store/index.js';
 
 /** What the metrics read when they are scraped. */
 export interface MetricSources {
@@ -87,6 +87,29 @@ export class MockMetrics {
       };
     new Counter({ name: `${PREFIX}result_cache_hits_total`, help: 'Images answered from the result cache.', registers, collect: follow('hits') });
     new Counter({ name: `${PREFIX}result_cache_misses_total`, help: 'Images rendered by sharp (not in the cache).', registers, collect: follow('misses') });
+    // What the store could not keep or write yet (the file and Redis stores count it).
+    const storeCounters = (): StoreCounters => sources.store.counters?.() ?? { journalPending: 0, journalDropped: 0, stateLost: 0 };
+    gauge('journal_pending', 'Journal entries waiting in memory for the store: it is away, or its writes fail.', () => storeCounters().journalPending);
+    const followStore = (key: 'journalDropped' | 'stateLost') => {
+      let counted = 0;
+      return function (this: Counter) {
+        const now = storeCounters()[key];
+        if (now > counted) this.inc(now - counted);
+        counted = now;
+      };
+    };
+    new Counter({
+      name: `${PREFIX}journal_dropped_total`,
+      help: 'Journal entries given up: more were waiting for the store (away, or its writes failing) than it keeps.',
+      registers,
+      collect: followStore('journalDropped'),
+    });
+    new Counter({
+      name: `${PREFIX}store_state_lost_total`,
+      help: 'Times the store found its state gone under the running mock (a Redis restarted without persistence, a FLUSHALL).',
+      registers,
+      collect: followStore('stateLost'),
+    });
     // Node's own last: a page opened in a browser starts with the mock's.
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }

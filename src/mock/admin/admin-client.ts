@@ -17,9 +17,15 @@ export type AdminLicense = Omit<LicenseState, 'apiKey'> & { apiKey: '***' };
 
 /** What `GET /__admin/health` says. */
 export interface MockHealth {
-  /** `ok`, or `degraded` while the store (Redis) cannot be reached. */
+  /** `ok`, or `degraded` while the store cannot be reached, its last write failed or it lost its state. */
   status: string;
   version: string;
+  /**
+   * The store: its kind (`memory`, `file`, `redis` or a store's own), its status, why it is
+   * degraded, and for the file and Redis stores the journal entries waiting to be written, those
+   * given up, and how often its state was found gone.
+   */
+  store: { kind: string; status: string; reason?: string; journalPending?: number; journalDropped?: number; stateLost?: number };
   /** Images in processing; null while the store cannot say. */
   inFlight: number | null;
   uploads: { receiving: number; bufferedBytes: number };

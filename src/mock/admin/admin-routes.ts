@@ -50,11 +50,18 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const { uploads, bytes } = deps.uploads.held;
     // Health answers even when the store does not: it says so instead of failing.
     const degraded = store.health?.() === 'degraded';
+    const reason = degraded ? store.healthReason?.() : undefined;
+    const counters = store.counters?.();
     return {
       status: degraded ? 'degraded' : 'ok',
       version: deps.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
-      store: { kind: store.kind ?? 'custom', status: degraded ? 'degraded' : 'ok' },
+      store: {
+        kind: store.kind ?? 'custom',
+        status: degraded ? 'degraded' : 'ok',
+        ...(reason === undefined ? {} : { reason }),
+        ...(counters ? { journalPending: counters.journalPending, journalDropped: counters.journalDropped, stateLost: counters.stateLost } : {}),
+      },
       inFlight: degraded ? null : await store.inFlight().catch(() => null),
       uploads: { receiving: uploads, bufferedBytes: bytes },
       cache: deps.renderer.cacheStats(),

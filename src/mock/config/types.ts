@@ -134,6 +134,12 @@ export interface MockConfig {
     prefix: string;
     /** A processing slot in Redis is a lease this long, renewed while the image is processed; a replica killed mid-request frees its slots when it ends. */
     slotLeaseMs: number;
+    /**
+     * When Redis is found to have lost the state under a running mock (restarted without
+     * persistence, a `FLUSHALL`): `reseed` it from the config's licenses (one replica does), or
+     * stay `degraded` (health says why) until `POST /__admin/reset` or a restart with `--reset-store`.
+     */
+    onStateLost: 'reseed' | 'degraded';
   };
 }
 
@@ -195,5 +201,5 @@ export const DEFAULT_CONFIG: MockConfig = {
   journal: { maxEntries: 1000, maxBytes: 8 * 1024 * 1024 },
   admin: { allowedHosts: [], maxBodyBytes: 1024 * 1024, maxLicenses: 1000 },
   faults: { maxHangMs: 120_000 },
-  store: { prefix: 'beia:', slotLeaseMs: 15_000 },
+  store: { prefix: 'beia:', slotLeaseMs: 15_000, onStateLost: 'reseed' },
 };

@@ -142,6 +142,7 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
     store: {
       prefix: readPrefix(store.prefix, at('store', 'prefix')),
       slotLeaseMs: readInt(store.slotLeaseMs, at('store', 'slotLeaseMs'), 200, DAY_MS),
+      onStateLost: readEnum(store.onStateLost, at('store', 'onStateLost'), ['reseed', 'degraded'] as const),
     },
   };
   const clientBytes = Math.floor(config.limits.maxBufferedBytes * config.limits.maxClientShare);

@@ -19,6 +19,7 @@ import type {
   NewLicense,
   RetryWatch,
   Settlement,
+  StoreCounters,
   Ticket,
 } from './types.js';
 
@@ -30,6 +31,8 @@ function journalPathOf(path: string): string {
   return `${path}.journal`;
 }
 const VERSION = 1;
+/** After a write that failed (a full disk), the next try of it. */
+const RETRY_MS = 1_000;
 
 export interface FileStoreOptions extends JournalBounds {
   /** The licenses of an empty store (a file that does not exist yet), or of every start with `reset`. */
@@ -70,6 +73,11 @@ export class FileStore implements MockStore {
   #writing: Promise<void> | undefined;
   #lazy: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Why the last write of the state, or of the journal, failed; undefined once one succeeds. */
+  #stateWriteError: string | undefined;
+  #journalWriteError: string | undefined;
+  /** The journal's `nextSeq` in the last journal file written: the entries after it are only in memory. */
+  #journalWrittenSeq = 1;
 
   private constructor(path: string, memory: MemoryStore, loaded: boolean, lock: FileLock) {
     this.path = path;
@@ -93,6 +101,7 @@ export class FileStore implements MockStore {
         ...(snapshot ? { restore: snapshot } : {}),
       });
       const store = new FileStore(path, memory, snapshot !== undefined, lock);
+      store.#journalWrittenSeq = memory.nextSeq;
       if (!snapshot) {
         await store.#persist();
         await store.#writeJournal();
@@ -161,7 +170,7 @@ export class FileStore implements MockStore {
       } catch (error) {
         // Not on disk, so not spent: give the credit back (one, whatever else changed meanwhile),
         // and the caller answers an error.
-        this.#memory.refund(ticket.licenseId);
+        this.#memory.refund(ticket);
         throw new StoreError(`${(error as Error).message} Nothing was spent.`, { cause: error });
       }
     }
@@ -179,7 +188,7 @@ export class FileStore implements MockStore {
   }
 
   listJournal(filter?: { licenseId?: string; limit?: number }): Promise<JournalEntry[]> {
-    return this.#memory.listJournal(filter);
+    return this.#watchExpiry(this.#memory.listJournal(filter));
   }
 
   async clearJournal(): Promise<void> {
@@ -194,7 +203,7 @@ export class FileStore implements MockStore {
   }
 
   listFaults(): Promise<ArmedFault[]> {
-    return this.#memory.listFaults();
+    return this.#watchExpiry(this.#memory.listFaults());
   }
 
   async removeFault(id: string): Promise<boolean> {
@@ -216,6 +225,24 @@ export class FileStore implements MockStore {
     return fault;
   }
 
+  /** `degraded` while the last write of the state or of the journal failed (a full disk): until one succeeds. */
+  health(): 'ok' | 'degraded' {
+    return this.#stateWriteError === undefined && this.#journalWriteError === undefined ? 'ok' : 'degraded';
+  }
+
+  healthReason(): string | undefined {
+    const reasons = [this.#stateWriteError, this.#journalWriteError].filter((reason) => reason !== undefined);
+    return reasons.length === 0 ? undefined : reasons.join(' ');
+  }
+
+  /**
+   * The journal entries not on disk yet: they wait in memory, bounded as the journal is, and are
+   * written with the next journal write that succeeds; none is given up on the way.
+   */
+  counters(): StoreCounters {
+    return { journalPending: Math.max(0, this.#memory.nextSeq - this.#journalWrittenSeq), journalDropped: 0, stateLost: 0 };
+  }
+
   /** Writes what is not written yet and gives the file up for another process. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -226,6 +253,9 @@ export class FileStore implements MockStore {
       await this.#writeJournal();
     } finally {
       this.#closed = true;
+      // A write that failed just now scheduled a retry: there is none after close.
+      clearTimeout(this.#lazy);
+      clearTimeout(this.#journalTimer);
       await this.#lock.release();
     }
   }
@@ -241,13 +271,19 @@ export class FileStore implements MockStore {
     return value;
   }
 
-  /** The journal goes to its own file, at most 200 ms after an entry: it is not worth a write per request. */
-  #journalSoon(): void {
+  /**
+   * The journal goes to its own file, at most 200 ms after an entry: it is not worth a write per
+   * request. A write that fails is tried again every second; the entries wait in memory meanwhile.
+   */
+  #journalSoon(delayMs = 200): void {
     if (this.#closed || this.#journalTimer) return;
     this.#journalTimer = setTimeout(() => {
       this.#journalTimer = undefined;
-      this.#writeJournal().catch((error: unknown) => console.error(`beia mock: ${(error as Error).message}`));
-    }, 200);
+      this.#writeJournal().catch((error: unknown) => {
+        console.error(`beia mock: ${(error as Error).message}`);
+        this.#journalSoon(RETRY_MS);
+      });
+    }, delayMs);
     this.#journalTimer.unref();
   }
 
@@ -258,18 +294,26 @@ export class FileStore implements MockStore {
       .catch(() => {})
       .then(async () => {
         const { journal, nextSeq } = this.#memory.snapshot();
-        await writeAtomically(this.#journalPath, `${JSON.stringify({ format: JOURNAL_FORMAT, version: VERSION, nextSeq, journal })}\n`);
+        try {
+          await writeAtomically(this.#journalPath, `${JSON.stringify({ format: JOURNAL_FORMAT, version: VERSION, nextSeq, journal })}\n`);
+        } catch (error) {
+          this.#journalWriteError = `The journal could not be written (${(error as Error).message}); its newest entries wait in memory.`;
+          throw error;
+        }
+        this.#journalWriteError = undefined;
+        this.#journalWrittenSeq = nextSeq;
       });
     return this.#journalWriting;
   }
 
-  #persistSoon(): void {
+  /** A write of the state soon: at once after a change read from memory, every second after a write that failed. */
+  #persistSoon(delayMs = 200): void {
     if (this.#closed) return;
     this.#version += 1;
     this.#lazy ??= setTimeout(() => {
       this.#lazy = undefined;
       this.#persist().catch((error: unknown) => console.error(`beia mock: ${(error as Error).message}`));
-    }, 200);
+    }, delayMs);
     this.#lazy.unref();
   }
 
@@ -283,9 +327,18 @@ export class FileStore implements MockStore {
         const { journal: _journal, nextSeq: _nextSeq, ...state } = this.#memory.snapshot();
         const text = `${JSON.stringify({ format: FORMAT, version: VERSION, savedAt: new Date().toISOString(), ...state })}\n`;
         this.#writing = writeAtomically(this.path, text)
-          .then(() => {
-            this.#savedVersion = Math.max(this.#savedVersion, version);
-          })
+          .then(
+            () => {
+              this.#savedVersion = Math.max(this.#savedVersion, version);
+              this.#stateWriteError = undefined;
+            },
+            (error: unknown) => {
+              // Until a write succeeds, health is degraded and the state is written again every second.
+              this.#stateWriteError = (error as Error).message;
+              this.#persistSoon(RETRY_MS);
+              throw error;
+            },
+          )
           .finally(() => {
             this.#writing = undefined;
           });

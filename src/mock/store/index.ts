@@ -21,5 +21,6 @@ export type {
   MockStore,
   NewLicense,
   Settlement,
+  StoreCounters,
   Ticket,
 } from './types.js';

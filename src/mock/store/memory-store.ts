@@ -43,6 +43,8 @@ export class MemoryStore implements MockStore {
   readonly kind: string = 'memory';
   #licenses = new Map<string, LicenseRecord>();
   #tickets = new Map<number, LicenseRecord>();
+  /** The outcome of the newest settled tickets: a second settle of one changes nothing and gives it again. */
+  readonly #settled = new Map<number, Settlement>();
   #nextTicket = 1;
   #journal: JournalEntry[] = [];
   /** The JSON bytes of the entries in `#journal`, together, and of each one. */
@@ -54,6 +56,8 @@ export class MemoryStore implements MockStore {
   readonly #maxJournalEntries: number;
   readonly #maxJournalBytes: number;
   #deletions = 0;
+  /** No license expires before this time (ms): lists sweep expired licenses only from then on, a cheap test per read. */
+  #nextExpiry = Infinity;
   /** When each client (license and address) that got a 429 may come back. */
   readonly #retryNotBefore = new Map<string, number>();
 
@@ -89,6 +93,11 @@ export class MemoryStore implements MockStore {
     };
   }
 
+  /** The `seq` the next journal entry gets. */
+  get nextSeq(): number {
+    return this.#nextSeq;
+  }
+
   /** The live record of a license: an expired one is deleted on the spot, and is not there. */
   #record(licenseId: string): LicenseRecord | undefined {
     const record = this.#licenses.get(licenseId);
@@ -105,7 +114,7 @@ export class MemoryStore implements MockStore {
   }
 
   async listLicenses(): Promise<LicenseState[]> {
-    await this.deleteExpired();
+    this.#expireDue();
     return [...this.#licenses.values()].map(view);
   }
 
@@ -114,16 +123,35 @@ export class MemoryStore implements MockStore {
   }
 
   async deleteExpired(): Promise<string[]> {
+    return this.#deleteExpired();
+  }
+
+  /** Removes every expired license with its journal entries and faults; then notes when the next one expires. */
+  #deleteExpired(): string[] {
     const now = Date.now();
-    const expired = [...this.#licenses.values()].filter((r) => r.expiresAt !== undefined && Date.parse(r.expiresAt) <= now).map((r) => r.licenseId);
+    const expired: string[] = [];
+    let next = Infinity;
+    for (const record of this.#licenses.values()) {
+      if (record.expiresAt === undefined) continue;
+      const at = Date.parse(record.expiresAt);
+      if (at <= now) expired.push(record.licenseId);
+      else next = Math.min(next, at);
+    }
     for (const licenseId of expired) this.#delete(licenseId);
+    this.#nextExpiry = next;
     return expired;
   }
 
-  /** Gives one credit back to a license (a spend its store could not record); nothing if it is gone. */
-  refund(licenseId: string): void {
-    const record = this.#licenses.get(licenseId);
+  /** An expired license goes with its journal entries and faults as soon as a list would show them. */
+  #expireDue(): void {
+    if (Date.now() >= this.#nextExpiry) this.#deleteExpired();
+  }
+
+  /** Gives back the credit a ticket's settle spent (a spend its store could not record); nothing for a license that is gone. */
+  refund(ticket: Ticket): void {
+    const record = this.#licenses.get(ticket.licenseId);
     if (record) record.credits += 1;
+    if (this.#settled.has(ticket.id)) this.#settled.set(ticket.id, { spent: false, credits: record?.credits ?? 0 });
   }
 
   /** Licenses deleted so far, expired ones included: a store that persists watches it. */
@@ -154,10 +182,12 @@ export class MemoryStore implements MockStore {
     if (existing) {
       if (license.expiresAt === undefined) delete existing.expiresAt;
       else existing.expiresAt = license.expiresAt;
+      this.#noteExpiry(existing);
       return (await this.updateLicense(license.licenseId, license))!;
     }
     const record = newRecord(license);
     this.#licenses.set(license.licenseId, record);
+    this.#noteExpiry(record);
     return view(record);
   }
 
@@ -184,7 +214,9 @@ export class MemoryStore implements MockStore {
   async settle(ticket: Ticket, spend: boolean): Promise<Settlement> {
     const record = this.#tickets.get(ticket.id);
     if (!record) {
-      // Already settled, or dropped by a reset: nothing is held any more.
+      // Settled already (the first outcome again), or dropped with its license: nothing is held any more.
+      const first = this.#settled.get(ticket.id);
+      if (first) return { ...first };
       const current = this.#licenses.get(ticket.licenseId);
       return { spent: false, credits: current?.credits ?? 0 };
     }
@@ -193,7 +225,10 @@ export class MemoryStore implements MockStore {
     record.reserved -= 1;
     const spent = spend && record.credits > 0;
     if (spent) record.credits -= 1;
-    return { spent, credits: record.credits };
+    const settlement = { spent, credits: record.credits };
+    this.#settled.set(ticket.id, settlement);
+    if (this.#settled.size > SETTLED_KEPT) this.#settled.delete(this.#settled.keys().next().value!);
+    return { ...settlement };
   }
 
   async inFlight(): Promise<number> {
@@ -254,6 +289,7 @@ export class MemoryStore implements MockStore {
   }
 
   async listJournal(filter: { licenseId?: string; limit?: number } = {}): Promise<JournalEntry[]> {
+    this.#expireDue();
     const matching = filter.licenseId === undefined ? this.#journal : this.#journal.filter((e) => e.licenseId === filter.licenseId);
     const from = filter.limit === undefined ? 0 : Math.max(0, matching.length - filter.limit);
     return matching.slice(from);
@@ -270,6 +306,7 @@ export class MemoryStore implements MockStore {
   }
 
   async listFaults(): Promise<ArmedFault[]> {
+    this.#expireDue();
     return this.#faults.map((fault) => ({ ...fault }));
   }
 
@@ -298,8 +335,14 @@ export class MemoryStore implements MockStore {
     return this.#faults.some((fault) => fault.probability !== undefined);
   }
 
+  #noteExpiry(record: LicenseRecord): void {
+    if (record.expiresAt !== undefined) this.#nextExpiry = Math.min(this.#nextExpiry, Date.parse(record.expiresAt));
+  }
+
   #load(licenses: readonly NewLicense[]): void {
     this.#licenses = new Map(licenses.map((license) => [license.licenseId, newRecord(license)]));
+    this.#nextExpiry = Infinity;
+    for (const record of this.#licenses.values()) this.#noteExpiry(record);
     // Requests in processing keep their slot and reserved credit on the license's new record;
     // those of a license that no longer exists settle as nothing.
     const carried = new Map<number, LicenseRecord>();
@@ -313,6 +356,9 @@ export class MemoryStore implements MockStore {
     this.#tickets = carried;
   }
 }
+
+/** How many settled tickets' outcomes the store remembers: far more than are ever settled twice in flight. */
+const SETTLED_KEPT = 10_000;
 
 function newRecord(license: NewLicense): LicenseRecord {
   const { licenseId, apiKey, credits, allowedIps, maxConcurrent, expiresAt } = license;

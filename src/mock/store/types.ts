@@ -175,6 +175,23 @@ export interface MockStore {
 
   /** Writes what is pending and lets go of what it holds (a file's lock, a connection); for a store that has any. */
   close?(): Promise<void>;
-  /** `degraded` while the store cannot be reached (health says so); a store that is always there has none. */
+  /**
+   * `degraded` while the store cannot be reached, its last write failed or its state was lost
+   * (health says so); a store that is always there has none.
+   */
   health?(): 'ok' | 'degraded';
+  /** Why it is `degraded`, in a sentence, shown beside the status by health; optional, so a store of your own compiles without it. */
+  healthReason?(): string | undefined;
+  /** What the store could not keep or write yet, for health and the metrics; optional too. */
+  counters?(): StoreCounters;
+}
+
+/** What a store could not keep or write yet (see {@link MockStore.counters}). */
+export interface StoreCounters {
+  /** Journal entries held in memory until the store takes them again (it is away, or its writes fail). */
+  journalPending: number;
+  /** Journal entries given up since the start: the ones waiting were already as many as the store holds. */
+  journalDropped: number;
+  /** Times the state was found gone under the running mock (a Redis restarted empty, a `FLUSHALL`). */
+  stateLost: number;
 }

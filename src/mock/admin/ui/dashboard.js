@@ -536,7 +536,8 @@ function renderHealth(health, gallery) {
   $('health-version').textContent = health.version;
   $('health-uptime').textContent = duration(health.uptimeSeconds);
   $('health-inflight').textContent = health.inFlight ?? 'unknown';
-  $('health-store').textContent = health.store ? `${health.store.kind}${health.store.status === 'ok' ? '' : ` (${health.store.status})`}` : '';
+  const store = health.store;
+  $('health-store').textContent = store ? `${store.kind}${store.status === 'ok' ? '' : ` (${store.status}${store.reason ? `: ${store.reason}` : ''})`}` : '';
   $('health-images').textContent = gallery ? `${gallery.entries} of ${gallery.maxEntries} · ${bytes(gallery.bytes)}` : '';
 }
 
