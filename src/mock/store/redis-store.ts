@@ -785,9 +785,9 @@ export class RedisStore implements MockStore {
       if (kind === 'write') this.#lastError = undefined;
       return result;
     } catch (error) {
-      this.#lastError = (error as Error).message;
+      this.#lastError = redisReason(error);
       throw new StoreError(
-        `The Redis store ${this.url} did not answer: ${(error as Error).message}. Nothing was spent that is not recorded; the mock reconnects by itself.`,
+        `The Redis store ${this.url} did not answer: ${redisReason(error)}. Nothing was spent that is not recorded; the mock reconnects by itself.`,
         {
           cause: error,
         },
@@ -833,4 +833,17 @@ function toLicense(licenseId: string, flat: string[]): LicenseState {
   const expires = hash.get('expiresAt');
   if (expires !== undefined) license.expiresAt = new Date(Number(expires)).toISOString();
   return license;
+}
+
+/**
+ * ioredis's errors in words a reader can act on: "Connection is closed." while it reconnects,
+ * "Stream isn't writeable..." with the offline queue off, and Redis's own replies as they are.
+ */
+function redisReason(error: unknown): string {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\.+$/, '');
+  if (/^Connection is closed$/i.test(message) || /enableOfflineQueue/.test(message))
+    return 'the connection to Redis is down (Redis stopped, restarting, or unreachable)';
+  if (/ECONNREFUSED/.test(message)) return `nothing listens there (${message})`;
+  if (/Command timed out/i.test(message)) return 'Redis took longer than 5 s to answer';
+  return message;
 }
