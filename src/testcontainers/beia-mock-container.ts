@@ -313,7 +313,11 @@ async function pullFailure(image: ImageName, error: unknown): Promise<Error | un
 }
 
 function startFailure(image: string, error: unknown, logs: string[]): Error {
-  const message = (error instanceof Error ? error.message : String(error)).trim();
+  let message = (error instanceof Error ? error.message : String(error)).trim();
+  if (/Could not find a working container runtime strategy/.test(message)) {
+    message +=
+      '. No Docker engine answered as testcontainers looked for one: start one, or set DOCKER_HOST. Tests that run in a container on an engine without a bridge network also need TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1';
+  }
   const tail = logs.length > 0 ? `\nIts last log lines:\n  ${logs.join('\n  ')}` : '';
   return new Error(`Failed to start the beia mock container (${image}): ${message}${tail}`, { cause: error });
 }
