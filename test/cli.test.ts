@@ -143,6 +143,20 @@ describe('beia mock', () => {
     expect(await mock.stop()).toBe(0);
   });
 
+  it('prints the URLs clients reach it at when given one (BEIA_MOCK_PUBLIC_URL), and refuses one that is not http', async () => {
+    const mock = await startCliMock([], { BEIA_MOCK_PUBLIC_URL: 'http://127.0.0.1:18080/ignored/path' });
+    const stderr = mock.stderr();
+    expect(stderr).toMatch(/^beia mock \S+ listening on 127\.0\.0\.1:\d+$/m); // what testcontainers waits for is unchanged
+    expect(stderr).toMatch(/^ {2}public {4}http:\/\/127\.0\.0\.1:18080 \(BEIA_MOCK_PUBLIC_URL\).*: the URLs below use it$/m);
+    expect(stderr).toContain('  endpoint  http://127.0.0.1:18080/beia-api/v1/image\n');
+    expect(stderr).toContain('  dashboard http://127.0.0.1:18080/__admin/ui ');
+    expect(stderr).toContain('try       curl -X POST "http://127.0.0.1:18080/beia-api/v1/image"');
+    expect(await mock.stop()).toBe(0);
+    const refused = await runCli(['mock', '--public-url', 'localhost:18080']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--public-url is "localhost:18080"; expected the URL clients reach the mock at, such as http://127.0.0.1:18080.');
+  });
+
   it('a license without allowedIps takes loopback only on loopback', async () => {
     const mock = await startCliMock(['--config-json', JSON.stringify({ licenses: [{ licenseId: 'a', apiKey: 'b' }] })]);
     expect(mock.stderr()).toMatch(/licenseId a\s+apiKey b\s+credits 100\s+from 127\.0\.0\.1, ::1\s/);

@@ -265,6 +265,8 @@ describeWithBrowser('the dashboard (GET /__admin/ui) in a real browser', () => {
     await sendImage(mock.endpoint, image);
     const { page, problems, close } = await open(mock);
     await page.locator('#token-form').waitFor({ state: 'visible' });
+    // It says where the token is printed, in a container too.
+    expect(await page.locator('#token-form').textContent()).toContain('docker logs <container> | grep Bearer');
     await page.getByLabel('Token').fill('wrong');
     await page.getByRole('button', { name: 'Use this token' }).click();
     await page.locator('#message', { hasText: 'That token was refused' }).waitFor();

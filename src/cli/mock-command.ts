@@ -26,6 +26,7 @@ import {
   type RunningMockServer,
 } from '../mock/index.js';
 import { applyProfile, readObservations } from '../conformance/index.js';
+import { IMAGE_PATH } from '../contract/index.js';
 import { redactUrl } from '../shared/index.js';
 import { flagsOf, usageError } from './usage.js';
 
@@ -49,6 +50,8 @@ Options (each has an environment variable; the flag wins):
   --tls-key FILE       ...and its key (PEM)        BEIA_MOCK_TLS_KEY
   --log-format FORMAT  pretty, json or auto        BEIA_MOCK_LOG_FORMAT   default auto: pretty on a terminal, json otherwise (NO_COLOR: no colours)
   --quiet              no request log lines        BEIA_MOCK_QUIET=1
+  --public-url URL     where clients reach it, for the banner's URLs   BEIA_MOCK_PUBLIC_URL
+                                                   (a container's mapped port: http://127.0.0.1:18080)
   -h, --help           this help
 
 Beyond loopback (--host 0.0.0.0) the admin API always needs a token: without one, the mock makes
@@ -79,6 +82,8 @@ export interface MockCommandOptions {
   logFormat: 'pretty' | 'json' | 'auto';
   /** HTTPS: with a certificate the mock makes in `dir`, or with the user's own files. */
   tls?: { kind: 'local'; dir: string } | { kind: 'files'; cert: string; key: string };
+  /** The origin clients reach the mock at (a container's mapped port), printed in the banner. */
+  publicUrl?: string;
 }
 
 export type StoreChoice = { kind: 'memory' } | { kind: 'file'; path: string } | { kind: 'redis'; url: string };
@@ -98,6 +103,7 @@ const MOCK_FLAGS = {
   'tls-key': { type: 'string' },
   'log-format': { type: 'string' },
   quiet: { type: 'boolean' },
+  'public-url': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -144,6 +150,8 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
   // A token from a file or a secret store often ends in a newline; the one sent never does.
   const adminToken = (values['admin-token'] ?? fromEnv('BEIA_MOCK_ADMIN_TOKEN'))?.trim();
   if (adminToken) options.adminToken = adminToken;
+  const publicUrl = values['public-url'] ?? fromEnv('BEIA_MOCK_PUBLIC_URL');
+  if (publicUrl) options.publicUrl = readPublicUrl(publicUrl, values['public-url'] === undefined ? 'BEIA_MOCK_PUBLIC_URL' : '--public-url');
   return options;
 }
 
@@ -199,6 +207,20 @@ async function loadTls(options: MockCommandOptions): Promise<(TlsFiles & { made?
       throw new Error(`Failed to read the TLS ${what} ${file}: ${(error as Error).message}. Give a PEM file readable by this user.`, { cause: error });
     });
   return { cert: await read(tls.cert, 'certificate'), key: await read(tls.key, 'key') };
+}
+
+/** An http(s) origin, e.g. the host's side of a container's mapped port; any path is dropped. */
+function readPublicUrl(text: string, source: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new Error(`${source} is "${text}"; expected the URL clients reach the mock at, such as http://127.0.0.1:18080.`);
+  }
+  return url.origin;
 }
 
 function readLogFormat(text: string, source: string): MockCommandOptions['logFormat'] {
@@ -323,8 +345,13 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
 
   // Licenses made per test are not printed: their keys are shown once, to the test that made them.
   const licenses = (await mock.store.listLicenses()).filter((license) => license.expiresAt === undefined);
-  process.stderr.write(banner(mock, options, licenses, store, tls));
+  process.stderr.write(banner(mock, options, licenses, store, tls, runningInContainer()));
   return done;
+}
+
+/** Docker writes /.dockerenv into every container, Podman /run/.containerenv. */
+function runningInContainer(): boolean {
+  return existsSync('/.dockerenv') || existsSync('/run/.containerenv');
 }
 
 function banner(
@@ -333,18 +360,28 @@ function banner(
   licenses: readonly LicenseConfig[],
   store: FileStore | RedisStore | undefined,
   tls: (TlsFiles & { made?: string }) | undefined,
+  inContainer: boolean,
 ): string {
+  // In a container the mock's own address is not the one the host calls: say so, or print the one given.
+  const url = options.publicUrl ?? mock.url;
+  const endpoint = `${url}${IMAGE_PATH}`;
   const admin = mock.adminTokenGenerated
     ? `token required: Authorization: Bearer ${mock.adminToken}  (made for this run; BEIA_MOCK_ADMIN_TOKEN sets your own)`
     : mock.adminToken
       ? 'token required: the one given'
       : 'open: loopback only';
+  const where = options.publicUrl
+    ? `  public    ${options.publicUrl} (BEIA_MOCK_PUBLIC_URL)${inContainer ? `, mapped to port ${mock.port} of this container` : ''}: the URLs below use it`
+    : inContainer
+      ? `  container in a container: ${mock.port} is its port inside. From the host, call the port -p maps to it (docker port <container> ${mock.port}), or ${mock.port} itself with --network host; BEIA_MOCK_PUBLIC_URL=http://127.0.0.1:<host port> prints the URLs below for the host`
+      : undefined;
   const lines = [
     listeningLine(mock, MOCK_VERSION),
-    `  endpoint  ${mock.endpoint}`,
-    `  dashboard ${mock.url}/__admin/ui  (open it in a browser: requests live, licenses, faults)`,
-    `  admin     ${mock.url}/__admin  ${admin}`,
-    `  health    ${mock.url}/__admin/health`,
+    ...(where ? [where] : []),
+    `  endpoint  ${endpoint}`,
+    `  dashboard ${url}/__admin/ui  (open it in a browser: requests live, licenses, faults)`,
+    `  admin     ${url}/__admin  ${admin}`,
+    `  health    ${url}/__admin/health`,
     `  config    ${options.configFile ?? (options.configJson ? 'inline (--config-json, BEIA_MOCK_CONFIG_JSON)' : 'embedded default')}${options.profileFile ? `, as observed in ${options.profileFile}` : ''}`,
     store
       ? `  store     ${store instanceof FileStore ? `file:${store.path}` : `${store.url} (keys ${mock.config.store.prefix}*)`}  ${store.loaded ? "loaded: the config's licenses seed an empty store only (--reset-store reseeds)" : 'new: seeded from the config'}`
@@ -362,7 +399,7 @@ function banner(
     // A file that is there: beia-kit's own example when run from its folder, else one to replace.
     const image = existsSync('examples/001.jpg') ? 'examples/001.jpg' : 'photo.jpg';
     lines.push(
-      `  try       curl${tls?.caFile ? ` --cacert ${tls.caFile}` : ''} -X POST "${mock.endpoint}" -H "License-Id: ${first.licenseId}" -F "image=@${image};filename=${basename(image)}" -F "apiKey=${first.apiKey}" -F "licenseId=${first.licenseId}" -o result.png`,
+      `  try       curl${tls?.caFile ? ` --cacert ${tls.caFile}` : ''} -X POST "${endpoint}" -H "License-Id: ${first.licenseId}" -F "image=@${image};filename=${basename(image)}" -F "apiKey=${first.apiKey}" -F "licenseId=${first.licenseId}" -o result.png`,
     );
     if (image === 'photo.jpg') lines.push('            (photo.jpg: any JPEG or PNG of yours)');
   }

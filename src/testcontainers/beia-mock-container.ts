@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
+import { GenericContainer, getContainerRuntimeClient, ImageName, Network, Wait, type StartedNetwork } from 'testcontainers';
 import {
   defaultAllowedIps,
   LISTENING_LINE,
@@ -50,6 +50,15 @@ export const BEIA_MOCK_PORT = 8080;
 export type LicenseInput = Pick<LicenseConfig, 'licenseId' | 'apiKey'> & Partial<Omit<LicenseConfig, 'licenseId' | 'apiKey'>>;
 
 const LOG_LINES_KEPT = 20;
+
+/**
+ * The image of testcontainers' Ryuk container, which it pulls before the first container of a
+ * run unless `TESTCONTAINERS_RYUK_DISABLED=true`: `RYUK_CONTAINER_IMAGE`, else testcontainers
+ * 12.0.1's default (its own `getReaperImage` is not exported; a test checks the two agree).
+ */
+export function ryukImage(env: NodeJS.ProcessEnv = process.env): string {
+  return env.RYUK_CONTAINER_IMAGE ? ImageName.fromString(env.RYUK_CONTAINER_IMAGE).string : 'testcontainers/ryuk:0.14.0';
+}
 
 /**
  * The beia mock in a container, for integration tests: the whole BEIA contract (credits, the
@@ -155,6 +164,13 @@ export class BeiaMockContainer extends GenericContainer {
     if (this.#hostNetwork) this.withNetworkMode('host');
     else this.withExposedPorts(BEIA_MOCK_PORT);
     this.withEnvironment(environment);
+    // An engine without the default bridge network (dockerd --bridge=none, some CI sandboxes)
+    // cannot map a port of a container on it: such a start gets a network of its own, removed at stop.
+    let ownNetwork: StartedNetwork | undefined;
+    if (!this.#hostNetwork && this.networkMode === undefined && !(await hasDefaultBridge())) {
+      ownNetwork = await new Network().start();
+      this.withNetwork(ownNetwork);
+    }
 
     const logs: string[] = [];
     let partial = '';
@@ -179,7 +195,8 @@ export class BeiaMockContainer extends GenericContainer {
       started = await super.start();
     } catch (error) {
       await Promise.race([logsEnded, new Promise((resolve) => setTimeout(resolve, 1_000))]);
-      throw startFailure(this.imageName.string, error, logs);
+      await ownNetwork?.stop().catch(() => {});
+      throw (await pullFailure(this.imageName, error)) ?? startFailure(this.imageName.string, error, logs);
     }
     let port: number;
     if (this.#hostNetwork) {
@@ -188,6 +205,7 @@ export class BeiaMockContainer extends GenericContainer {
       while (listeningPort === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       if (listeningPort === undefined) {
         await started.stop();
+        await ownNetwork?.stop().catch(() => {});
         throw startFailure(this.imageName.string, new Error('the mock started but its port was not seen in its log'), logs);
       }
       port = listeningPort;
@@ -195,7 +213,7 @@ export class BeiaMockContainer extends GenericContainer {
       port = started.getMappedPort(BEIA_MOCK_PORT);
     }
     const url = `http://${urlHost(this.#hostNetwork ? host : started.getHost())}:${port}`;
-    return new StartedBeiaMockContainer(started, { url, adminToken: this.#adminToken, config });
+    return new StartedBeiaMockContainer(started, { url, adminToken: this.#adminToken, config, ...(ownNetwork ? { network: ownNetwork } : {}) });
   }
 
   /** testcontainers pulls whatever is missing; a pull of beia-kit/mock would fetch a stranger's image. */
@@ -251,8 +269,55 @@ export class BeiaMockContainer extends GenericContainer {
   }
 }
 
+/** Whether the engine has Docker's default `bridge` network, where a mapped port works. */
+async function hasDefaultBridge(): Promise<boolean> {
+  const client = await getContainerRuntimeClient();
+  try {
+    await client.network.getById('bridge').inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A start that failed while an image it needs is missing failed pulling it (testcontainers pulls
+ * the mock's image, then Ryuk's): says which image, whether it is on this engine, and what fixes
+ * it, instead of the registry's error blaming the mock's image. Undefined for any other failure.
+ */
+async function pullFailure(image: ImageName, error: unknown): Promise<Error | undefined> {
+  let imagePresent: boolean;
+  let ryukPresent = true;
+  const ryukEnabled = process.env.TESTCONTAINERS_RYUK_DISABLED !== 'true' && process.env.TESTCONTAINERS_RYUK_DISABLED !== '1';
+  const ryuk = ryukImage();
+  try {
+    const client = await getContainerRuntimeClient();
+    imagePresent = await client.image.exists(image);
+    if (ryukEnabled) ryukPresent = await client.image.exists(ImageName.fromString(ryuk));
+  } catch {
+    return undefined;
+  }
+  if (imagePresent && ryukPresent) return undefined;
+  const reason = (error instanceof Error ? error.message : String(error)).trim();
+  const message = !imagePresent
+    ? `Failed to start the beia mock container: its image ${image.string} is not on this Docker engine and could not be pulled (${reason}). ` +
+      `Pull it where its registry is reachable (docker pull ${image.string}), or build beia-kit/mock in beia-kit with "npm run docker:build" ` +
+      `and start new BeiaMockContainer() without an image name.` +
+      (ryukEnabled && !ryukPresent
+        ? ` Testcontainers' Ryuk image ${ryuk} is not on this engine either: set TESTCONTAINERS_RYUK_DISABLED=true where no registry is reachable.`
+        : '')
+    : `Failed to start the beia mock container: testcontainers could not pull the image of its Ryuk container, ${ryuk}, which is not on this Docker engine (${reason}). ` +
+      `The mock's image ${image.string} is on this engine. Where no registry is reachable, set TESTCONTAINERS_RYUK_DISABLED=true ` +
+      `(stop() still removes the container; Ryuk only removes what a crashed run leaves), or load ${ryuk} into the engine (docker pull where a registry answers, docker save | docker load).`;
+  return new Error(message, { cause: error });
+}
+
 function startFailure(image: string, error: unknown, logs: string[]): Error {
-  const message = (error instanceof Error ? error.message : String(error)).trim();
+  let message = (error instanceof Error ? error.message : String(error)).trim();
+  if (/Could not find a working container runtime strategy/.test(message)) {
+    message +=
+      '. No Docker engine answered as testcontainers looked for one: start one, or set DOCKER_HOST. Tests that run in a container on an engine without a bridge network also need TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1';
+  }
   const tail = logs.length > 0 ? `\nIts last log lines:\n  ${logs.join('\n  ')}` : '';
   return new Error(`Failed to start the beia mock container (${image}): ${message}${tail}`, { cause: error });
 }

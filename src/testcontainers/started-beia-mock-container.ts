@@ -1,4 +1,4 @@
-import { AbstractStartedContainer, type StartedTestContainer } from 'testcontainers';
+import { AbstractStartedContainer, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { BeiaClient, type BeiaClientOptions } from '../client/index.js';
 import { IMAGE_PATH } from '../contract/index.js';
 import {
@@ -29,13 +29,22 @@ export class StartedBeiaMockContainer extends AbstractStartedContainer {
   readonly #url: string;
   readonly #adminToken: string;
   readonly #config: MockConfig;
+  #network: StartedNetwork | undefined;
 
-  constructor(started: StartedTestContainer, options: { url: string; adminToken: string; config: MockConfig }) {
+  /** `network`: one made for this container alone (an engine without a bridge network), removed after it. */
+  constructor(started: StartedTestContainer, options: { url: string; adminToken: string; config: MockConfig; network?: StartedNetwork }) {
     super(started);
     this.#url = options.url;
     this.#adminToken = options.adminToken;
     this.#config = options.config;
+    this.#network = options.network;
     this.admin = new MockAdminClient(options.url, { token: options.adminToken });
+  }
+
+  protected override async containerStopped(): Promise<void> {
+    const network = this.#network;
+    this.#network = undefined;
+    await network?.stop();
   }
 
   /** The image endpoint, e.g. `http://localhost:32768/beia-api/v1/image`: what a client calls. */

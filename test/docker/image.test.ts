@@ -50,6 +50,10 @@ describeWithDocker('the beia-kit/mock image', () => {
     expect(banner).toContain('listening on 0.0.0.0:8080 (every address)');
     expect(banner).toMatch(/admin .*token required: Authorization: Bearer [\w-]{20,} +\(made for this run/);
     expect(banner).toMatch(/license +licenseId 1234 +apiKey 5678 +credits 100 +from 127\.0\.0\.1, ::1, 10\.0\.0\.0\/8/);
+    // It says it is in a container, and how the host reaches its port.
+    expect(banner).toContain(
+      '  container in a container: 8080 is its port inside. From the host, call the port -p maps to it (docker port <container> 8080), or 8080 itself with --network host',
+    );
 
     const dir = await tempDir();
     await writeFile(join(dir, '001.jpg'), input);
@@ -90,6 +94,21 @@ describeWithDocker('the beia-kit/mock image', () => {
       const page = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', endpoint.replace('/beia-api/v1/image', `/__admin/${file}`)]);
       expect(page.stdout).toBe('200');
     }
+  });
+
+  it('with BEIA_MOCK_PUBLIC_URL, prints the mapped URL, and its curl line works from the host as printed', async () => {
+    const network = await mappableNetwork();
+    const port = await freePort();
+    const id = await runContainer([...network, '-p', `127.0.0.1:${port}:8080`, '-e', `BEIA_MOCK_PUBLIC_URL=http://127.0.0.1:${port}`]);
+    const banner = await waitForLog(id, /^ {2}try /m);
+    expect(banner).toContain(`  public    http://127.0.0.1:${port} (BEIA_MOCK_PUBLIC_URL), mapped to port 8080 of this container: the URLs below use it`);
+    expect(banner).toContain(`  endpoint  http://127.0.0.1:${port}/beia-api/v1/image\n`);
+    const tryLine = /^ {2}try {7}(curl .*)$/m.exec(banner)![1]!;
+    expect(tryLine).toContain('image=@photo.jpg'); // the image has no examples/ folder
+    const dir = await tempDir();
+    await writeFile(join(dir, 'photo.jpg'), input);
+    await run('bash', ['-c', tryLine], { cwd: dir });
+    expect(await decode(await readFile(join(dir, 'result.png')))).toMatchObject({ format: 'png', width: 120, height: 80 });
   });
 
   it('docker stop lets the request in flight finish, and exits 0 within 5 s', async () => {

@@ -1,12 +1,15 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Network, type StartedNetwork } from 'testcontainers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NoCreditsError, ServerError } from '../../src/client/index.js';
 import { BEIA_MOCK_IMAGE, BeiaMockContainer, MockAdminClient, MockAdminError, type StartedBeiaMockContainer } from '../../src/testcontainers/index.js';
-import { runCli } from '../helpers/cli.js';
+import { ryukImage } from '../../src/testcontainers/beia-mock-container.js';
+import { REPO, runCli } from '../helpers/cli.js';
 import { describeWithDocker, docker, dockerCli, IMAGE, labelled } from '../helpers/docker.js';
 import { decode, jpeg } from '../helpers/images.js';
 
@@ -176,6 +179,53 @@ describeWithDocker('beia-kit/testcontainers: BeiaMockContainer', () => {
     );
   });
 
+  it('a registry image that cannot be pulled: the error names it, says it is not on this engine, and how to build ours', async () => {
+    const error = await rejection(labelled(new BeiaMockContainer('registry.invalid/acme/beia-kit-mock:0.1.0')).withHostNetwork().start());
+    expect(error.message).toMatch(
+      /^Failed to start the beia mock container: its image registry\.invalid\/acme\/beia-kit-mock:0\.1\.0 is not on this Docker engine and could not be pulled \(.+\)\. /,
+    );
+    expect(error.message).toContain('docker pull registry.invalid/acme/beia-kit-mock:0.1.0');
+    expect(error.message).toContain('build beia-kit/mock in beia-kit with "npm run docker:build" and start new BeiaMockContainer() without an image name.');
+  });
+
+  it('a Ryuk image that cannot be pulled: the error names Ryuk, not the mock, and TESTCONTAINERS_RYUK_DISABLED=true', async () => {
+    // A process of its own: testcontainers keeps its first reaper (here: none) for the whole process.
+    const ryuk = 'testcontainers/ryuk:0.0.0-beia-kit-not-there';
+    const env: NodeJS.ProcessEnv = { ...process.env, RYUK_CONTAINER_IMAGE: ryuk };
+    delete env.TESTCONTAINERS_RYUK_DISABLED;
+    const script = `
+      import { BeiaMockContainer } from 'beia-kit/testcontainers';
+      try {
+        const mock = await new BeiaMockContainer().withLabels({ 'beia-kit.test': 'true' }).withHostNetwork().start();
+        await mock.stop();
+        console.log('started');
+      } catch (error) {
+        console.log(error.message);
+      }`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, env, timeout: 60_000 });
+    expect(stdout).toContain(
+      `Failed to start the beia mock container: testcontainers could not pull the image of its Ryuk container, ${ryuk}, which is not on this Docker engine (`,
+    );
+    expect(stdout).toContain(`The mock's image ${IMAGE} is on this engine. Where no registry is reachable, set TESTCONTAINERS_RYUK_DISABLED=true`);
+  });
+
+  it("knows testcontainers' own Ryuk image", async () => {
+    const reaper = await readFile(join(REPO, 'node_modules/testcontainers/build/reaper/reaper.js'), 'utf8');
+    expect(ryukImage({})).toBe(/ImageName\.fromString\("(testcontainers\/ryuk:[^"]+)"\)/.exec(reaper)?.[1]);
+    expect(ryukImage({ RYUK_CONTAINER_IMAGE: 'mirror.example/ryuk:1' })).toBe('mirror.example/ryuk:1');
+  });
+
+  it('on an engine without a bridge network, maps the port on a network of its own, removed at stop', async () => {
+    const networks = async () => (await dockerCli(['network', 'ls', '-q'])).stdout.trim().split('\n').sort();
+    const before = await networks();
+    const mock = await labelled(new BeiaMockContainer()).start();
+    expect(mock.getEndpoint()).not.toContain(':8080/');
+    expect((await mock.client().process(input)).creditsRemaining).toBe(99);
+    expect((await networks()).length).toBe(before.length + (docker.hasBridge ? 0 : 1));
+    await mock.stop();
+    expect(await networks()).toEqual(before);
+  });
+
   it('passes the conformance suite, admin cases included (beia conformance --target URL --admin)', async () => {
     const mock = await hostNetwork(new BeiaMockContainer());
     const run = await runCli([
@@ -187,8 +237,8 @@ describeWithDocker('beia-kit/testcontainers: BeiaMockContainer', () => {
       '--api-key',
       '5678',
       '--admin',
-      '--admin-token',
-      mock.getAdminToken(),
+      // One argument: a random token may start with "-", which parseArgs would take for an option.
+      `--admin-token=${mock.getAdminToken()}`,
       '--unlisted-source-address',
       '127.0.0.2',
     ]);

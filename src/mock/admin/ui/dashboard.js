@@ -760,7 +760,8 @@ function start() {
         schedule();
       })
       .catch((error) => {
-        if (error instanceof NeedsToken) say('That token was refused. Try the one the mock printed at start.', true);
+        if (error instanceof NeedsToken)
+          say('That token was refused. Try the one the mock printed at start (in a container: docker logs <container> | grep Bearer).', true);
         else failed(error);
       });
   });
