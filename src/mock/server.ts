@@ -12,6 +12,7 @@ import type { MockStore } from './store/index.js';
 import { MOCK_VERSION } from './version.js';
 
 export { isLoopbackHost };
+export { LISTENING_LINE, listeningLine } from './listening-line.js';
 
 export interface MockServerOptions extends Omit<MockAppOptions, 'shutdown'> {
   /**
@@ -148,21 +149,4 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   };
 
   return { endpoint: `${url}${IMAGE_PATH}`, url, host, port, config, store, server, adminToken, adminTokenGenerated, close };
-}
-
-/**
- * Matches the first line `beia mock` prints once it serves (see {@link listeningLine}): what
- * container wait strategies and scripts wait for. Groups: version, host, port.
- *
- * @example
- * ```ts
- * LISTENING_LINE.exec('beia mock 0.1.0 listening on 0.0.0.0:8080 (every address)')?.[3]; // '8080'
- * ```
- */
-export const LISTENING_LINE = /^beia mock (\S+) listening on (\[[^\]]+\]|[^\s:]+):(\d+)/m;
-
-/** The line `beia mock` prints first once it serves; {@link LISTENING_LINE} matches it. */
-export function listeningLine(mock: Pick<RunningMockServer, 'host' | 'port'>, version: string): string {
-  const everywhere = mock.host === '0.0.0.0' || mock.host === '::';
-  return `beia mock ${version} listening on ${urlHost(mock.host)}:${mock.port}${everywhere ? ' (every address)' : ''}`;
 }

@@ -11,7 +11,7 @@ import {
   urlHost,
   type LicenseConfig,
   type MockConfig,
-} from '../mock/index.js';
+} from '../mock/light.js';
 import { StartedBeiaMockContainer } from './started-beia-mock-container.js';
 
 const LOCAL_IMAGE = 'beia-kit/mock';

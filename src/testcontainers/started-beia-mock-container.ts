@@ -10,7 +10,7 @@ import {
   type LicenseConfig,
   type MockConfig,
   type VerifyResult,
-} from '../mock/index.js';
+} from '../mock/light.js';
 
 /**
  * A running {@link BeiaMockContainer}: where to call it, its admin API, and a client for it.
