@@ -226,6 +226,16 @@ describe('against a server that checks the key first and says Credits-Remaining:
       message: expect.stringContaining('refused with 401 rather than 400'),
     });
   });
+
+  it('D2-missing-api-key says what it accepts (not "400" alone) and records the status the target chose', async () => {
+    const c = ALL_CASES.find((candidate) => candidate.id === 'D2-missing-api-key')!;
+    expect(c.title).toContain('a 400, or another 4xx when another check answers first');
+    const keyFirst = await mockAtUrl({ rules: { checkOrder: ['ip-allowlist', 'content-type', 'auth', 'form', 'license-header', 'credits', 'slot', 'image'] } });
+    const formFirst = await mockAtUrl();
+    const only = { only: ['D2-missing-api-key'] };
+    expect((await runConformance(urlTarget(keyFirst.endpoint), ALL_CASES, only)).observations).toEqual({ 'apiKey.missing': 401 });
+    expect((await runConformance(urlTarget(formFirst.endpoint), ALL_CASES, only)).observations).toEqual({ 'apiKey.missing': 400 });
+  });
 });
 
 describe('drift: --compare reports only real change', () => {
