@@ -244,7 +244,7 @@ async function compare(oldFile: string, positionals: string[]): Promise<number> 
     }
     if (timing.length) {
       // One request's time on a busy machine varies: shown, never a reason to fail a release.
-      console.log('timing (more than 2x and 100 ms apart; reported, not counted as drift):');
+      console.log('timing (reported, not counted as drift: times more than 2x and 100 ms apart, and the counts of a burst the suite could not pace):');
       list(timing);
     }
     if (coverage.length) {

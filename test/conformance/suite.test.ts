@@ -260,7 +260,8 @@ describe('drift: --compare reports only real change', () => {
       const drift = compareObservations(first.observations, again.observations).filter((d) => d.kind === 'behaviour');
       expect({ run, drift }).toEqual({ run, drift: [] });
     }
-  });
+    // Ten whole runs: on a busy machine more than the default 30 s.
+  }, 180_000);
 
   it('a server that changed one undocumented behaviour is reported with exactly that change, and its case', async () => {
     const before = await record((await mockAtUrl({ licenses: LOTS })).endpoint);
@@ -325,7 +326,8 @@ describe('profiles as fine as the observations: a round trip through a server th
       .filter((d) => d.kind === 'behaviour')
       .map((d) => d.key);
     expect(changed).toEqual(['booleans.maybe', 'charges.415', 'creditsRemaining.onErrors.415', 'license.unknown', 'order.license-vs-allowlist']);
-  });
+    // Three whole runs: on a busy machine more than the default 30 s.
+  }, 90_000);
 });
 
 describe('credentials never appear in a report', () => {
@@ -340,5 +342,41 @@ describe('credentials never appear in a report', () => {
     expect(text).toContain('the key of 1234 is ***, *** for zero');
     expect(text).not.toContain('5678');
     expect(text).not.toContain('zero-key');
+  });
+});
+
+describe('timing is not behaviour: the burst', () => {
+  it('on a target it does not control, the counts of the burst are compared as timing, not as drift', () => {
+    const raced = (succeeded: number) => ({
+      parallel: 4,
+      succeeded,
+      refused429: 4 - succeeded,
+      retryAfter: succeeded === 4 ? null : '1',
+      statuses: succeeded === 4 ? { 200: 4 } : { 200: succeeded, 429: 4 - succeeded },
+      heldMs: null,
+    });
+    const drift = compareObservations({ 'concurrency.burst': raced(2) }, { 'concurrency.burst': raced(4) });
+    expect(drift.filter((d) => d.kind === 'behaviour')).toEqual([]);
+    expect(drift.filter((d) => d.kind === 'timing').map((d) => d.key)).toEqual([
+      'concurrency.burst.refused429',
+      'concurrency.burst.retryAfter',
+      'concurrency.burst.statuses.200',
+      'concurrency.burst.statuses.429',
+      'concurrency.burst.succeeded',
+    ]);
+    // A record of an older beia-kit (no heldMs) is a race too.
+    const { heldMs: _held, ...old } = raced(3);
+    expect(compareObservations({ 'concurrency.burst': old }, { 'concurrency.burst': raced(2) }).filter((d) => d.kind === 'behaviour')).toEqual([]);
+    // Held by the suite on both sides, the counts are the target's limit: a change is behaviour.
+    const held = (succeeded: number) => ({ ...raced(succeeded), heldMs: 1000 });
+    expect(
+      compareObservations({ 'concurrency.burst': held(2) }, { 'concurrency.burst': held(3) })
+        .filter((d) => d.kind === 'behaviour')
+        .map((d) => d.key),
+    ).toEqual(['concurrency.burst.refused429', 'concurrency.burst.statuses.200', 'concurrency.burst.statuses.429', 'concurrency.burst.succeeded']);
+    // And a Retry-After that changed while both sides saw one is behaviour, held or not.
+    expect(compareObservations({ 'concurrency.burst': raced(2) }, { 'concurrency.burst': { ...raced(2), retryAfter: '5' } })).toEqual([
+      { key: 'concurrency.burst.retryAfter', before: '1', after: '5', kind: 'behaviour' },
+    ]);
   });
 });
