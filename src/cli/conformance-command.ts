@@ -18,6 +18,7 @@ import {
   readObservations,
   runConformance,
   summarize,
+  summaryLine,
   writeObservations,
   type RunReport,
 } from '../conformance/index.js';
@@ -142,13 +143,18 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
       const changes = compareObservations(previous.observations, report.observations, { before: previous.cases, after: report.observedBy });
       html.drift = { file: values.previous!, recordedAt: previous.recordedAt, changes };
       const behaviour = changes.filter((d) => d.kind === 'behaviour');
-      if (reporters.some((r) => r.kind === 'console' && !r.file)) {
+      if (live) {
         console.log(
           `since ${values.previous}: ${behaviour.length === 0 ? 'no drift in behaviour' : behaviour.map((d) => `${d.key}: ${JSON.stringify(d.before)} -> ${JSON.stringify(d.after)}`).join('; ')}`,
         );
       }
     }
     await writeReports(report, reporters, live, html);
+    // The summary line ends every run, whatever the reporters: on stderr when a report takes stdout.
+    if (!live) {
+      if (reporters.some((r) => !r.file)) console.error(`beia conformance: ${summaryLine(report)}`);
+      else console.log(`beia conformance: ${summaryLine(report)}`);
+    }
     if (values.record) await writeObservations(values.record, report.target.endpoint, report.observations, report.observedBy);
     const summary = summarize(report.outcomes);
     if (report.stopped) return 2;

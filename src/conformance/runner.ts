@@ -1,6 +1,8 @@
+import { MOCK_VERSION } from '../mock/index.js';
 import { redactUrl } from '../shared/index.js';
 import { CaseContext, RunState, type Target } from './context.js';
 import { planRun, type Plan, type PlanOptions } from './plan.js';
+import { ruleVerdicts, type RuleVerdict } from './rules.js';
 import { makeSamples } from './samples.js';
 import type { CaseOutcome, ConformanceCase } from './types.js';
 import { Wire } from './wire.js';
@@ -12,7 +14,13 @@ export interface RunOptions extends PlanOptions {
 }
 
 export interface RunReport {
+  /** The beia-kit that made the report. */
+  kit: { name: 'beia-kit'; version: string };
+  /** The endpoint with its credentials redacted, and whether it is the in-process mock. */
   target: { endpoint: string; kind: Target['kind'] };
+  /** When the run started and ended (ISO 8601). */
+  startedAt: string;
+  finishedAt: string;
   plan: { maxCredits: number };
   outcomes: CaseOutcome[];
   observations: Record<string, unknown>;
@@ -22,6 +30,16 @@ export interface RunReport {
   creditsSpent?: number;
   /** Why the run stopped before its end, when it did. */
   stopped?: string;
+  /**
+   * Why the run did not run, when the caller's mistake stopped it (a target not reachable at that
+   * path, an admin API that does not answer, credentials refused): one line with the fix. Then
+   * nothing was learnt about the target: no outcomes, no observations.
+   */
+  notRun?: string;
+  /** What the run made on the target and could not remove, in words. */
+  leftBehind?: string[];
+  /** Each documented rule's verdict (D1 to D9): computed from the outcomes when absent. */
+  rules?: RuleVerdict[];
 }
 
 /** The plan is over the budget: nothing was sent. */
@@ -41,16 +59,20 @@ export async function runConformance(target: Target, cases: readonly Conformance
       `The plan may spend ${plan.maxCredits} credits, over the budget of ${options.budget}. Raise --budget, or leave cases out with --skip paid (or --only free).`,
     );
   }
+  const startedAt = new Date().toISOString();
   const wire = new Wire(target.endpoint, target.dispatcher);
   const state = new RunState(target, wire, await makeSamples());
+  const secrets = [target.credentials.apiKey, target.zeroCreditLicense?.apiKey].filter((s): s is string => Boolean(s));
   const report: RunReport = {
-    target: { endpoint: redactUrl(target.endpoint), kind: target.kind },
+    kit: { name: 'beia-kit', version: MOCK_VERSION },
+    target: { endpoint: redact(redactUrl(target.endpoint), secrets), kind: target.kind },
+    startedAt,
+    finishedAt: startedAt,
     plan: { maxCredits: plan.maxCredits },
     outcomes: [],
     observations: state.observations,
     observedBy: state.observedBy,
   };
-  const secrets = [target.credentials.apiKey, target.zeroCreditLicense?.apiKey].filter((s): s is string => Boolean(s));
   const used = new Set<string>();
   let allowed = 0;
 
@@ -60,7 +82,9 @@ export async function runConformance(target: Target, cases: readonly Conformance
       const base = { id: c.id, title: c.title, rule: c.rule, kind: c.kind };
       let outcome: CaseOutcome;
       if (report.stopped || planned.skipReason) {
-        outcome = { ...base, status: 'skip', message: report.stopped ? `not run: ${report.stopped}` : planned.skipReason!, durationMs: 0 };
+        outcome = report.stopped
+          ? { ...base, status: 'skip', message: `not run: ${report.stopped}`, durationMs: 0 }
+          : { ...base, status: 'skip', message: planned.skipReason!, durationMs: 0, ...(planned.missing ? { needs: planned.missing } : {}) };
       } else {
         allowed += c.tags.credits + (c.tags.shares ?? []).filter((s) => !used.has(s)).length;
         (c.tags.shares ?? []).forEach((s) => used.add(s));
@@ -90,6 +114,8 @@ export async function runConformance(target: Target, cases: readonly Conformance
   }
   for (const [key, value] of Object.entries(state.observations)) state.observations[key] = redactDeep(value, secrets);
   if (state.creditsSeen.length > 0) report.creditsSpent = spentCredits(state.creditsSeen);
+  report.rules = ruleVerdicts(report.outcomes, report.notRun, cases);
+  report.finishedAt = new Date().toISOString();
   return report;
 }
 

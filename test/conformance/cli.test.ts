@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli, startCliMock } from '../helpers/cli.js';
 import { deviantServer } from '../helpers/deviant-proxy.js';
 import { startTestMock } from '../helpers/server.js';
-import { MockAdminClient } from '../../src/mock/index.js';
+import { MockAdminClient, MOCK_VERSION } from '../../src/mock/index.js';
 
 const SECRET = 'conformance-secret-key';
 
@@ -212,5 +212,62 @@ describe('observations: --record, --compare and beia mock --profile', () => {
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain('errorBody: "text" -> "json-envelope"');
     expect(drift.stdout).toContain('order.auth-vs-credits: 402 -> 401');
+  });
+});
+
+/** Everything a run printed, line by line. */
+const printed = (run: { stdout: string; stderr: string }) => `${run.stdout}${run.stderr}`.trim().split('\n');
+
+describe('every run says what it verified, with what, when', () => {
+  it('an html-only run prints its one-line summary; reports carry the version, the target and the time; the mock suite name is stable', async () => {
+    const out = await dir();
+    const files = { html: join(out, 'r.html'), junit: join(out, 'r.xml'), json: join(out, 'r.json') };
+    const run = await runCli(['conformance', '--target', 'mock', '--only', 'free', '--reporter', `html=${files.html}`]);
+    expect(run.code).toBe(0);
+    expect(printed(run)).toEqual([
+      expect.stringMatching(/^beia conformance: \d of 9 documented rules verified, all hold \(not verified: .*\); \d+ passed, 0 failed/),
+    ]);
+    const html = await readFile(files.html, 'utf8');
+    expect(html).toContain(`beia-kit ${MOCK_VERSION}`);
+    expect(html).toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+
+    const again = await runCli(['conformance', '--target', 'mock', '--only', 'free', '--reporter', `junit=${files.junit}`, '--reporter', `json=${files.json}`]);
+    expect(again.code).toBe(0);
+    const junit = await readFile(files.junit, 'utf8');
+    // No random port in the suite's name: a CI dashboard sees one suite run after run.
+    expect(junit).toContain('<testsuite name="beia conformance: mock" timestamp="');
+    expect(junit).toContain(`<property name="beia-kit.version" value="${MOCK_VERSION}"/>`);
+    expect(junit).toMatch(/<property name="target" value="http:\/\/127\.0\.0\.1:\d+\/beia-api\/v1\/image"\/>/);
+    const json = JSON.parse(await readFile(files.json, 'utf8')) as Record<string, unknown>;
+    expect(json).toMatchObject({ kit: { name: 'beia-kit', version: MOCK_VERSION }, suite: 'beia conformance: mock', target: { kind: 'mock' } });
+    expect(Date.parse(json.startedAt as string)).toBeGreaterThan(Date.now() - 600_000);
+  });
+
+  it('redacts credentials in the target the reports name: a user and password, and the key wherever it appears', async () => {
+    const mock = await startTestMock({ licenses: LICENSES });
+    const out = await dir();
+    // A user:password in the URL, and the API key in its query (a proxy that wants it there).
+    const target = `${mock.endpoint.replace('http://', 'http://someone:hunter2@')}?key=${SECRET}`;
+    const run = await runCli([
+      'conformance',
+      '--target',
+      target,
+      ...CREDENTIALS,
+      '--only',
+      'free',
+      '--reporter',
+      'console',
+      '--reporter',
+      `json=${join(out, 'r.json')}`,
+      '--reporter',
+      `junit=${join(out, 'r.xml')}`,
+    ]);
+    expect(run.code).toBe(0);
+    const json = await readFile(join(out, 'r.json'), 'utf8');
+    expect(JSON.parse(json)).toMatchObject({ target: { endpoint: `${mock.endpoint}?key=***` } });
+    const everything = json + (await readFile(join(out, 'r.xml'), 'utf8')) + run.stdout + run.stderr;
+    expect(everything).toContain('?key=***');
+    expect(everything).not.toContain(SECRET);
+    expect(everything).not.toContain('hunter2');
   });
 });

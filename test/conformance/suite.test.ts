@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMultipartMixed, encodeMultipartMixed, readImageBundle } from '../../src/contract/index.js';
-import { ALL_CASES, applyProfile, compareObservations, openTarget, runConformance, type RunReport, type Target } from '../../src/conformance/index.js';
+import {
+  ALL_CASES,
+  applyProfile,
+  compareObservations,
+  consoleReport,
+  htmlReport,
+  jsonReport,
+  junitReport,
+  openTarget,
+  runConformance,
+  verdictOf,
+  type RunReport,
+  type Target,
+} from '../../src/conformance/index.js';
 import { deviantServer, type Answer } from '../helpers/deviant-proxy.js';
 import { startTestMock } from '../helpers/server.js';
 
@@ -378,5 +391,67 @@ describe('timing is not behaviour: the burst', () => {
     expect(compareObservations({ 'concurrency.burst': raced(2) }, { 'concurrency.burst': { ...raced(2), retryAfter: '5' } })).toEqual([
       { key: 'concurrency.burst.retryAfter', before: '1', after: '5', kind: 'behaviour' },
     ]);
+  });
+});
+
+describe('honest verdicts: each documented rule verified, failed or not verified, and why', () => {
+  const verdicts = (report: RunReport) => Object.fromEntries(report.rules!.map((r) => [r.rule, r.status]));
+
+  it('a run without the 402 and 403 means says which rules it did not verify, and the flag that would', async () => {
+    const mock = await mockAtUrl();
+    const { zeroCreditLicense: _zero, unlistedSourceAddress: _address, ...bare } = urlTarget(mock.endpoint);
+    const report = await runConformance(bare, ALL_CASES);
+    expect(verdicts(report)).toEqual({
+      D1: 'verified',
+      D2: 'verified',
+      D3: 'verified',
+      D4: 'verified',
+      D5: 'verified',
+      D6: 'verified',
+      D7: 'not verified',
+      D8: 'not verified',
+      D9: 'verified',
+    });
+    const d8 = report.rules!.find((r) => r.rule === 'D8')!;
+    expect(d8.why).toContain('D8-403-unlisted-address not run: give --unlisted-source-address IP');
+    const d7 = report.rules!.find((r) => r.rule === 'D7')!;
+    expect(d7.flags).toEqual(expect.arrayContaining([expect.stringContaining('--zero-credit-license ID:KEY'), expect.stringContaining('--admin')]));
+    const verdict = verdictOf(report);
+    expect(verdict).toMatchObject({ tone: 'partial', title: '7 of 9 documented rules verified, all hold' });
+    expect(verdict.text).toContain('--unlisted-source-address');
+    // Every reporter says the same.
+    expect(consoleReport(report)).toContain('D8  not verified: D8-403-unlisted-address not run: give --unlisted-source-address IP');
+    expect(consoleReport(report)).toMatch(/7 of 9 documented rules verified, all hold \(not verified: D7, D8\); \d+ passed/);
+    expect(JSON.parse(jsonReport(report))).toMatchObject({
+      verdict: { title: '7 of 9 documented rules verified, all hold' },
+      rules: expect.arrayContaining([expect.objectContaining({ rule: 'D8', status: 'not verified' })]),
+    });
+    expect(junitReport(report)).toContain('<property name="rule.D8" value="not verified: D8-403-unlisted-address not run: give --unlisted-source-address IP');
+    const html = htmlReport(report);
+    expect(html).toContain('7 of 9 documented rules verified, all hold');
+    expect(html).not.toMatch(/every (documented )?rule holds/i);
+    // D8 has a group of its own.
+    expect(html).toMatch(/<summary><span class="rule">D8<\/span>[^<]*<span class="rule-status skip">not verified<\/span>/);
+  });
+
+  it('with everything given (the in-process mock) all nine are verified; a case left out by --only is not', async () => {
+    const { target, close } = await openTarget({ target: 'mock' });
+    try {
+      const all = await runConformance(target, ALL_CASES, { skip: ['load'] });
+      expect(verdictOf(all).title).toBe('9 of 9 documented rules verified, all hold');
+      expect(verdictOf(all).tone).toBe('good');
+      const one = await runConformance(target, ALL_CASES, { only: ['D7-402-no-credits'] });
+      expect(one.rules!.find((r) => r.rule === 'D7')).toMatchObject({ status: 'not verified', why: expect.stringContaining('not selected (--only, --skip)') });
+    } finally {
+      await close();
+    }
+  });
+
+  it('a broken documented rule names the rule and says not to release', async () => {
+    const mock = await mockAtUrl();
+    const endpoint = await deviantServer(mock.endpoint, { answer: (a) => (a.status === 415 ? { ...a, status: 500 } : a) });
+    const report = await runConformance(urlTarget(endpoint), ALL_CASES, { skip: ['load'] });
+    expect(report.rules!.find((r) => r.rule === 'D7')).toMatchObject({ status: 'failed', why: 'D7-415-not-an-image failed' });
+    expect(verdictOf(report).text).toBe('The target breaks a documented rule of the vendor’s page (D7): do not release on it.');
   });
 });
