@@ -2,7 +2,6 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   ALL_CASES,
-  OverBudgetError,
   caseCost,
   compareObservations,
   type Drift,
@@ -50,7 +49,12 @@ Reports:
   --record FILE                  write what the target did for each unknown (for --compare, beia mock --profile)
   --previous FILE                a record of an earlier run: its drift goes into the reports
 
-Exit code: 0 nothing failed or errored, 1 a case failed, 2 the suite could not run.`;
+Before any paid case the run checks that the target answers at that path (and, with --admin, that
+the admin API answers); a wrong URL, a dead port, a TLS or DNS error, or credentials the target
+refuses stop it at once with one line that says what to fix.
+
+Exit code: 0 nothing failed or errored, 1 a case failed, 2 the suite could not run (or did not:
+the line says why).`;
 
 interface ReporterChoice {
   kind: 'console' | 'json' | 'junit' | 'html';
@@ -138,6 +142,17 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
       ...(budget !== undefined ? { budget } : {}),
       ...(live ? { onOutcome: (o) => console.log(consoleLine(o)) } : {}),
     });
+    if (report.notRun !== undefined) {
+      // One line, whatever the reporters; the files say "did not run" too.
+      console.error(`beia conformance ${summaryLine(report)}`);
+      await writeReports(
+        report,
+        reporters.filter((r) => r.file),
+        false,
+        {},
+      );
+      return 2;
+    }
     const html: HtmlReportOptions = {};
     if (previous) {
       const changes = compareObservations(previous.observations, report.observations, { before: previous.cases, after: report.observedBy });
@@ -163,7 +178,7 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
     return 0;
   } catch (error) {
     console.error(`beia conformance: ${(error as Error).message}`);
-    return error instanceof OverBudgetError ? 2 : 2;
+    return 2;
   } finally {
     await opened.close();
   }

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { HEADER, parseCredits } from '../contract/index.js';
 import type { MockAdminClient } from '../mock/index.js';
+import { credentialsRefused, NotRunError } from './preflight.js';
 import type { Samples } from './samples.js';
 import type { CaseResult, ConformanceCase } from './types.js';
 import { vendorRequest, type FormPart, type Wire, type WireRequest, type WireResponse } from './wire.js';
@@ -40,6 +41,8 @@ export class RunState {
   readonly creditsSeen: number[] = [];
   /** The paid answers in the order they were sent. */
   readonly paidOrder: Array<'png' | 'mixed'> = [];
+  /** A request that expected the run's credentials to be accepted got an answer other than 401 or 403. */
+  credentialsProven = false;
 
   constructor(
     readonly target: Target,
@@ -49,6 +52,13 @@ export class RunState {
 
   async send(req: WireRequest): Promise<WireResponse> {
     const res = await this.wire.send(req);
+    if (req.accepts) {
+      if (res.status === 401 || res.status === 403) {
+        const licenseId = req.accepts === 'run' ? this.target.credentials.licenseId : (this.target.zeroCreditLicense?.licenseId ?? '?');
+        throw new NotRunError(credentialsRefused(res.status, req.accepts, licenseId));
+      }
+      if (req.accepts === 'run') this.credentialsProven = true;
+    }
     // Only the run's own license counts for the budget: a zero-credit license's 0 is not a fall.
     const credits = parseCredits(res.headers[HEADER.creditsRemaining]);
     if (res.status === 200 && credits !== undefined && req.headers?.[HEADER.licenseId] === this.target.credentials.licenseId) this.creditsSeen.push(credits);
@@ -61,7 +71,7 @@ export class RunState {
     if (!answer) {
       const { licenseId, apiKey } = this.target.credentials;
       const extra: FormPart[] = kind === 'mixed' ? [{ name: 'includeCroppedImage', value: 'true' }] : [];
-      answer = this.send(vendorRequest(licenseId, apiKey, this.samples.jpeg, extra));
+      answer = this.send({ ...vendorRequest(licenseId, apiKey, this.samples.jpeg, extra), accepts: 'run' });
       this.#paid.set(kind, answer);
       this.paidOrder.push(kind);
     }
@@ -98,6 +108,14 @@ export class CaseContext {
     const req = vendorRequest(change.licenseId ?? licenseId, change.apiKey ?? apiKey, change.image ?? this.samples.jpeg, change.extra ?? []);
     if (change.localAddress) req.localAddress = change.localAddress;
     return req;
+  }
+
+  /**
+   * The vendor's request with the run's own credentials, which the target is expected to accept
+   * (whatever else it then refuses): a 401 or 403 to it stops the run as the caller's mistake.
+   */
+  accepted(change: { image?: Uint8Array; extra?: FormPart[] } = {}): WireRequest {
+    return { ...this.vendor(change), accepts: 'run' };
   }
 
   paid(kind: 'png' | 'mixed'): Promise<WireResponse> {

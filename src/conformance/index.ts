@@ -10,6 +10,7 @@ export type { HtmlReportOptions } from './reporters/index.js';
 export type { Summary, Verdict } from './reporters/index.js';
 export { DOCUMENTED_RULES, ruleVerdicts } from './rules.js';
 export type { RuleVerdict } from './rules.js';
+export { NotRunError, connectionProblem } from './preflight.js';
 export { applyProfile, compareObservations, readObservations, writeObservations } from './observations.js';
 export type { Drift, ObservationFile } from './observations.js';
 export type { CaseOutcome, CaseStatus, ConformanceCase, Need, RuleKind } from './types.js';

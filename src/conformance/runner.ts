@@ -2,6 +2,7 @@ import { MOCK_VERSION } from '../mock/index.js';
 import { redactUrl } from '../shared/index.js';
 import { CaseContext, RunState, type Target } from './context.js';
 import { planRun, type Plan, type PlanOptions } from './plan.js';
+import { connectionProblem, NotRunError, preflight } from './preflight.js';
 import { ruleVerdicts, type RuleVerdict } from './rules.js';
 import { makeSamples } from './samples.js';
 import type { CaseOutcome, ConformanceCase } from './types.js';
@@ -10,6 +11,10 @@ import { Wire } from './wire.js';
 export interface RunOptions extends PlanOptions {
   /** Refuse a plan that may spend more, and stop when credits fall faster than planned. */
   budget?: number;
+  /**
+   * Each case's outcome as it ends; held until the target has accepted the run's credentials
+   * (or the run ends), so a run stopped for wrong credentials reports nothing but why.
+   */
   onOutcome?: (outcome: CaseOutcome) => void;
 }
 
@@ -48,9 +53,12 @@ export class OverBudgetError extends Error {
 }
 
 /**
- * Runs the planned cases one by one against the target. A case that throws is an `error` (the
- * suite or the network broke, not the target). With a budget, the run stops as soon as the
- * license's Credits-Remaining has fallen by more than the cases run so far may spend.
+ * Runs the planned cases one by one against the target, after a free preflight (the target
+ * answers at that path; a beia mock's admin API answers and takes the token). A case that throws
+ * is an `error` (the suite or the network broke, not the target). The caller's mistakes (see
+ * {@link RunReport.notRun}) end the run at once, as does a target that stops answering. With a
+ * budget, the run stops as soon as the license's Credits-Remaining has fallen by more than the
+ * cases run so far may spend.
  */
 export async function runConformance(target: Target, cases: readonly ConformanceCase[], options: RunOptions = {}): Promise<RunReport> {
   const plan: Plan = planRun(cases, target, options);
@@ -73,10 +81,16 @@ export async function runConformance(target: Target, cases: readonly Conformance
     observations: state.observations,
     observedBy: state.observedBy,
   };
+  const held: CaseOutcome[] = [];
+  const tell = (outcome: CaseOutcome) => {
+    held.push(outcome);
+    if (state.credentialsProven) for (const o of held.splice(0)) options.onOutcome?.(o);
+  };
   const used = new Set<string>();
   let allowed = 0;
 
   try {
+    await preflight(target, wire);
     for (const planned of plan.cases) {
       const c = planned.case;
       const base = { id: c.id, title: c.title, rule: c.rule, kind: c.kind };
@@ -93,10 +107,14 @@ export async function runConformance(target: Target, cases: readonly Conformance
           const result = (await c.run(new CaseContext(state, c))) ?? { status: 'pass' as const, message: '' };
           outcome = { ...base, ...result, durationMs: Math.round(performance.now() - started) };
         } catch (error) {
+          if (error instanceof NotRunError) throw error;
+          const gone = connectionProblem(error, target.endpoint);
+          // One line for a target that went away, not one error per case left.
+          if (gone) report.stopped = `the target stopped answering: ${gone}`;
           outcome = {
             ...base,
             status: 'error',
-            message: `the suite could not run the case: ${(error as Error).message}`,
+            message: `the suite could not run the case: ${gone ?? (error as Error).message}`,
             durationMs: Math.round(performance.now() - started),
           };
         }
@@ -107,13 +125,25 @@ export async function runConformance(target: Target, cases: readonly Conformance
       }
       outcome.message = redact(outcome.message, secrets);
       report.outcomes.push(outcome);
-      options.onOutcome?.(outcome);
+      tell(outcome);
     }
+  } catch (error) {
+    if (!(error instanceof NotRunError)) throw error;
+    report.notRun = redact(error.message, secrets);
   } finally {
     await wire.close();
   }
+  if (report.notRun !== undefined) {
+    // Nothing was learnt about the target: what the cases saw before the stop is not a verdict.
+    report.outcomes = [];
+    for (const key of Object.keys(state.observations)) delete state.observations[key];
+    for (const key of Object.keys(state.observedBy)) delete state.observedBy[key];
+    held.length = 0;
+  } else {
+    for (const o of held.splice(0)) options.onOutcome?.(o);
+  }
   for (const [key, value] of Object.entries(state.observations)) state.observations[key] = redactDeep(value, secrets);
-  if (state.creditsSeen.length > 0) report.creditsSpent = spentCredits(state.creditsSeen);
+  if (state.creditsSeen.length > 0 && report.notRun === undefined) report.creditsSpent = spentCredits(state.creditsSeen);
   report.rules = ruleVerdicts(report.outcomes, report.notRun, cases);
   report.finishedAt = new Date().toISOString();
   return report;

@@ -13,6 +13,12 @@ export interface WireRequest {
   method?: string;
   /** Send from this local address (for the allowlist cases). */
   localAddress?: string;
+  /**
+   * The request carries these credentials as given, and the plan expects the target to accept
+   * them: a 401 or 403 to it is the caller's mistake (a wrong key, a wrong license, a machine off
+   * the allowlist), and stops the run.
+   */
+  accepts?: 'run' | 'zero-credit-license';
 }
 
 export interface WireResponse {

@@ -1,7 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, startCliMock } from '../helpers/cli.js';
 import { deviantServer } from '../helpers/deviant-proxy.js';
 import { startTestMock } from '../helpers/server.js';
@@ -137,7 +142,7 @@ describe('beia conformance against beia mock on a port', () => {
     await mock.close();
     const unreachable = await runCli(['conformance', '--target', `http://127.0.0.1:${port}/beia-api/v1/image`, ...CREDENTIALS, '--only', 'free']);
     expect(unreachable.code).toBe(2);
-    expect(unreachable.stdout).toContain('ERROR');
+    expect(unreachable.stdout).not.toContain('ERROR');
   });
 
   it('--target mock ignores live credentials exported in the environment', async () => {
@@ -217,6 +222,119 @@ describe('observations: --record, --compare and beia mock --profile', () => {
 
 /** Everything a run printed, line by line. */
 const printed = (run: { stdout: string; stderr: string }) => `${run.stdout}${run.stderr}`.trim().split('\n');
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+/** A loopback server of this test: not a beia mock. */
+async function listen(server: Server): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('a run that cannot tell anything about the target ends in one line, exit 2, and "did not run" in every report', () => {
+  it('a wrong API key: stopped at the first 401 to a request that should have been accepted, the reports say "did not run"', async () => {
+    const mock = await startTestMock({ licenses: LICENSES });
+    const out = await dir();
+    const files = { json: join(out, 'r.json'), junit: join(out, 'r.xml'), html: join(out, 'r.html') };
+    const run = await runCli(
+      [
+        'conformance',
+        '--target',
+        mock.endpoint,
+        ...Object.entries(files).flatMap(([kind, file]) => ['--reporter', `${kind}=${file}`]),
+        '--reporter',
+        'console',
+      ],
+      { BEIA_LICENSE_ID: 'L1', BEIA_API_KEY: 'wrong' },
+    );
+    expect(run.code).toBe(2);
+    expect(printed(run)).toEqual([expect.stringContaining('did not run: the target refused license "L1" and its API key (401')]);
+    expect(run.stderr).toContain('BEIA_API_KEY');
+    for (const file of Object.values(files)) {
+      const text = await readFile(file, 'utf8');
+      expect(text, file).toContain('did not run: the target refused license');
+      expect(text, file).not.toMatch(/do not release/i);
+    }
+    expect(JSON.parse(await readFile(files.json, 'utf8'))).toMatchObject({ cases: [], summary: { failed: 0 }, observations: {} });
+    expect(await readFile(files.junit, 'utf8')).toMatch(/<error message="did not run: the target refused license/);
+    // A 401 spends nothing, and it was the last request: no paid case after it.
+    expect((await mock.store.getLicense('L1'))!.credits).toBe(50);
+    expect((await mock.store.listJournal()).at(-1)).toMatchObject({ status: 401 });
+  });
+
+  it('the base URL instead of the endpoint: one request, and the endpoint to use', async () => {
+    const mock = await startTestMock({ licenses: LICENSES });
+    const origin = new URL(mock.endpoint).origin;
+    const run = await runCli(['conformance', '--target', `${origin}/`, ...CREDENTIALS]);
+    expect(run.code).toBe(2);
+    expect(printed(run)).toEqual([expect.stringContaining(`--target must be the image endpoint, not the base URL: try ${origin}/beia-api/v1/image`)]);
+    expect((await mock.store.listJournal()).map((entry) => [entry.path, entry.status])).toEqual([['/', 404]]);
+  });
+
+  it('a dead port: one line, not one ERROR per case', async () => {
+    const mock = await startTestMock({ licenses: LICENSES });
+    const port = mock.port;
+    await mock.close();
+    const run = await runCli(['conformance', '--target', `http://127.0.0.1:${port}/beia-api/v1/image`, ...CREDENTIALS]);
+    expect(run.code).toBe(2);
+    expect(printed(run)).toEqual([
+      `beia conformance did not run: nothing answers at 127.0.0.1:${port} (connection refused): start the server, or correct the host and port in --target`,
+    ]);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/openssl'))('a TLS certificate this machine does not trust: one line that names NODE_EXTRA_CA_CERTS', async () => {
+    const out = await dir();
+    execFileSync(
+      '/usr/bin/openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(out, 'key.pem'),
+        '-out',
+        join(out, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const tls = createHttpsServer({ key: await readFile(join(out, 'key.pem')), cert: await readFile(join(out, 'cert.pem')) }, (_req, res) =>
+      res.writeHead(400).end(),
+    );
+    const where = await listen(tls);
+    const run = await runCli(['conformance', '--target', `https://${where}/beia-api/v1/image`, ...CREDENTIALS], { NODE_EXTRA_CA_CERTS: '' });
+    expect(run.code).toBe(2);
+    expect(printed(run)).toEqual([expect.stringContaining('the TLS certificate of 127.0.0.1 is not trusted')]);
+    expect(run.stderr).toContain('NODE_EXTRA_CA_CERTS');
+  });
+
+  it('a zero-credit license the target refuses: one line that names --zero-credit-license', async () => {
+    const mock = await startTestMock({ licenses: LICENSES });
+    const run = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, '--zero-credit-license', 'zero:not-its-key']);
+    expect(run.code).toBe(2);
+    expect(printed(run)).toEqual([expect.stringContaining('the target refused the zero-credit license "zero" (401')]);
+    expect(run.stderr).toContain('correct --zero-credit-license ID:KEY');
+  });
+
+  it('a machine off the license allowlist (403): one line that says so', async () => {
+    const mock = await startTestMock({ licenses: [{ ...LICENSES[0], allowedIps: ['192.0.2.1'] }] });
+    const run = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS]);
+    expect(run.code).toBe(2);
+    expect(printed(run)).toEqual([expect.stringContaining(`the target refused license "L1" from this machine (403`)]);
+    expect(run.stderr).toContain("run from an address on the license's allowlist (D8)");
+  });
+});
 
 describe('every run says what it verified, with what, when', () => {
   it('an html-only run prints its one-line summary; reports carry the version, the target and the time; the mock suite name is stable', async () => {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { decodeMultipartMixed, encodeMultipartMixed, readImageBundle } from '../../src/contract/index.js';
 import {
@@ -391,6 +393,54 @@ describe('timing is not behaviour: the burst', () => {
     expect(compareObservations({ 'concurrency.burst': raced(2) }, { 'concurrency.burst': { ...raced(2), retryAfter: '5' } })).toEqual([
       { key: 'concurrency.burst.retryAfter', before: '1', after: '5', kind: 'behaviour' },
     ]);
+  });
+});
+
+describe("the run stops at the caller's mistake, before any further paid case", () => {
+  it("the first 401 to a request with the run's own credentials that should have been accepted ends the run; nothing is reported on the target", async () => {
+    const mock = await mockAtUrl();
+    const seen: Array<{ licenseId: string | undefined; apiKey: string | undefined; image: boolean; status: number }> = [];
+    const field = (body: Buffer, name: string) => new RegExp(`name="${name}"\r\n\r\n([^\r]*)\r\n`).exec(body.toString('latin1'))?.[1];
+    const endpoint = await deviantServer(mock.endpoint, {
+      answer: (a, req) => {
+        seen.push({
+          licenseId: field(req.body, 'licenseId'),
+          apiKey: field(req.body, 'apiKey'),
+          image: /name="image"; filename=/.test(req.body.toString('latin1')),
+          status: a.status,
+        });
+        return a;
+      },
+    });
+    const told: string[] = [];
+    const target: Target = { ...urlTarget(endpoint), credentials: { licenseId: '1234', apiKey: 'wrong' } };
+    const report = await runConformance(target, ALL_CASES, { onOutcome: (o) => told.push(o.id) });
+    expect(report.notRun).toMatch(/^the target refused license "1234" and its API key \(401 to a request it should have accepted\): .*BEIA_API_KEY/);
+    // Free cases ran first (a wrong key cannot be told from a free request on every target); the
+    // first complete request with the key stopped the run, and was the last one sent.
+    const first = seen.findIndex((r) => r.licenseId === '1234' && r.apiKey === 'wrong' && r.image && r.status === 401);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBe(seen.length - 1);
+    expect(report.outcomes).toEqual([]);
+    expect(report.observations).toEqual({});
+    expect(told).toEqual([]);
+    expect(verdictOf(report)).toMatchObject({ tone: 'warn', title: 'Did not run' });
+    for (const text of [jsonReport(report), junitReport(report), htmlReport(report), consoleReport(report)]) expect(text).not.toMatch(/do not release/i);
+  });
+
+  it('a target that stops answering in the middle of a run: one error and a stop, not one error per case', async () => {
+    // Answers the preflight, then goes away.
+    const server = createServer((_req, res) => {
+      res.writeHead(400, { connection: 'close' }).end();
+      server.close();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/beia-api/v1/image`;
+    const report = await runConformance(urlTarget(endpoint), ALL_CASES);
+    expect(report.notRun).toBeUndefined();
+    expect(report.stopped).toMatch(/^the target stopped answering: nothing answers at 127\.0\.0\.1:\d+ \(connection refused\)/);
+    expect(report.outcomes.filter((o) => o.status === 'error')).toHaveLength(1);
+    expect(report.outcomes.filter((o) => o.status === 'skip').every((o) => o.message.startsWith('not run: the target stopped answering'))).toBe(true);
   });
 });
 

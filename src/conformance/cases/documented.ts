@@ -288,7 +288,8 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
     tags: { credits: 0, needs: ['zero-credit-license'] },
     async run(ctx) {
       const { licenseId, apiKey } = ctx.target.zeroCreditLicense!;
-      const res = await ctx.send(ctx.vendor({ licenseId, apiKey }));
+      // Its credentials are the caller's too: a 401 or 403 says they are wrong, not that the target is.
+      const res = await ctx.send({ ...ctx.vendor({ licenseId, apiKey }), accepts: 'zero-credit-license' });
       if (res.status === 402) ctx.observe('creditsRemaining.on402', res.headers[HEADER.creditsRemaining] !== undefined);
       return expectStatus(ctx, 402, res, describeResponse(res, ['Credits-Remaining']));
     },
@@ -311,7 +312,7 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
     kind: 'documented',
     tags: { credits: 1, needs: [] },
     async run(ctx) {
-      const res = await ctx.send(ctx.vendor({ image: ctx.samples.text }));
+      const res = await ctx.send(ctx.accepted({ image: ctx.samples.text }));
       return expectStatus(ctx, 415, res, describeResponse(res));
     },
   },
@@ -324,7 +325,7 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
     async run(ctx) {
       await ctx.target.admin!.armFault({ type: 'error', count: 1, licenseId: ctx.target.credentials.licenseId });
       try {
-        const res = await ctx.send(ctx.vendor());
+        const res = await ctx.send(ctx.accepted());
         if (res.status === 500) ctx.observe('creditsRemaining.on500', res.headers[HEADER.creditsRemaining] !== undefined);
         return expectStatus(ctx, 500, res, describeResponse(res));
       } finally {
@@ -345,7 +346,7 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
         ['Python', pythonRequest(licenseId, apiKey, ctx.samples.jpeg)],
         ['Node', nodeRequest(licenseId, apiKey, ctx.samples.jpeg)],
       ] as const) {
-        const res = await ctx.send(request);
+        const res = await ctx.send({ ...request, accepts: 'run' });
         const type = res.headers['content-type'] ?? '';
         if (res.status !== 200 || !/^image\/png\b/i.test(type)) return ctx.verdict(false, `a 200 with a PNG to the ${name} sample`, describeResponse(res));
         answers.push(`${name}: ${describeResponse(res)}`);
@@ -361,7 +362,7 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
     // The curl shape is the shared PNG request (D1); the C# one differs the most from it.
     tags: { credits: 1, needs: [] },
     async run(ctx) {
-      const res = await ctx.send(csharpRequest(ctx.target.credentials.licenseId, ctx.target.credentials.apiKey, ctx.samples.jpeg));
+      const res = await ctx.send({ ...csharpRequest(ctx.target.credentials.licenseId, ctx.target.credentials.apiKey, ctx.samples.jpeg), accepts: 'run' });
       return ctx.verdict(res.status === 200, '200', describeResponse(res));
     },
   },

@@ -21,7 +21,7 @@ export const UNKNOWN_CASES: ConformanceCase[] = [
     kind: 'unknown',
     tags: { credits: 4, needs: [], load: true },
     async run(ctx) {
-      const answers = await Promise.all([1, 2, 3, 4].map(() => ctx.send(ctx.vendor())));
+      const answers = await Promise.all([1, 2, 3, 4].map(() => ctx.send(ctx.accepted())));
       const succeeded = answers.filter((a) => a.status === 200).length;
       const busy = answers.filter((a) => a.status === 429);
       const seen = {
