@@ -68,6 +68,6 @@ export function planRun(cases: readonly ConformanceCase[], target: Target, optio
 
 function has(target: Target, need: Need): boolean {
   if (need === 'admin-api') return target.admin !== undefined;
-  if (need === 'zero-credit-license') return target.zeroCreditLicense !== undefined;
+  if (need === 'zero-credit-license') return target.zeroCreditLicense !== undefined || (target.makeZeroCreditLicense === true && target.admin !== undefined);
   return target.unlistedSourceAddress !== undefined;
 }

@@ -16,6 +16,8 @@ export interface RunOptions extends PlanOptions {
    * (or the run ends), so a run stopped for wrong credentials reports nothing but why.
    */
   onOutcome?: (outcome: CaseOutcome) => void;
+  /** Interrupts the run: requests in flight are aborted, what the run made on the target removed. */
+  signal?: AbortSignal;
 }
 
 export interface RunReport {
@@ -58,7 +60,8 @@ export class OverBudgetError extends Error {
  * is an `error` (the suite or the network broke, not the target). The caller's mistakes (see
  * {@link RunReport.notRun}) end the run at once, as does a target that stops answering. With a
  * budget, the run stops as soon as the license's Credits-Remaining has fallen by more than the
- * cases run so far may spend.
+ * cases run so far may spend. What the run made on the target is removed at its end, also when
+ * interrupted through `signal`.
  */
 export async function runConformance(target: Target, cases: readonly ConformanceCase[], options: RunOptions = {}): Promise<RunReport> {
   const plan: Plan = planRun(cases, target, options);
@@ -68,7 +71,8 @@ export async function runConformance(target: Target, cases: readonly Conformance
     );
   }
   const startedAt = new Date().toISOString();
-  const wire = new Wire(target.endpoint, target.dispatcher);
+  const { signal } = options;
+  const wire = new Wire(target.endpoint, target.dispatcher, signal);
   const state = new RunState(target, wire, await makeSamples());
   const secrets = [target.credentials.apiKey, target.zeroCreditLicense?.apiKey].filter((s): s is string => Boolean(s));
   const report: RunReport = {
@@ -81,6 +85,7 @@ export async function runConformance(target: Target, cases: readonly Conformance
     observations: state.observations,
     observedBy: state.observedBy,
   };
+  const interrupted = () => `interrupted${typeof signal?.reason === 'string' ? ` (${signal.reason})` : ''}`;
   const held: CaseOutcome[] = [];
   const tell = (outcome: CaseOutcome) => {
     held.push(outcome);
@@ -91,9 +96,13 @@ export async function runConformance(target: Target, cases: readonly Conformance
 
   try {
     await preflight(target, wire);
+    await state.prepare();
+    // A license the run made has a key of its own, never to be shown either.
+    if (state.target.zeroCreditLicense?.apiKey) secrets.push(state.target.zeroCreditLicense.apiKey);
     for (const planned of plan.cases) {
       const c = planned.case;
       const base = { id: c.id, title: c.title, rule: c.rule, kind: c.kind };
+      if (signal?.aborted) report.stopped ??= interrupted();
       let outcome: CaseOutcome;
       if (report.stopped || planned.skipReason) {
         outcome = report.stopped
@@ -108,15 +117,16 @@ export async function runConformance(target: Target, cases: readonly Conformance
           outcome = { ...base, ...result, durationMs: Math.round(performance.now() - started) };
         } catch (error) {
           if (error instanceof NotRunError) throw error;
-          const gone = connectionProblem(error, target.endpoint);
-          // One line for a target that went away, not one error per case left.
-          if (gone) report.stopped = `the target stopped answering: ${gone}`;
-          outcome = {
-            ...base,
-            status: 'error',
-            message: `the suite could not run the case: ${gone ?? (error as Error).message}`,
-            durationMs: Math.round(performance.now() - started),
-          };
+          const durationMs = Math.round(performance.now() - started);
+          if (signal?.aborted) {
+            report.stopped ??= interrupted();
+            outcome = { ...base, status: 'skip', message: `not run: ${report.stopped}`, durationMs };
+          } else {
+            const gone = connectionProblem(error, target.endpoint);
+            // One line for a target that went away, not one error per case left.
+            if (gone) report.stopped = `the target stopped answering: ${gone}`;
+            outcome = { ...base, status: 'error', message: `the suite could not run the case: ${gone ?? (error as Error).message}`, durationMs };
+          }
         }
         const spent = spentCredits(state.creditsSeen);
         if (options.budget !== undefined && spent > allowed) {
@@ -128,9 +138,15 @@ export async function runConformance(target: Target, cases: readonly Conformance
       tell(outcome);
     }
   } catch (error) {
-    if (!(error instanceof NotRunError)) throw error;
-    report.notRun = redact(error.message, secrets);
+    if (error instanceof NotRunError) {
+      report.notRun = redact(error.message, secrets);
+    } else if (signal?.aborted) {
+      // Interrupted in the preflight or while preparing: nothing was judged.
+      report.notRun = interrupted();
+    } else throw error;
   } finally {
+    const left = await state.cleanUp();
+    if (left.length > 0) report.leftBehind = left.map((what) => redact(what, secrets));
     await wire.close();
   }
   if (report.notRun !== undefined) {

@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, startCliMock } from '../helpers/cli.js';
+import { runCli, spawnCli, startCliMock } from '../helpers/cli.js';
 import { deviantServer } from '../helpers/deviant-proxy.js';
-import { startTestMock } from '../helpers/server.js';
+import { eventually, startTestMock } from '../helpers/server.js';
 import { MockAdminClient, MOCK_VERSION } from '../../src/mock/index.js';
 
 const SECRET = 'conformance-secret-key';
@@ -70,23 +70,36 @@ describe('beia conformance against beia mock on a port', () => {
     await mock.stop();
   });
 
-  it('--admin makes the zero-credit license through the admin API when none is given; --dry-run only plans it', async () => {
-    const mock = await startCliMock(['--quiet', '--host', '0.0.0.0', '--admin-token', 'T', '--config', await configFile({ licenses: [LICENSES[0]] })]);
+  it('--admin makes the zero-credit license through the admin API when none is given, and removes it; --dry-run only plans it', async () => {
+    // Not quiet: its log shows the admin calls.
+    const mock = await startCliMock(['--host', '0.0.0.0', '--admin-token', 'T', '--config', await configFile({ licenses: [LICENSES[0]] })]);
     const adminFlags = ['--admin', '--admin-token', 'T'];
     const plan = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, ...adminFlags, '--dry-run']);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/run +D7-402-no-credits/);
     const admin = new MockAdminClient(new URL(mock.endpoint).origin, { token: 'T' });
-    const licenses = () => admin.licenses();
-    expect((await licenses()).map((l) => l.licenseId)).toEqual(['L1']);
+    const licenses = async () => (await admin.licenses()).map((l) => l.licenseId);
+    expect(await licenses()).toEqual(['L1']);
 
-    const run = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, ...adminFlags, '--only', 'D7-402-no-credits']);
+    const run = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, ...adminFlags, '--only', 'D7-402-no-credits,M1-auth-before-credits']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('1 passed, 0 failed');
-    expect(await licenses()).toContainEqual(expect.objectContaining({ licenseId: 'conformance-zero-credits', credits: 0 }));
+    expect(run.stdout).toContain('1 passed, 0 failed, 0 errored, 0 skipped, 1 observed');
+    // Made with POST /__admin/licenses (a fresh id), deleted after the run: no conformance-zero-credits left behind.
+    const calls = mock
+      .stdout()
+      .split('\n')
+      .filter((line) => line.includes('"/__admin/licenses'))
+      .map((line) => JSON.parse(line) as { method: string; path: string; status: number });
+    expect(calls.filter((c) => c.method === 'POST' && c.path === '/__admin/licenses' && c.status === 201)).toHaveLength(1);
+    expect(calls.filter((c) => c.method === 'DELETE' && c.status === 200)).toHaveLength(1);
+    expect(calls.filter((c) => c.method === 'PUT')).toEqual([]);
+    expect(await licenses()).toEqual(['L1']);
+    expect(await admin.faults()).toEqual([]);
+
     const wrongToken = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, '--admin', '--admin-token', 'nope', '--only', 'free']);
     expect(wrongToken.code).toBe(2);
-    expect(wrongToken.stderr).toContain('Failed to prepare the 402 cases through the admin API');
+    expect(`${wrongToken.stdout}${wrongToken.stderr}`.trim().split('\n')).toEqual([expect.stringContaining('refused the admin token (401)')]);
+    expect(wrongToken.stderr).toContain('--admin-token or BEIA_MOCK_ADMIN_TOKEN');
     await mock.stop();
   });
 
@@ -319,6 +332,22 @@ describe('a run that cannot tell anything about the target ends in one line, exi
     expect(run.stderr).toContain('NODE_EXTRA_CA_CERTS');
   });
 
+  it('--admin at a target that is not a beia mock: one line, and nothing paid', async () => {
+    let paid = 0;
+    const where = await listen(
+      createServer((req, res) => {
+        if (req.url === '/beia-api/v1/image') paid += 1;
+        res.writeHead(req.url === '/beia-api/v1/image' ? 400 : 404).end();
+      }),
+    );
+    const run = await runCli(['conformance', '--target', `http://${where}/beia-api/v1/image`, ...CREDENTIALS, '--admin']);
+    expect(run.code).toBe(2);
+    expect(printed(run)).toEqual([
+      expect.stringContaining(`no beia mock admin API answers at http://${where}/__admin/health (it answered 404): --admin is for a beia mock`),
+    ]);
+    expect(paid).toBe(1); // the preflight's free request
+  });
+
   it('a zero-credit license the target refuses: one line that names --zero-credit-license', async () => {
     const mock = await startTestMock({ licenses: LICENSES });
     const run = await runCli(['conformance', '--target', mock.endpoint, ...CREDENTIALS, '--zero-credit-license', 'zero:not-its-key']);
@@ -387,5 +416,35 @@ describe('every run says what it verified, with what, when', () => {
     expect(everything).toContain('?key=***');
     expect(everything).not.toContain(SECRET);
     expect(everything).not.toContain('hunter2');
+  });
+});
+
+describe('an interrupted run removes what it made on the target', () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s: the zero-credit license and the armed faults are gone, exit %i', async (signal, code) => {
+    const config = await configFile({ licenses: [LICENSES[0]], processing: { delayMs: 30_000 } });
+    const mock = await startCliMock(['--quiet', '--admin-token', 'T', '--config', config]);
+    const admin = new MockAdminClient(new URL(mock.endpoint).origin, { token: 'T' });
+    const child = spawnCli([
+      'conformance',
+      '--target',
+      mock.endpoint,
+      ...CREDENTIALS,
+      '--admin',
+      '--admin-token',
+      'T',
+      '--only',
+      'D7-402-no-credits,M7-concurrency-limit',
+    ]);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+    // M7 holds its slots: a latency fault armed, three images in processing, a license made.
+    await eventually(async () => (await admin.faults()).length > 0 && (await admin.licenses()).length === 2, 15_000);
+    child.kill(signal);
+    expect(await exited).toBe(code);
+    expect((await admin.licenses()).map((l) => l.licenseId)).toEqual(['L1']);
+    expect(await admin.faults()).toEqual([]);
+    await mock.stop();
   });
 });

@@ -16,6 +16,7 @@ import {
   type RunReport,
   type Target,
 } from '../../src/conformance/index.js';
+import { MockAdminClient } from '../../src/mock/index.js';
 import { deviantServer, type Answer } from '../helpers/deviant-proxy.js';
 import { startTestMock } from '../helpers/server.js';
 
@@ -310,7 +311,10 @@ describe('profiles as fine as the observations: a round trip through a server th
         return a;
       },
     });
-    const live = await runConformance(urlTarget(endpoint), ALL_CASES);
+    // Through its mock's admin API the suite controls each target: the burst holds its slots a
+    // known while, so its 429 (and whether it carries Credits-Remaining) is seen however busy the machine.
+    const controlled = (at: string, mock: { url: string }): Target => ({ ...urlTarget(at), admin: new MockAdminClient(mock.url) });
+    const live = await runConformance(controlled(endpoint, upstream), ALL_CASES);
     expect(ids(live, 'fail')).toEqual([]);
     expect(live.observations).toMatchObject({
       'creditsRemaining.onErrors': { 415: false },
@@ -328,7 +332,7 @@ describe('profiles as fine as the observations: a round trip through a server th
       unknownLicenseStatus: 403,
     });
     const aligned = await startTestMock(profiled);
-    const again = await runConformance(urlTarget(aligned.endpoint), ALL_CASES);
+    const again = await runConformance(controlled(aligned.endpoint, aligned), ALL_CASES);
     expect(ids(again, 'fail')).toEqual([]);
     const drift = compareObservations(live.observations, again.observations, { before: live.observedBy, after: again.observedBy });
     expect(drift.filter((d) => d.kind === 'behaviour')).toEqual([]);
@@ -336,7 +340,8 @@ describe('profiles as fine as the observations: a round trip through a server th
     // And the mock's defaults differ from that server on exactly those choices (with what follows
     // from them: a 415 without the header cannot show whether it was charged; an unknown license
     // from an unlisted address is a 403 whichever check answers).
-    const defaults = await runConformance(urlTarget((await mockAtUrl({ processing: { delayMs: 30 } })).endpoint), ALL_CASES);
+    const defaultsMock = await mockAtUrl({ processing: { delayMs: 30 } });
+    const defaults = await runConformance(controlled(defaultsMock.endpoint, defaultsMock), ALL_CASES);
     const changed = compareObservations(live.observations, defaults.observations)
       .filter((d) => d.kind === 'behaviour')
       .map((d) => d.key);
@@ -357,42 +362,6 @@ describe('credentials never appear in a report', () => {
     expect(text).toContain('the key of 1234 is ***, *** for zero');
     expect(text).not.toContain('5678');
     expect(text).not.toContain('zero-key');
-  });
-});
-
-describe('timing is not behaviour: the burst', () => {
-  it('on a target it does not control, the counts of the burst are compared as timing, not as drift', () => {
-    const raced = (succeeded: number) => ({
-      parallel: 4,
-      succeeded,
-      refused429: 4 - succeeded,
-      retryAfter: succeeded === 4 ? null : '1',
-      statuses: succeeded === 4 ? { 200: 4 } : { 200: succeeded, 429: 4 - succeeded },
-      heldMs: null,
-    });
-    const drift = compareObservations({ 'concurrency.burst': raced(2) }, { 'concurrency.burst': raced(4) });
-    expect(drift.filter((d) => d.kind === 'behaviour')).toEqual([]);
-    expect(drift.filter((d) => d.kind === 'timing').map((d) => d.key)).toEqual([
-      'concurrency.burst.refused429',
-      'concurrency.burst.retryAfter',
-      'concurrency.burst.statuses.200',
-      'concurrency.burst.statuses.429',
-      'concurrency.burst.succeeded',
-    ]);
-    // A record of an older beia-kit (no heldMs) is a race too.
-    const { heldMs: _held, ...old } = raced(3);
-    expect(compareObservations({ 'concurrency.burst': old }, { 'concurrency.burst': raced(2) }).filter((d) => d.kind === 'behaviour')).toEqual([]);
-    // Held by the suite on both sides, the counts are the target's limit: a change is behaviour.
-    const held = (succeeded: number) => ({ ...raced(succeeded), heldMs: 1000 });
-    expect(
-      compareObservations({ 'concurrency.burst': held(2) }, { 'concurrency.burst': held(3) })
-        .filter((d) => d.kind === 'behaviour')
-        .map((d) => d.key),
-    ).toEqual(['concurrency.burst.refused429', 'concurrency.burst.statuses.200', 'concurrency.burst.statuses.429', 'concurrency.burst.succeeded']);
-    // And a Retry-After that changed while both sides saw one is behaviour, held or not.
-    expect(compareObservations({ 'concurrency.burst': raced(2) }, { 'concurrency.burst': { ...raced(2), retryAfter: '5' } })).toEqual([
-      { key: 'concurrency.burst.retryAfter', before: '1', after: '5', kind: 'behaviour' },
-    ]);
   });
 });
 
@@ -503,5 +472,71 @@ describe('honest verdicts: each documented rule verified, failed or not verified
     const report = await runConformance(urlTarget(endpoint), ALL_CASES, { skip: ['load'] });
     expect(report.rules!.find((r) => r.rule === 'D7')).toMatchObject({ status: 'failed', why: 'D7-415-not-an-image failed' });
     expect(verdictOf(report).text).toBe('The target breaks a documented rule of the vendor’s page (D7): do not release on it.');
+  });
+});
+
+describe('what the run makes on a target it removes', () => {
+  it('two --admin runs at once on one mock each make a zero-credit license of their own, and leave none behind', async () => {
+    const mock = await startTestMock({ licenses: [{ licenseId: '1234', apiKey: '5678', allowedIps: ['127.0.0.1', '::1'] }] });
+    const open = () => openTarget({ target: mock.endpoint, licenseId: '1234', apiKey: '5678', admin: true });
+    const [a, b] = await Promise.all([open(), open()]);
+    const only = { only: ['D7-402-no-credits', 'M1-auth-before-credits'] };
+    const [first, second] = await Promise.all([runConformance(a.target, ALL_CASES, only), runConformance(b.target, ALL_CASES, only)]);
+    for (const report of [first, second]) expect(report.outcomes.find((o) => o.id === 'D7-402-no-credits')).toMatchObject({ status: 'pass' });
+    const admin = new MockAdminClient(mock.url);
+    expect((await admin.licenses()).map((l) => l.licenseId)).toEqual(['1234']);
+    expect(await admin.faults()).toEqual([]);
+  });
+});
+
+describe('timing is not behaviour: the burst', () => {
+  it('where the suite controls the target (the admin API), each slot is held a known while: the same counts every run', async () => {
+    const { target, close } = await openTarget({ target: 'mock' });
+    try {
+      for (let run = 0; run < 3; run++) {
+        const report = await runConformance(target, ALL_CASES, { only: ['U-concurrency-burst'] });
+        expect({ run, burst: report.observations['concurrency.burst'] }).toEqual({
+          run,
+          burst: { parallel: 4, succeeded: 2, refused429: 2, retryAfter: '1', statuses: { 200: 2, 429: 2 }, heldMs: 1000 },
+        });
+      }
+      expect(await target.admin!.faults()).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('on a target it does not control, the counts of the burst are compared as timing, not as drift', () => {
+    const raced = (succeeded: number) => ({
+      parallel: 4,
+      succeeded,
+      refused429: 4 - succeeded,
+      retryAfter: succeeded === 4 ? null : '1',
+      statuses: succeeded === 4 ? { 200: 4 } : { 200: succeeded, 429: 4 - succeeded },
+      heldMs: null,
+    });
+    const drift = compareObservations({ 'concurrency.burst': raced(2) }, { 'concurrency.burst': raced(4) });
+    expect(drift.filter((d) => d.kind === 'behaviour')).toEqual([]);
+    expect(drift.filter((d) => d.kind === 'timing').map((d) => d.key)).toEqual([
+      'concurrency.burst.refused429',
+      'concurrency.burst.retryAfter',
+      'concurrency.burst.statuses.200',
+      'concurrency.burst.statuses.429',
+      'concurrency.burst.succeeded',
+    ]);
+    // A record of an older beia-kit (no heldMs) is a race too.
+    const { heldMs: _held, ...old } = raced(3);
+    expect(compareObservations({ 'concurrency.burst': old }, { 'concurrency.burst': raced(2) }).filter((d) => d.kind === 'behaviour')).toEqual([]);
+    // Held by the suite on both sides, the counts are the target's limit: a change is behaviour.
+    const held = (succeeded: number) => ({ ...raced(succeeded), heldMs: 1000 });
+    expect(
+      compareObservations({ 'concurrency.burst': held(2) }, { 'concurrency.burst': held(3) })
+        .filter((d) => d.kind === 'behaviour')
+        .map((d) => d.key),
+    ).toEqual(['concurrency.burst.refused429', 'concurrency.burst.statuses.200', 'concurrency.burst.statuses.429', 'concurrency.burst.succeeded']);
+    // And a Retry-After that changed while both sides saw one is behaviour, held or not.
+    expect(compareObservations({ 'concurrency.burst': raced(2) }, { 'concurrency.burst': { ...raced(2), retryAfter: '5' } })).toEqual([
+      { key: 'concurrency.burst.retryAfter', before: '1', after: '5', kind: 'behaviour' },
+    ]);
   });
 });

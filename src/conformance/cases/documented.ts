@@ -323,13 +323,13 @@ export const DOCUMENTED_CASES: ConformanceCase[] = [
     kind: 'documented',
     tags: { credits: 0, needs: ['admin-api'] },
     async run(ctx) {
-      await ctx.target.admin!.armFault({ type: 'error', count: 1, licenseId: ctx.target.credentials.licenseId });
+      const fault = await ctx.arm({ type: 'error', count: 1, licenseId: ctx.target.credentials.licenseId });
       try {
         const res = await ctx.send(ctx.accepted());
         if (res.status === 500) ctx.observe('creditsRemaining.on500', res.headers[HEADER.creditsRemaining] !== undefined);
         return expectStatus(ctx, 500, res, describeResponse(res));
       } finally {
-        await ctx.target.admin!.clearFaults();
+        await fault.disarm();
       }
     },
   },

@@ -1,5 +1,5 @@
 import { HEADER, decodeMultipartMixed, parseCredits, readImageBundle } from '../../contract/index.js';
-import { describeResponse, type CaseContext } from '../context.js';
+import { describeResponse, HOLD_MS, type CaseContext } from '../context.js';
 import { decodeImage, pngBomb } from '../samples.js';
 import type { ConformanceCase } from '../types.js';
 import type { WireRequest, WireResponse } from '../wire.js';
@@ -212,12 +212,12 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     tags: { credits: 3, needs: ['admin-api'], load: true },
     async run(ctx) {
       // Slow every request down so that they overlap, then send three at once.
-      await ctx.target.admin!.armFault({ type: 'latency', latencyMs: 400, probability: 1, licenseId: ctx.target.credentials.licenseId });
+      const hold = await ctx.arm({ type: 'latency', latencyMs: HOLD_MS, probability: 1, licenseId: ctx.target.credentials.licenseId });
       let answers: WireResponse[];
       try {
         answers = await Promise.all([1, 2, 3].map(() => ctx.send(ctx.accepted())));
       } finally {
-        await ctx.target.admin!.clearFaults();
+        await hold.disarm();
       }
       const ok = answers.filter((a) => a.status === 200).length;
       const busy = answers.filter((a) => a.status === 429);
