@@ -231,7 +231,7 @@ table{width:100%;border-collapse:collapse;background:#fff}
 th,td{text-align:left;vertical-align:top;padding:6px 10px;border-top:1px solid #e6e9ee}
 th{font-size:12px;color:#5d6675}
 td:first-child{white-space:nowrap}
-.badge{display:inline-block;min-width:62px;text-align:center;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:700}
+.badge{display:inline-block;white-space:nowrap;min-width:62px;text-align:center;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:700}
 .badge.pass{background:#e3f4ea;color:#177245}
 .badge.fail{background:#fde7e5;color:#b42318}
 .badge.error{background:#fdf0d8;color:#8a5200}
