@@ -14,6 +14,7 @@ import {
   openApiDocument,
 } from '../src/contract/index.js';
 import { createMockApp, MOCK_VERSION } from '../src/mock/index.js';
+import { SCENARIOS, SCENARIO_FAULTS } from '../src/mock/pipeline/scenario.js';
 import { inProcessMock } from './helpers/app.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -136,7 +137,8 @@ describe('the contract as OpenAPI 3.1', () => {
 
     it('every documented status (D7) with Credits-Remaining, 429 with Retry-After, and the mock error body with its codes', () => {
       const responses = operation.responses as Doc;
-      expect(Object.keys(responses).filter((status) => /^[45]\d\d$/.test(status))).toEqual(documentedStatuses);
+      const fromThePage = Object.keys(responses).filter((status) => /^[45]\d\d$/.test(status) && responses[status]['x-beia-source'] !== 'mock');
+      expect(fromThePage).toEqual(documentedStatuses);
       for (const status of documentedStatuses) {
         const response = responses[status] as Doc;
         expect(findKey(response.headers, HEADER.creditsRemaining), `${status} ${HEADER.creditsRemaining}`).toBeDefined();
@@ -155,6 +157,58 @@ describe('the contract as OpenAPI 3.1', () => {
       expect(body['x-beia-source']).toBe('mock');
       expect(body.description).toMatch(/M9/);
       expect(body.description).toMatch(/live API's error body is undocumented/);
+    });
+  });
+
+  describe("says what only the mock adds, marked as the mock's", () => {
+    const document: Doc = openApiDocument('0.0.0-test');
+    const operation = document.paths[IMAGE_PATH].post as Doc;
+    const resolve = (node: Doc): Doc => (typeof node.$ref === 'string' ? (resolvePointer(document, node.$ref) as Doc) : node);
+    const parameters = (operation.parameters as Doc[]).map(resolve);
+
+    it('the request headers X-Beia-Mock-Scenario (every status and fault it takes) and Prefer', () => {
+      for (const name of [HEADER.mockScenario, 'prefer']) {
+        const header = parameters.find((parameter) => parameter.in === 'header' && String(parameter.name).toLowerCase() === name);
+        expect(header, name).toMatchObject({ required: false, 'x-beia-source': 'mock' });
+      }
+      const scenario = parameters.find((parameter) => String(parameter.name).toLowerCase() === HEADER.mockScenario)!;
+      for (const value of [...SCENARIOS, ...SCENARIO_FAULTS]) expect(scenario.description, value).toContain(value);
+      const prefer = parameters.find((parameter) => String(parameter.name).toLowerCase() === 'prefer')!;
+      expect(prefer.description).toContain('code=STATUS');
+    });
+
+    it('X-Beia-Mock-Version on every answer, and the 404 and 405 with their codes', () => {
+      const responses = operation.responses as Doc;
+      for (const [status, response] of Object.entries(responses)) {
+        const name = findKey(response.headers as Record<string, unknown>, HEADER.mockVersion);
+        expect(name, `${status} ${HEADER.mockVersion}`).toBeDefined();
+        expect(resolve(response.headers[name!])['x-beia-source'], status).toBe('mock');
+      }
+      for (const [status, code] of [
+        ['404', 'not_found'],
+        ['405', 'method_not_allowed'],
+      ] as const) {
+        expect(responses[status]['x-beia-source'], status).toBe('mock');
+        expect(responses[status].content['application/json'].schema.allOf[1].properties.error.properties.code.enum).toEqual([code]);
+      }
+      expect(findKey(responses['405'].headers, 'allow')).toBeDefined();
+    });
+
+    it("the mock's own 404, 405 and version header are what it answers", async () => {
+      const { app } = createMockApp();
+      const responses = operation.responses as Doc;
+      const wrongPath = await app.request('/', { method: 'POST' });
+      const wrongMethod = await app.request(IMAGE_PATH, { method: 'GET' });
+      for (const [response, status] of [
+        [wrongPath, '404'],
+        [wrongMethod, '405'],
+      ] as const) {
+        expect(response.status).toBe(Number(status));
+        expect(response.headers.get(HEADER.mockVersion)).toBe(MOCK_VERSION);
+        const body = (await response.json()) as { error: { code: string } };
+        expect(responses[status].content['application/json'].schema.allOf[1].properties.error.properties.code.enum).toContain(body.error.code);
+      }
+      expect(wrongMethod.headers.get('allow')).toBe('POST');
     });
   });
 

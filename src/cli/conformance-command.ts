@@ -2,7 +2,6 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   ALL_CASES,
-  OverBudgetError,
   caseCost,
   compareObservations,
   type Drift,
@@ -18,6 +17,7 @@ import {
   readObservations,
   runConformance,
   summarize,
+  summaryLine,
   writeObservations,
   type RunReport,
 } from '../conformance/index.js';
@@ -35,7 +35,8 @@ Target and credentials:
   --zero-credit-license ID:KEY   a license without credits, for the 402 cases
   --unlisted-source-address IP   a local address not on the license's allowlist, for the 403 cases
   --admin                        the URL is a beia mock: use its admin API (--admin-token T,
-                                 BEIA_MOCK_ADMIN_TOKEN); it makes the zero-credit license if none is given
+                                 BEIA_MOCK_ADMIN_TOKEN); the run makes a zero-credit license if none is
+                                 given, and removes what it made at its end (interrupted too)
 
 Cost control:
   --dry-run                      print the plan and the most credits it can spend; send nothing
@@ -49,7 +50,12 @@ Reports:
   --record FILE                  write what the target did for each unknown (for --compare, beia mock --profile)
   --previous FILE                a record of an earlier run: its drift goes into the reports
 
-Exit code: 0 nothing failed or errored, 1 a case failed, 2 the suite could not run.`;
+Before any paid case the run checks that the target answers at that path (and, with --admin, that
+the admin API answers); a wrong URL, a dead port, a TLS or DNS error, or credentials the target
+refuses stop it at once with one line that says what to fix.
+
+Exit code: 0 nothing failed or errored, 1 a case failed, 2 the suite could not run (or did not:
+the line says why), 130/143 interrupted (SIGINT/SIGTERM).`;
 
 interface ReporterChoice {
   kind: 'console' | 'json' | 'junit' | 'html';
@@ -111,7 +117,6 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
       ...(zeroCreditLicense ? { zeroCreditLicense } : {}),
       ...(values['unlisted-source-address'] ? { unlistedSourceAddress: values['unlisted-source-address'] } : {}),
       ...(values.admin ? { admin: true } : {}),
-      ...(values['dry-run'] ? { planOnly: true } : {}),
       ...((values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN) ? { adminToken: values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN } : {}),
     });
   } catch (error) {
@@ -120,6 +125,15 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
   }
 
   const selection = { only: list(values.only), skip: list(values.skip) };
+  // Interrupted: the run aborts what it sends, removes what it made on the target, then exits.
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) process.exit(signalExit(signal));
+    console.error(`beia conformance: ${signal}: stopping and removing what the run made on the target (${signal} again to quit at once)`);
+    interrupt.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     if (values['dry-run']) {
       const plan = planRun(ALL_CASES, opened.target, selection);
@@ -136,31 +150,57 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
       ...selection,
       ...(budget !== undefined ? { budget } : {}),
       ...(live ? { onOutcome: (o) => console.log(consoleLine(o)) } : {}),
+      signal: interrupt.signal,
     });
+    if (report.leftBehind) console.error(`beia conformance: could not remove from the target: ${report.leftBehind.join('; ')}`);
+    if (report.notRun !== undefined) {
+      // One line, whatever the reporters; the files say "did not run" too.
+      console.error(`beia conformance ${summaryLine(report)}`);
+      await writeReports(
+        report,
+        reporters.filter((r) => r.file),
+        false,
+        {},
+      );
+      return interrupt.signal.aborted ? signalExit(interrupt.signal.reason as NodeJS.Signals) : 2;
+    }
     const html: HtmlReportOptions = {};
     if (previous) {
       const changes = compareObservations(previous.observations, report.observations, { before: previous.cases, after: report.observedBy });
       html.drift = { file: values.previous!, recordedAt: previous.recordedAt, changes };
       const behaviour = changes.filter((d) => d.kind === 'behaviour');
-      if (reporters.some((r) => r.kind === 'console' && !r.file)) {
+      if (live) {
         console.log(
           `since ${values.previous}: ${behaviour.length === 0 ? 'no drift in behaviour' : behaviour.map((d) => `${d.key}: ${JSON.stringify(d.before)} -> ${JSON.stringify(d.after)}`).join('; ')}`,
         );
       }
     }
     await writeReports(report, reporters, live, html);
+    // The summary line ends every run, whatever the reporters: on stderr when a report takes stdout.
+    if (!live) {
+      if (reporters.some((r) => !r.file)) console.error(`beia conformance: ${summaryLine(report)}`);
+      else console.log(`beia conformance: ${summaryLine(report)}`);
+    }
     if (values.record) await writeObservations(values.record, report.target.endpoint, report.observations, report.observedBy);
     const summary = summarize(report.outcomes);
+    if (interrupt.signal.aborted) return signalExit(interrupt.signal.reason as NodeJS.Signals);
     if (report.stopped) return 2;
     if (summary.failed > 0) return 1;
     if (summary.errored > 0) return 2;
     return 0;
   } catch (error) {
     console.error(`beia conformance: ${(error as Error).message}`);
-    return error instanceof OverBudgetError ? 2 : 2;
+    return 2;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await opened.close();
   }
+}
+
+/** The exit code of a run ended by a signal, as a shell reports one: 128 + its number. */
+function signalExit(signal: NodeJS.Signals): number {
+  return signal === 'SIGTERM' ? 143 : 130;
 }
 
 function parse(argv: string[]) {
@@ -244,7 +284,7 @@ async function compare(oldFile: string, positionals: string[]): Promise<number> 
     }
     if (timing.length) {
       // One request's time on a busy machine varies: shown, never a reason to fail a release.
-      console.log('timing (more than 2x and 100 ms apart; reported, not counted as drift):');
+      console.log('timing (reported, not counted as drift: times more than 2x and 100 ms apart, and the counts of a burst the suite could not pace):');
       list(timing);
     }
     if (coverage.length) {

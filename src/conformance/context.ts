@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { HEADER, parseCredits } from '../contract/index.js';
-import type { MockAdminClient } from '../mock/index.js';
+import { MockAdminError, type FaultSpec, type MockAdminClient } from '../mock/index.js';
+import { credentialsRefused, NotRunError } from './preflight.js';
 import type { Samples } from './samples.js';
 import type { CaseResult, ConformanceCase } from './types.js';
 import { vendorRequest, type FormPart, type Wire, type WireRequest, type WireResponse } from './wire.js';
@@ -17,6 +18,11 @@ export interface Target {
   kind: 'mock' | 'url';
   credentials: Credentials;
   zeroCreditLicense?: Credentials;
+  /**
+   * With `admin` and no `zeroCreditLicense`: the run makes one for the 402 cases through the admin
+   * API (`POST /__admin/licenses`: a fresh id, no credits, a short TTL) and deletes it at its end.
+   */
+  makeZeroCreditLicense?: boolean;
   unlistedSourceAddress?: string;
   admin?: MockAdminClient;
   /**
@@ -26,8 +32,25 @@ export interface Target {
   dispatcher?: (localAddress?: string) => Dispatcher;
 }
 
-/** State shared by the cases of one run: paid answers made once, observations, credits seen. */
+/** How long the suite holds each slot of a burst on a target it controls (an armed latency fault). */
+export const HOLD_MS = 1000;
+
+/** How long a zero-credit license the run makes lives, should the run die before deleting it. */
+const MADE_LICENSE_TTL_SECONDS = 600;
+
+/** A fault the run armed, removed by {@link disarm} (and by the run's cleanup, should the case not get there). */
+export interface ArmedByRun {
+  id: string;
+  disarm(): Promise<void>;
+}
+
+/**
+ * State shared by the cases of one run: paid answers made once, observations, credits seen, and
+ * what the run made on the target (removed at its end, interrupted or not).
+ */
 export class RunState {
+  /** The target as the cases see it: the caller's, with what the run made for it (a zero-credit license). */
+  readonly target: Target;
   readonly observations: Record<string, unknown> = {};
   /** The case that recorded each observation, so that a drift names it. */
   readonly observedBy: Record<string, string> = {};
@@ -40,19 +63,82 @@ export class RunState {
   readonly creditsSeen: number[] = [];
   /** The paid answers in the order they were sent. */
   readonly paidOrder: Array<'png' | 'mixed'> = [];
+  /** A request that expected the run's credentials to be accepted got an answer other than 401 or 403. */
+  credentialsProven = false;
+  /** Undoes what the run made on the target, newest first. */
+  readonly #cleanups = new Map<string, () => Promise<unknown>>();
 
   constructor(
-    readonly target: Target,
+    target: Target,
     readonly wire: Wire,
     readonly samples: Samples,
-  ) {}
+  ) {
+    this.target = { ...target };
+  }
 
   async send(req: WireRequest): Promise<WireResponse> {
     const res = await this.wire.send(req);
+    if (req.accepts) {
+      if (res.status === 401 || res.status === 403) {
+        const licenseId = req.accepts === 'run' ? this.target.credentials.licenseId : (this.target.zeroCreditLicense?.licenseId ?? '?');
+        throw new NotRunError(credentialsRefused(res.status, req.accepts, licenseId));
+      }
+      if (req.accepts === 'run') this.credentialsProven = true;
+    }
     // Only the run's own license counts for the budget: a zero-credit license's 0 is not a fall.
     const credits = parseCredits(res.headers[HEADER.creditsRemaining]);
     if (res.status === 200 && credits !== undefined && req.headers?.[HEADER.licenseId] === this.target.credentials.licenseId) this.creditsSeen.push(credits);
     return res;
+  }
+
+  /**
+   * What the run needs made on the target before its cases: with `makeZeroCreditLicense`, a
+   * license without credits, allowed from wherever the run's license is, for the 402 cases.
+   */
+  async prepare(): Promise<void> {
+    const { admin } = this.target;
+    if (!admin || !this.target.makeZeroCreditLicense || this.target.zeroCreditLicense) return;
+    let made;
+    try {
+      const { allowedIps } = await admin.license(this.target.credentials.licenseId);
+      made = await admin.createLicense({ credits: 0, allowedIps, ttlSeconds: MADE_LICENSE_TTL_SECONDS });
+    } catch (error) {
+      const reason = `the suite could not make the zero-credit license for the 402 cases through the admin API: ${(error as Error).message}`;
+      throw new NotRunError(reason.replace(/\s+/g, ' '), { cause: error });
+    }
+    this.target.zeroCreditLicense = { licenseId: made.licenseId, apiKey: made.apiKey };
+    this.#cleanups.set(`license ${made.licenseId}`, () => admin.deleteLicense(made.licenseId));
+  }
+
+  /** Arms a fault through the admin API; the run removes it at its end if the case did not. */
+  async arm(spec: FaultSpec): Promise<ArmedByRun> {
+    const admin = this.target.admin;
+    if (!admin) throw new Error('This case needs the admin API; its plan should have skipped it.');
+    const fault = await admin.armFault(spec);
+    const key = `fault ${fault.id}`;
+    const remove = async () => {
+      this.#cleanups.delete(key);
+      // A fault that fired its count is gone already.
+      await admin.removeFault(fault.id).catch((error: unknown) => {
+        if (!(error instanceof MockAdminError && error.status === 404)) throw error;
+      });
+    };
+    this.#cleanups.set(key, remove);
+    return { id: fault.id, disarm: remove };
+  }
+
+  /** Removes what the run made, newest first; what could not be removed is returned, in words. */
+  async cleanUp(): Promise<string[]> {
+    const left: string[] = [];
+    for (const [what, undo] of [...this.#cleanups.entries()].reverse()) {
+      try {
+        await undo();
+      } catch (error) {
+        left.push(`${what} (${(error as Error).message})`);
+      }
+      this.#cleanups.delete(what);
+    }
+    return left;
   }
 
   /** The one paid answer of each kind, made the first time a case asks: its cost is shared. */
@@ -61,7 +147,7 @@ export class RunState {
     if (!answer) {
       const { licenseId, apiKey } = this.target.credentials;
       const extra: FormPart[] = kind === 'mixed' ? [{ name: 'includeCroppedImage', value: 'true' }] : [];
-      answer = this.send(vendorRequest(licenseId, apiKey, this.samples.jpeg, extra));
+      answer = this.send({ ...vendorRequest(licenseId, apiKey, this.samples.jpeg, extra), accepts: 'run' });
       this.#paid.set(kind, answer);
       this.paidOrder.push(kind);
     }
@@ -100,8 +186,21 @@ export class CaseContext {
     return req;
   }
 
+  /**
+   * The vendor's request with the run's own credentials, which the target is expected to accept
+   * (whatever else it then refuses): a 401 or 403 to it stops the run as the caller's mistake.
+   */
+  accepted(change: { image?: Uint8Array; extra?: FormPart[] } = {}): WireRequest {
+    return { ...this.vendor(change), accepts: 'run' };
+  }
+
   paid(kind: 'png' | 'mixed'): Promise<WireResponse> {
     return this.run.paid(kind);
+  }
+
+  /** Arms a fault through the admin API, removed by `disarm()` (or at the run's end). */
+  arm(spec: FaultSpec): Promise<ArmedByRun> {
+    return this.run.arm(spec);
   }
 
   /** The run license's last Credits-Remaining seen on a 200, if any. */

@@ -40,7 +40,8 @@ export interface Drift {
   before: unknown;
   after: unknown;
   /**
-   * `behaviour`: a status, a header, a label, a rule; `timing`: a time beyond the tolerance;
+   * `behaviour`: a status, a header, a label, a rule; `timing`: a time beyond the tolerance, or
+   * the counts of a burst the suite did not pace (on a target it does not control, a race);
    * `coverage`: observed in one record only (a case skipped in one run, or new in this version of
    * beia-kit). Only `behaviour` is drift; the others are reported apart.
    */
@@ -55,7 +56,8 @@ const TIMING_KEYS = new Set(['latencyMs']);
 /**
  * What changed between two observation files, field by field: each leaf of an observation whose
  * value differs, appeared or vanished. Times are drift only beyond a tolerance (see {@link sameTime});
- * counts of parallel answers are compared as counts, never as an order.
+ * counts of parallel answers are compared as counts, never as an order, and as timing when the
+ * suite did not pace the burst (`heldMs: null`: a target it does not control).
  *
  * @example
  * ```ts
@@ -81,9 +83,34 @@ export function compareObservations(
       if (!sameTime(before[key], after[key])) found(key, before[key], after[key], 'timing');
       continue;
     }
+    if (key === BURST && !(paced(before[key]) && paced(after[key]))) {
+      // A burst the suite did not pace is a race: how many won it is the machine's speed, not the target's behaviour.
+      diffLeaves(key, legacy(key, before[key]), legacy(key, after[key]), (leaf, was, now) =>
+        found(leaf, was, now, racedLeaf(leaf, was, now) ? 'timing' : 'behaviour'),
+      );
+      continue;
+    }
     diffLeaves(key, legacy(key, before[key]), legacy(key, after[key]), (leaf, was, now) => found(leaf, was, now, 'behaviour'));
   }
   return drift;
+}
+
+const BURST = 'concurrency.burst';
+
+/** A burst whose slots the suite held a known while (`heldMs`, on a target it controls): its counts are the target's limit. */
+function paced(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { heldMs?: unknown }).heldMs === 'number';
+}
+
+/**
+ * The leaves of a raced burst that tell who won the race: the counts, whether a 429 (and so its
+ * Retry-After) came at all, and how the burst was paced. A Retry-After seen on both sides that
+ * changed is still behaviour.
+ */
+function racedLeaf(leaf: string, was: unknown, now: unknown): boolean {
+  const field = leaf.slice(BURST.length + 1);
+  if (field === 'succeeded' || field === 'refused429' || field === 'heldMs' || field.startsWith('statuses.')) return true;
+  return field === 'retryAfter' && (was === null || was === undefined || now === null || now === undefined);
 }
 
 /** A value as this version records it: a record of an older beia-kit listed the burst's statuses in arrival order, now counted. */

@@ -12,6 +12,8 @@ export interface PlannedCase {
   case: ConformanceCase;
   /** Why it will not run, when it will not. */
   skipReason?: string;
+  /** The needs the target lacks, when that is why. */
+  missing?: Need[];
 }
 
 export interface Plan {
@@ -20,7 +22,8 @@ export interface Plan {
   maxCredits: number;
 }
 
-const NEED_HINT: Record<Need, string> = {
+/** What would give a case what it needs, in the words of a skip message. */
+export const NEED_HINT: Record<Need, string> = {
   'zero-credit-license': 'give --zero-credit-license ID:KEY',
   'unlisted-source-address': 'give --unlisted-source-address IP (a local address not on the allowlist)',
   'admin-api': "needs beia mock's admin API: --target mock, or --admin for a beia mock at a URL",
@@ -56,7 +59,7 @@ export function planRun(cases: readonly ConformanceCase[], target: Target, optio
   const ordered = [...selected].sort((a, b) => caseCost(a) - caseCost(b));
   const planned = ordered.map((c): PlannedCase => {
     const missing = c.tags.needs.filter((need) => !has(target, need));
-    return missing.length ? { case: c, skipReason: `needs ${missing.join(', ')}: ${missing.map((m) => NEED_HINT[m]).join('; ')}` } : { case: c };
+    return missing.length ? { case: c, skipReason: `needs ${missing.join(', ')}: ${missing.map((m) => NEED_HINT[m]).join('; ')}`, missing } : { case: c };
   });
   const runnable = planned.filter((p) => !p.skipReason).map((p) => p.case);
   const shares = new Set(runnable.flatMap((c) => c.tags.shares ?? []));
@@ -65,6 +68,6 @@ export function planRun(cases: readonly ConformanceCase[], target: Target, optio
 
 function has(target: Target, need: Need): boolean {
   if (need === 'admin-api') return target.admin !== undefined;
-  if (need === 'zero-credit-license') return target.zeroCreditLicense !== undefined;
+  if (need === 'zero-credit-license') return target.zeroCreditLicense !== undefined || (target.makeZeroCreditLicense === true && target.admin !== undefined);
   return target.unlistedSourceAddress !== undefined;
 }

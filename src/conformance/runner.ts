@@ -1,6 +1,9 @@
+import { MOCK_VERSION } from '../mock/index.js';
 import { redactUrl } from '../shared/index.js';
 import { CaseContext, RunState, type Target } from './context.js';
 import { planRun, type Plan, type PlanOptions } from './plan.js';
+import { connectionProblem, NotRunError, preflight } from './preflight.js';
+import { ruleVerdicts, type RuleVerdict } from './rules.js';
 import { makeSamples } from './samples.js';
 import type { CaseOutcome, ConformanceCase } from './types.js';
 import { Wire } from './wire.js';
@@ -8,11 +11,23 @@ import { Wire } from './wire.js';
 export interface RunOptions extends PlanOptions {
   /** Refuse a plan that may spend more, and stop when credits fall faster than planned. */
   budget?: number;
+  /**
+   * Each case's outcome as it ends; held until the target has accepted the run's credentials
+   * (or the run ends), so a run stopped for wrong credentials reports nothing but why.
+   */
   onOutcome?: (outcome: CaseOutcome) => void;
+  /** Interrupts the run: requests in flight are aborted, what the run made on the target removed. */
+  signal?: AbortSignal;
 }
 
 export interface RunReport {
+  /** The beia-kit that made the report. */
+  kit: { name: 'beia-kit'; version: string };
+  /** The endpoint with its credentials redacted, and whether it is the in-process mock. */
   target: { endpoint: string; kind: Target['kind'] };
+  /** When the run started and ended (ISO 8601). */
+  startedAt: string;
+  finishedAt: string;
   plan: { maxCredits: number };
   outcomes: CaseOutcome[];
   observations: Record<string, unknown>;
@@ -22,6 +37,16 @@ export interface RunReport {
   creditsSpent?: number;
   /** Why the run stopped before its end, when it did. */
   stopped?: string;
+  /**
+   * Why the run did not run, when the caller's mistake stopped it (a target not reachable at that
+   * path, an admin API that does not answer, credentials refused): one line with the fix. Then
+   * nothing was learnt about the target: no outcomes, no observations.
+   */
+  notRun?: string;
+  /** What the run made on the target and could not remove, in words. */
+  leftBehind?: string[];
+  /** Each documented rule's verdict (D1 to D9): computed from the outcomes when absent. */
+  rules?: RuleVerdict[];
 }
 
 /** The plan is over the budget: nothing was sent. */
@@ -30,9 +55,13 @@ export class OverBudgetError extends Error {
 }
 
 /**
- * Runs the planned cases one by one against the target. A case that throws is an `error` (the
- * suite or the network broke, not the target). With a budget, the run stops as soon as the
- * license's Credits-Remaining has fallen by more than the cases run so far may spend.
+ * Runs the planned cases one by one against the target, after a free preflight (the target
+ * answers at that path; a beia mock's admin API answers and takes the token). A case that throws
+ * is an `error` (the suite or the network broke, not the target). The caller's mistakes (see
+ * {@link RunReport.notRun}) end the run at once, as does a target that stops answering. With a
+ * budget, the run stops as soon as the license's Credits-Remaining has fallen by more than the
+ * cases run so far may spend. What the run made on the target is removed at its end, also when
+ * interrupted through `signal`.
  */
 export async function runConformance(target: Target, cases: readonly ConformanceCase[], options: RunOptions = {}): Promise<RunReport> {
   const plan: Plan = planRun(cases, target, options);
@@ -41,26 +70,44 @@ export async function runConformance(target: Target, cases: readonly Conformance
       `The plan may spend ${plan.maxCredits} credits, over the budget of ${options.budget}. Raise --budget, or leave cases out with --skip paid (or --only free).`,
     );
   }
-  const wire = new Wire(target.endpoint, target.dispatcher);
+  const startedAt = new Date().toISOString();
+  const { signal } = options;
+  const wire = new Wire(target.endpoint, target.dispatcher, signal);
   const state = new RunState(target, wire, await makeSamples());
+  const secrets = [target.credentials.apiKey, target.zeroCreditLicense?.apiKey].filter((s): s is string => Boolean(s));
   const report: RunReport = {
-    target: { endpoint: redactUrl(target.endpoint), kind: target.kind },
+    kit: { name: 'beia-kit', version: MOCK_VERSION },
+    target: { endpoint: redact(redactUrl(target.endpoint), secrets), kind: target.kind },
+    startedAt,
+    finishedAt: startedAt,
     plan: { maxCredits: plan.maxCredits },
     outcomes: [],
     observations: state.observations,
     observedBy: state.observedBy,
   };
-  const secrets = [target.credentials.apiKey, target.zeroCreditLicense?.apiKey].filter((s): s is string => Boolean(s));
+  const interrupted = () => `interrupted${typeof signal?.reason === 'string' ? ` (${signal.reason})` : ''}`;
+  const held: CaseOutcome[] = [];
+  const tell = (outcome: CaseOutcome) => {
+    held.push(outcome);
+    if (state.credentialsProven) for (const o of held.splice(0)) options.onOutcome?.(o);
+  };
   const used = new Set<string>();
   let allowed = 0;
 
   try {
+    await preflight(target, wire);
+    await state.prepare();
+    // A license the run made has a key of its own, never to be shown either.
+    if (state.target.zeroCreditLicense?.apiKey) secrets.push(state.target.zeroCreditLicense.apiKey);
     for (const planned of plan.cases) {
       const c = planned.case;
       const base = { id: c.id, title: c.title, rule: c.rule, kind: c.kind };
+      if (signal?.aborted) report.stopped ??= interrupted();
       let outcome: CaseOutcome;
       if (report.stopped || planned.skipReason) {
-        outcome = { ...base, status: 'skip', message: report.stopped ? `not run: ${report.stopped}` : planned.skipReason!, durationMs: 0 };
+        outcome = report.stopped
+          ? { ...base, status: 'skip', message: `not run: ${report.stopped}`, durationMs: 0 }
+          : { ...base, status: 'skip', message: planned.skipReason!, durationMs: 0, ...(planned.missing ? { needs: planned.missing } : {}) };
       } else {
         allowed += c.tags.credits + (c.tags.shares ?? []).filter((s) => !used.has(s)).length;
         (c.tags.shares ?? []).forEach((s) => used.add(s));
@@ -69,12 +116,17 @@ export async function runConformance(target: Target, cases: readonly Conformance
           const result = (await c.run(new CaseContext(state, c))) ?? { status: 'pass' as const, message: '' };
           outcome = { ...base, ...result, durationMs: Math.round(performance.now() - started) };
         } catch (error) {
-          outcome = {
-            ...base,
-            status: 'error',
-            message: `the suite could not run the case: ${(error as Error).message}`,
-            durationMs: Math.round(performance.now() - started),
-          };
+          if (error instanceof NotRunError) throw error;
+          const durationMs = Math.round(performance.now() - started);
+          if (signal?.aborted) {
+            report.stopped ??= interrupted();
+            outcome = { ...base, status: 'skip', message: `not run: ${report.stopped}`, durationMs };
+          } else {
+            const gone = connectionProblem(error, target.endpoint);
+            // One line for a target that went away, not one error per case left.
+            if (gone) report.stopped = `the target stopped answering: ${gone}`;
+            outcome = { ...base, status: 'error', message: `the suite could not run the case: ${gone ?? (error as Error).message}`, durationMs };
+          }
         }
         const spent = spentCredits(state.creditsSeen);
         if (options.budget !== undefined && spent > allowed) {
@@ -83,13 +135,33 @@ export async function runConformance(target: Target, cases: readonly Conformance
       }
       outcome.message = redact(outcome.message, secrets);
       report.outcomes.push(outcome);
-      options.onOutcome?.(outcome);
+      tell(outcome);
     }
+  } catch (error) {
+    if (error instanceof NotRunError) {
+      report.notRun = redact(error.message, secrets);
+    } else if (signal?.aborted) {
+      // Interrupted in the preflight or while preparing: nothing was judged.
+      report.notRun = interrupted();
+    } else throw error;
   } finally {
+    const left = await state.cleanUp();
+    if (left.length > 0) report.leftBehind = left.map((what) => redact(what, secrets));
     await wire.close();
   }
+  if (report.notRun !== undefined) {
+    // Nothing was learnt about the target: what the cases saw before the stop is not a verdict.
+    report.outcomes = [];
+    for (const key of Object.keys(state.observations)) delete state.observations[key];
+    for (const key of Object.keys(state.observedBy)) delete state.observedBy[key];
+    held.length = 0;
+  } else {
+    for (const o of held.splice(0)) options.onOutcome?.(o);
+  }
   for (const [key, value] of Object.entries(state.observations)) state.observations[key] = redactDeep(value, secrets);
-  if (state.creditsSeen.length > 0) report.creditsSpent = spentCredits(state.creditsSeen);
+  if (state.creditsSeen.length > 0 && report.notRun === undefined) report.creditsSpent = spentCredits(state.creditsSeen);
+  report.rules = ruleVerdicts(report.outcomes, report.notRun, cases);
+  report.finishedAt = new Date().toISOString();
   return report;
 }
 

@@ -47,4 +47,6 @@ export interface CaseOutcome {
   status: CaseStatus;
   message: string;
   durationMs: number;
+  /** What the caller did not give, for a case skipped for want of it: the flags that would run it. */
+  needs?: Need[];
 }

@@ -13,6 +13,12 @@ export interface WireRequest {
   method?: string;
   /** Send from this local address (for the allowlist cases). */
   localAddress?: string;
+  /**
+   * The request carries these credentials as given, and the plan expects the target to accept
+   * them: a 401 or 403 to it is the caller's mistake (a wrong key, a wrong license, a machine off
+   * the allowlist), and stops the run.
+   */
+  accepts?: 'run' | 'zero-credit-license';
 }
 
 export interface WireResponse {
@@ -30,11 +36,16 @@ export class Wire {
   readonly #endpoint: string;
   readonly #agents = new Map<string, Dispatcher>();
   readonly #dispatcherFor: ((localAddress?: string) => Dispatcher) | undefined;
+  readonly #signal: AbortSignal | undefined;
 
-  /** `dispatcherFor` replaces undici's agents (which it then does not close): e.g. an in-process mock. */
-  constructor(endpoint: string, dispatcherFor?: (localAddress?: string) => Dispatcher) {
+  /**
+   * `dispatcherFor` replaces undici's agents (which it then does not close): e.g. an in-process
+   * mock. `signal` aborts every request in flight and refuses new ones (an interrupted run).
+   */
+  constructor(endpoint: string, dispatcherFor?: (localAddress?: string) => Dispatcher, signal?: AbortSignal) {
     this.#endpoint = endpoint;
     this.#dispatcherFor = dispatcherFor;
+    this.#signal = signal;
   }
 
   async send(req: WireRequest): Promise<WireResponse> {
@@ -54,6 +65,7 @@ export class Wire {
       method: req.method ?? 'POST',
       headers,
       ...(body === undefined ? {} : { body }),
+      ...(this.#signal ? { signal: this.#signal } : {}),
       dispatcher: this.#agent(req.localAddress),
     });
     const bytes = Buffer.from(await res.body.arrayBuffer());

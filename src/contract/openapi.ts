@@ -26,8 +26,14 @@ type Json = Record<string, unknown>;
 /** The form fields that may be left out (D2): every other field of {@link FIELD} is required. */
 const OPTIONAL_FIELDS: ReadonlySet<string> = new Set<FieldName>([FIELD.includeCroppedImage]);
 
-/** Route-level codes that a POST to the image path never gets (another path, another method); the admin API's, `admin_*`, are left out too. */
+/**
+ * Route-level codes, described by responses of their own (404, 405) rather than with the mock's
+ * other statuses under `default`; the admin API's (`admin_*`, `too_many_licenses`) are left out everywhere.
+ */
 const NOT_FROM_THIS_OPERATION: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['not_found', 'method_not_allowed', 'too_many_licenses']);
+
+/** The faults `X-Beia-Mock-Scenario` can ask for on one request (the mock's `SCENARIO_FAULTS`; test/openapi.test.ts keeps them equal). */
+const SCENARIO_FAULT_VALUES = ['latency; ms=N', 'reset', 'truncate', 'hang'] as const;
 
 /**
  * `license-id` → `License-Id`: the headers as the vendor page spells them. HTTP header names are
@@ -47,6 +53,9 @@ function codesFor(matches: (status: number) => boolean): ErrorCode[] {
 const creditsRemaining = headerName(HEADER.creditsRemaining);
 const retryAfter = headerName(HEADER.retryAfter);
 const licenseIdHeader = headerName(HEADER.licenseId);
+const mockVersion = headerName(HEADER.mockVersion);
+const mockScenario = headerName(HEADER.mockScenario);
+const MOCK_VERSION_REF = { $ref: '#/components/headers/MockVersion' };
 
 /** The form fields, one entry per name of {@link FIELD}: the compiler asks for a new field's description. */
 const FIELD_SCHEMAS: Record<FieldName, Json> = {
@@ -163,6 +172,7 @@ function errorResponse(status: DocumentedErrorStatus): Json {
   const code = DOCUMENTED_STATUS_CODES[status];
   const headers: Json = { [creditsRemaining]: creditsHeaderOnError(status) };
   if (status === 429) headers[retryAfter] = { $ref: '#/components/headers/RetryAfter' };
+  headers[mockVersion] = MOCK_VERSION_REF;
   return {
     description: `${ERROR_CATALOGUE[code].title} (${ERROR_STATUS[status].rules}). The mock answers it ${ERROR_STATUS[status].mock}`,
     headers,
@@ -172,8 +182,9 @@ function errorResponse(status: DocumentedErrorStatus): Json {
 
 /**
  * The BEIA image API as an OpenAPI 3.1.0 document: `POST /beia-api/v1/image` with its header,
- * form fields, both 200 answers and every documented error status (D7), plus the mock's JSON
- * error body (M9), marked as the mock's own. Pure: the same version gives the same document.
+ * form fields, both 200 answers and every documented error status (D7), plus what only the mock
+ * adds, each marked as the mock's own: its JSON error body (M9), the `X-Beia-Mock-Scenario` and
+ * `Prefer` request headers, the `X-Beia-Mock-Version` answer header, and its 404 and 405. Pure: the same version gives the same document.
  *
  * @param version - `info.version`: the package's version (package.json), which the mock serves as well.
  */
@@ -189,6 +200,7 @@ export function openApiDocument(version: string): Json {
           schema: { type: 'integer', minimum: 0 },
           'x-beia-source': 'documented' satisfies Source,
         },
+        [mockVersion]: MOCK_VERSION_REF,
       },
       content: {
         'image/png': {
@@ -212,9 +224,31 @@ export function openApiDocument(version: string): Json {
     },
   };
   for (const status of documentedStatuses) responses[status] = errorResponse(status);
+  // A wrong path or method: what a client (and the conformance suite's preflight) sees when the URL is not the endpoint.
+  responses[404] = {
+    description: `${ERROR_CATALOGUE.not_found.title}: the mock answers it to any path it does not serve (the API has one route, ${IMAGE_PATH}; the mock's controls are under /__admin), so a client sent to the base URL instead of the endpoint learns its path is wrong. The vendor page does not list it; what the live API answers to a wrong path is unknown.`,
+    headers: { [mockVersion]: MOCK_VERSION_REF },
+    content: errorContent(['not_found']),
+    'x-beia-source': 'mock' satisfies Source,
+  };
+  responses[405] = {
+    description: `${ERROR_CATALOGUE.method_not_allowed.title}: the mock answers it to any method but POST on ${IMAGE_PATH}, with Allow: POST. The vendor page does not list it.`,
+    headers: {
+      Allow: {
+        description: 'The one method of this path.',
+        required: true,
+        schema: { type: 'string', const: 'POST' },
+        'x-beia-source': 'mock' satisfies Source,
+      },
+      [mockVersion]: MOCK_VERSION_REF,
+    },
+    content: errorContent(['method_not_allowed']),
+    'x-beia-source': 'mock' satisfies Source,
+  };
   const mockOnly = codesFor((status) => !(status in DOCUMENTED_STATUS_CODES));
   responses.default = {
     description: `The mock's own statuses, which the vendor page does not list: ${mockOnly.map((code) => `${ERROR_CATALOGUE[code].status} ${code}`).join(', ')} (M10). The live API's are unknown.`,
+    headers: { [mockVersion]: MOCK_VERSION_REF },
     content: errorContent(mockOnly),
     'x-beia-source': 'mock' satisfies Source,
   };
@@ -245,7 +279,11 @@ export function openApiDocument(version: string): Json {
           operationId: 'processImage',
           summary: 'Process an image',
           description: `Send an image with the license's credentials (D1, D2). Answers one PNG (D4), or with ${FIELD.includeCroppedImage}=true a multipart/mixed bundle (D5). The mock runs its checks in order, the first that fails answering (M1; rules.checkOrder, by default 403, 400, 401, 402, 429, 415).`,
-          parameters: [{ $ref: '#/components/parameters/LicenseId' }],
+          parameters: [
+            { $ref: '#/components/parameters/LicenseId' },
+            { $ref: '#/components/parameters/MockScenario' },
+            { $ref: '#/components/parameters/Prefer' },
+          ],
           requestBody: {
             required: true,
             description: 'multipart/form-data (D1), with the fields of D2; the vendor samples are valid clients (D9).',
@@ -282,8 +320,33 @@ export function openApiDocument(version: string): Json {
           examples: { default: { value: '1234' } },
           'x-beia-source': 'documented' satisfies Source,
         },
+        MockScenario: {
+          name: mockScenario,
+          in: 'header',
+          required: false,
+          description: `Only the mock reads it (rules.scenarioHeader, on by default): forces this one request's answer without changing any state. A status, ${Object.keys(DOCUMENTED_STATUS_CODES).join(', ')}, is answered at once without reading the body (${retryAfter} on a 429); a fault, ${SCENARIO_FAULT_VALUES.join(', ')} (reset, truncate and hang each with an optional "; phase=after": charged, then the answer is lost), acts after every check has passed, as an armed fault would. Any other value is a 400 invalid_scenario that lists these. The live API ignores it or refuses it: never send it there.`,
+          schema: { type: 'string' },
+          examples: { status: { value: '429' }, latency: { value: 'latency; ms=500' }, lostAnswer: { value: 'reset; phase=after' } },
+          'x-beia-source': 'mock' satisfies Source,
+        },
+        Prefer: {
+          name: 'Prefer',
+          in: 'header',
+          required: false,
+          description: `RFC 7240, as Prism's users send it: the mock reads one preference, code=STATUS with STATUS one of ${Object.keys(DOCUMENTED_STATUS_CODES).join(', ')}, the same as ${mockScenario}: STATUS (which wins when both are sent). Any other preference is a 400 invalid_scenario. rules.scenarioHeader: false turns it off.`,
+          schema: { type: 'string' },
+          examples: { status: { value: 'code=429' } },
+          'x-beia-source': 'mock' satisfies Source,
+        },
       },
       headers: {
+        MockVersion: {
+          description:
+            'The version of beia mock that answered, on every answer of the mock, so that a test can tell it is not talking to BEIA. The live API does not send it.',
+          required: false,
+          schema: { type: 'string' },
+          'x-beia-source': 'mock' satisfies Source,
+        },
         RetryAfter: {
           description:
             'Seconds to wait before trying again. The vendor page does not name it; the mock sends it on every 429 (processing.retryAfterSeconds, M7).',

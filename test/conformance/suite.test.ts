@@ -1,6 +1,22 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { decodeMultipartMixed, encodeMultipartMixed, readImageBundle } from '../../src/contract/index.js';
-import { ALL_CASES, applyProfile, compareObservations, openTarget, runConformance, type RunReport, type Target } from '../../src/conformance/index.js';
+import {
+  ALL_CASES,
+  applyProfile,
+  compareObservations,
+  consoleReport,
+  htmlReport,
+  jsonReport,
+  junitReport,
+  openTarget,
+  runConformance,
+  verdictOf,
+  type RunReport,
+  type Target,
+} from '../../src/conformance/index.js';
+import { MockAdminClient } from '../../src/mock/index.js';
 import { deviantServer, type Answer } from '../helpers/deviant-proxy.js';
 import { startTestMock } from '../helpers/server.js';
 
@@ -226,6 +242,16 @@ describe('against a server that checks the key first and says Credits-Remaining:
       message: expect.stringContaining('refused with 401 rather than 400'),
     });
   });
+
+  it('D2-missing-api-key says what it accepts (not "400" alone) and records the status the target chose', async () => {
+    const c = ALL_CASES.find((candidate) => candidate.id === 'D2-missing-api-key')!;
+    expect(c.title).toContain('a 400, or another 4xx when another check answers first');
+    const keyFirst = await mockAtUrl({ rules: { checkOrder: ['ip-allowlist', 'content-type', 'auth', 'form', 'license-header', 'credits', 'slot', 'image'] } });
+    const formFirst = await mockAtUrl();
+    const only = { only: ['D2-missing-api-key'] };
+    expect((await runConformance(urlTarget(keyFirst.endpoint), ALL_CASES, only)).observations).toEqual({ 'apiKey.missing': 401 });
+    expect((await runConformance(urlTarget(formFirst.endpoint), ALL_CASES, only)).observations).toEqual({ 'apiKey.missing': 400 });
+  });
 });
 
 describe('drift: --compare reports only real change', () => {
@@ -250,7 +276,8 @@ describe('drift: --compare reports only real change', () => {
       const drift = compareObservations(first.observations, again.observations).filter((d) => d.kind === 'behaviour');
       expect({ run, drift }).toEqual({ run, drift: [] });
     }
-  });
+    // Ten whole runs: on a busy machine more than the default 30 s.
+  }, 180_000);
 
   it('a server that changed one undocumented behaviour is reported with exactly that change, and its case', async () => {
     const before = await record((await mockAtUrl({ licenses: LOTS })).endpoint);
@@ -284,7 +311,10 @@ describe('profiles as fine as the observations: a round trip through a server th
         return a;
       },
     });
-    const live = await runConformance(urlTarget(endpoint), ALL_CASES);
+    // Through its mock's admin API the suite controls each target: the burst holds its slots a
+    // known while, so its 429 (and whether it carries Credits-Remaining) is seen however busy the machine.
+    const controlled = (at: string, mock: { url: string }): Target => ({ ...urlTarget(at), admin: new MockAdminClient(mock.url) });
+    const live = await runConformance(controlled(endpoint, upstream), ALL_CASES);
     expect(ids(live, 'fail')).toEqual([]);
     expect(live.observations).toMatchObject({
       'creditsRemaining.onErrors': { 415: false },
@@ -302,7 +332,7 @@ describe('profiles as fine as the observations: a round trip through a server th
       unknownLicenseStatus: 403,
     });
     const aligned = await startTestMock(profiled);
-    const again = await runConformance(urlTarget(aligned.endpoint), ALL_CASES);
+    const again = await runConformance(controlled(aligned.endpoint, aligned), ALL_CASES);
     expect(ids(again, 'fail')).toEqual([]);
     const drift = compareObservations(live.observations, again.observations, { before: live.observedBy, after: again.observedBy });
     expect(drift.filter((d) => d.kind === 'behaviour')).toEqual([]);
@@ -310,12 +340,14 @@ describe('profiles as fine as the observations: a round trip through a server th
     // And the mock's defaults differ from that server on exactly those choices (with what follows
     // from them: a 415 without the header cannot show whether it was charged; an unknown license
     // from an unlisted address is a 403 whichever check answers).
-    const defaults = await runConformance(urlTarget((await mockAtUrl({ processing: { delayMs: 30 } })).endpoint), ALL_CASES);
+    const defaultsMock = await mockAtUrl({ processing: { delayMs: 30 } });
+    const defaults = await runConformance(controlled(defaultsMock.endpoint, defaultsMock), ALL_CASES);
     const changed = compareObservations(live.observations, defaults.observations)
       .filter((d) => d.kind === 'behaviour')
       .map((d) => d.key);
     expect(changed).toEqual(['booleans.maybe', 'charges.415', 'creditsRemaining.onErrors.415', 'license.unknown', 'order.license-vs-allowlist']);
-  });
+    // Three whole runs: on a busy machine more than the default 30 s.
+  }, 90_000);
 });
 
 describe('credentials never appear in a report', () => {
@@ -330,5 +362,181 @@ describe('credentials never appear in a report', () => {
     expect(text).toContain('the key of 1234 is ***, *** for zero');
     expect(text).not.toContain('5678');
     expect(text).not.toContain('zero-key');
+  });
+});
+
+describe("the run stops at the caller's mistake, before any further paid case", () => {
+  it("the first 401 to a request with the run's own credentials that should have been accepted ends the run; nothing is reported on the target", async () => {
+    const mock = await mockAtUrl();
+    const seen: Array<{ licenseId: string | undefined; apiKey: string | undefined; image: boolean; status: number }> = [];
+    const field = (body: Buffer, name: string) => new RegExp(`name="${name}"\r\n\r\n([^\r]*)\r\n`).exec(body.toString('latin1'))?.[1];
+    const endpoint = await deviantServer(mock.endpoint, {
+      answer: (a, req) => {
+        seen.push({
+          licenseId: field(req.body, 'licenseId'),
+          apiKey: field(req.body, 'apiKey'),
+          image: /name="image"; filename=/.test(req.body.toString('latin1')),
+          status: a.status,
+        });
+        return a;
+      },
+    });
+    const told: string[] = [];
+    const target: Target = { ...urlTarget(endpoint), credentials: { licenseId: '1234', apiKey: 'wrong' } };
+    const report = await runConformance(target, ALL_CASES, { onOutcome: (o) => told.push(o.id) });
+    expect(report.notRun).toMatch(/^the target refused license "1234" and its API key \(401 to a request it should have accepted\): .*BEIA_API_KEY/);
+    // Free cases ran first (a wrong key cannot be told from a free request on every target); the
+    // first complete request with the key stopped the run, and was the last one sent.
+    const first = seen.findIndex((r) => r.licenseId === '1234' && r.apiKey === 'wrong' && r.image && r.status === 401);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBe(seen.length - 1);
+    expect(report.outcomes).toEqual([]);
+    expect(report.observations).toEqual({});
+    expect(told).toEqual([]);
+    expect(verdictOf(report)).toMatchObject({ tone: 'warn', title: 'Did not run' });
+    for (const text of [jsonReport(report), junitReport(report), htmlReport(report), consoleReport(report)]) expect(text).not.toMatch(/do not release/i);
+  });
+
+  it('a target that stops answering in the middle of a run: one error and a stop, not one error per case', async () => {
+    // Answers the preflight, then goes away.
+    const server = createServer((_req, res) => {
+      res.writeHead(400, { connection: 'close' }).end();
+      server.close();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/beia-api/v1/image`;
+    const report = await runConformance(urlTarget(endpoint), ALL_CASES);
+    expect(report.notRun).toBeUndefined();
+    expect(report.stopped).toMatch(/^the target stopped answering: nothing answers at 127\.0\.0\.1:\d+ \(connection refused\)/);
+    expect(report.outcomes.filter((o) => o.status === 'error')).toHaveLength(1);
+    expect(report.outcomes.filter((o) => o.status === 'skip').every((o) => o.message.startsWith('not run: the target stopped answering'))).toBe(true);
+  });
+});
+
+describe('honest verdicts: each documented rule verified, failed or not verified, and why', () => {
+  const verdicts = (report: RunReport) => Object.fromEntries(report.rules!.map((r) => [r.rule, r.status]));
+
+  it('a run without the 402 and 403 means says which rules it did not verify, and the flag that would', async () => {
+    const mock = await mockAtUrl();
+    const { zeroCreditLicense: _zero, unlistedSourceAddress: _address, ...bare } = urlTarget(mock.endpoint);
+    const report = await runConformance(bare, ALL_CASES);
+    expect(verdicts(report)).toEqual({
+      D1: 'verified',
+      D2: 'verified',
+      D3: 'verified',
+      D4: 'verified',
+      D5: 'verified',
+      D6: 'verified',
+      D7: 'not verified',
+      D8: 'not verified',
+      D9: 'verified',
+    });
+    const d8 = report.rules!.find((r) => r.rule === 'D8')!;
+    expect(d8.why).toContain('D8-403-unlisted-address not run: give --unlisted-source-address IP');
+    const d7 = report.rules!.find((r) => r.rule === 'D7')!;
+    expect(d7.flags).toEqual(expect.arrayContaining([expect.stringContaining('--zero-credit-license ID:KEY'), expect.stringContaining('--admin')]));
+    const verdict = verdictOf(report);
+    expect(verdict).toMatchObject({ tone: 'partial', title: '7 of 9 documented rules verified, all hold' });
+    expect(verdict.text).toContain('--unlisted-source-address');
+    // Every reporter says the same.
+    expect(consoleReport(report)).toContain('D8  not verified: D8-403-unlisted-address not run: give --unlisted-source-address IP');
+    expect(consoleReport(report)).toMatch(/7 of 9 documented rules verified, all hold \(not verified: D7, D8\); \d+ passed/);
+    expect(JSON.parse(jsonReport(report))).toMatchObject({
+      verdict: { title: '7 of 9 documented rules verified, all hold' },
+      rules: expect.arrayContaining([expect.objectContaining({ rule: 'D8', status: 'not verified' })]),
+    });
+    expect(junitReport(report)).toContain('<property name="rule.D8" value="not verified: D8-403-unlisted-address not run: give --unlisted-source-address IP');
+    const html = htmlReport(report);
+    expect(html).toContain('7 of 9 documented rules verified, all hold');
+    expect(html).not.toMatch(/every (documented )?rule holds/i);
+    // D8 has a group of its own.
+    expect(html).toMatch(/<summary><span class="rule">D8<\/span>[^<]*<span class="rule-status skip">not verified<\/span>/);
+  });
+
+  it('with everything given (the in-process mock) all nine are verified; a case left out by --only is not', async () => {
+    const { target, close } = await openTarget({ target: 'mock' });
+    try {
+      const all = await runConformance(target, ALL_CASES, { skip: ['load'] });
+      expect(verdictOf(all).title).toBe('9 of 9 documented rules verified, all hold');
+      expect(verdictOf(all).tone).toBe('good');
+      const one = await runConformance(target, ALL_CASES, { only: ['D7-402-no-credits'] });
+      expect(one.rules!.find((r) => r.rule === 'D7')).toMatchObject({ status: 'not verified', why: expect.stringContaining('not selected (--only, --skip)') });
+    } finally {
+      await close();
+    }
+  });
+
+  it('a broken documented rule names the rule and says not to release', async () => {
+    const mock = await mockAtUrl();
+    const endpoint = await deviantServer(mock.endpoint, { answer: (a) => (a.status === 415 ? { ...a, status: 500 } : a) });
+    const report = await runConformance(urlTarget(endpoint), ALL_CASES, { skip: ['load'] });
+    expect(report.rules!.find((r) => r.rule === 'D7')).toMatchObject({ status: 'failed', why: 'D7-415-not-an-image failed' });
+    expect(verdictOf(report).text).toBe('The target breaks a documented rule of the vendor’s page (D7): do not release on it.');
+  });
+});
+
+describe('what the run makes on a target it removes', () => {
+  it('two --admin runs at once on one mock each make a zero-credit license of their own, and leave none behind', async () => {
+    const mock = await startTestMock({ licenses: [{ licenseId: '1234', apiKey: '5678', allowedIps: ['127.0.0.1', '::1'] }] });
+    const open = () => openTarget({ target: mock.endpoint, licenseId: '1234', apiKey: '5678', admin: true });
+    const [a, b] = await Promise.all([open(), open()]);
+    const only = { only: ['D7-402-no-credits', 'M1-auth-before-credits'] };
+    const [first, second] = await Promise.all([runConformance(a.target, ALL_CASES, only), runConformance(b.target, ALL_CASES, only)]);
+    for (const report of [first, second]) expect(report.outcomes.find((o) => o.id === 'D7-402-no-credits')).toMatchObject({ status: 'pass' });
+    const admin = new MockAdminClient(mock.url);
+    expect((await admin.licenses()).map((l) => l.licenseId)).toEqual(['1234']);
+    expect(await admin.faults()).toEqual([]);
+  });
+});
+
+describe('timing is not behaviour: the burst', () => {
+  it('where the suite controls the target (the admin API), each slot is held a known while: the same counts every run', async () => {
+    const { target, close } = await openTarget({ target: 'mock' });
+    try {
+      for (let run = 0; run < 3; run++) {
+        const report = await runConformance(target, ALL_CASES, { only: ['U-concurrency-burst'] });
+        expect({ run, burst: report.observations['concurrency.burst'] }).toEqual({
+          run,
+          burst: { parallel: 4, succeeded: 2, refused429: 2, retryAfter: '1', statuses: { 200: 2, 429: 2 }, heldMs: 1000 },
+        });
+      }
+      expect(await target.admin!.faults()).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('on a target it does not control, the counts of the burst are compared as timing, not as drift', () => {
+    const raced = (succeeded: number) => ({
+      parallel: 4,
+      succeeded,
+      refused429: 4 - succeeded,
+      retryAfter: succeeded === 4 ? null : '1',
+      statuses: succeeded === 4 ? { 200: 4 } : { 200: succeeded, 429: 4 - succeeded },
+      heldMs: null,
+    });
+    const drift = compareObservations({ 'concurrency.burst': raced(2) }, { 'concurrency.burst': raced(4) });
+    expect(drift.filter((d) => d.kind === 'behaviour')).toEqual([]);
+    expect(drift.filter((d) => d.kind === 'timing').map((d) => d.key)).toEqual([
+      'concurrency.burst.refused429',
+      'concurrency.burst.retryAfter',
+      'concurrency.burst.statuses.200',
+      'concurrency.burst.statuses.429',
+      'concurrency.burst.succeeded',
+    ]);
+    // A record of an older beia-kit (no heldMs) is a race too.
+    const { heldMs: _held, ...old } = raced(3);
+    expect(compareObservations({ 'concurrency.burst': old }, { 'concurrency.burst': raced(2) }).filter((d) => d.kind === 'behaviour')).toEqual([]);
+    // Held by the suite on both sides, the counts are the target's limit: a change is behaviour.
+    const held = (succeeded: number) => ({ ...raced(succeeded), heldMs: 1000 });
+    expect(
+      compareObservations({ 'concurrency.burst': held(2) }, { 'concurrency.burst': held(3) })
+        .filter((d) => d.kind === 'behaviour')
+        .map((d) => d.key),
+    ).toEqual(['concurrency.burst.refused429', 'concurrency.burst.statuses.200', 'concurrency.burst.statuses.429', 'concurrency.burst.succeeded']);
+    // And a Retry-After that changed while both sides saw one is behaviour, held or not.
+    expect(compareObservations({ 'concurrency.burst': raced(2) }, { 'concurrency.burst': { ...raced(2), retryAfter: '5' } })).toEqual([
+      { key: 'concurrency.burst.retryAfter', before: '1', after: '5', kind: 'behaviour' },
+    ]);
   });
 });

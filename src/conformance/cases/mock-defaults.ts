@@ -1,5 +1,5 @@
 import { HEADER, decodeMultipartMixed, parseCredits, readImageBundle } from '../../contract/index.js';
-import { describeResponse, type CaseContext } from '../context.js';
+import { describeResponse, HOLD_MS, type CaseContext } from '../context.js';
 import { decodeImage, pngBomb } from '../samples.js';
 import type { ConformanceCase } from '../types.js';
 import type { WireRequest, WireResponse } from '../wire.js';
@@ -82,7 +82,7 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     // A lenient decoder fills the missing rows and answers 200, keeping every documented rule: a choice, observed.
     tags: { credits: 1, needs: [] },
     async run(ctx) {
-      const res = await ctx.send(ctx.vendor({ image: ctx.samples.truncatedJpeg }));
+      const res = await ctx.send(ctx.accepted({ image: ctx.samples.truncatedJpeg }));
       ctx.observe('decode.truncatedJpeg', res.status);
       return ctx.verdict(res.status === 415, '415', describeResponse(res));
     },
@@ -96,7 +96,7 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     async run(ctx) {
       await ctx.paid('png');
       const before = ctx.lastCredits();
-      const bad = await ctx.send(ctx.vendor({ image: ctx.samples.text }));
+      const bad = await ctx.send(ctx.accepted({ image: ctx.samples.text }));
       const after = parseCredits(bad.headers[HEADER.creditsRemaining]);
       ctx.observe('charges.415', before === undefined || after === undefined ? 'unknown' : before - after);
       return ctx.verdict(
@@ -113,7 +113,7 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     kind: 'mock-default',
     tags: { credits: 1, needs: [] },
     async run(ctx) {
-      const on415 = await ctx.send(ctx.vendor({ image: ctx.samples.text }));
+      const on415 = await ctx.send(ctx.accepted({ image: ctx.samples.text }));
       const on401 = await ctx.send(ctx.vendor({ apiKey: 'wrong-key' }));
       const missing = ctx.vendor();
       missing.parts = missing.parts!.filter((p) => p.name !== 'image');
@@ -140,7 +140,7 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     kind: 'mock-default',
     tags: { credits: 1, needs: [] },
     async run(ctx) {
-      const res = await ctx.send(ctx.vendor({ extra: [{ name: 'includeCroppedImage', value: 'maybe' }] }));
+      const res = await ctx.send(ctx.accepted({ extra: [{ name: 'includeCroppedImage', value: 'maybe' }] }));
       ctx.observe('booleans.maybe', res.status === 200 ? (/^multipart\//i.test(res.headers['content-type'] ?? '') ? 'true' : 'false') : res.status);
       return ctx.verdict(res.status === 400, '400', describeResponse(res));
     },
@@ -212,12 +212,12 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     tags: { credits: 3, needs: ['admin-api'], load: true },
     async run(ctx) {
       // Slow every request down so that they overlap, then send three at once.
-      await ctx.target.admin!.armFault({ type: 'latency', latencyMs: 400, probability: 1, licenseId: ctx.target.credentials.licenseId });
+      const hold = await ctx.arm({ type: 'latency', latencyMs: HOLD_MS, probability: 1, licenseId: ctx.target.credentials.licenseId });
       let answers: WireResponse[];
       try {
-        answers = await Promise.all([1, 2, 3].map(() => ctx.send(ctx.vendor())));
+        answers = await Promise.all([1, 2, 3].map(() => ctx.send(ctx.accepted())));
       } finally {
-        await ctx.target.admin!.clearFaults();
+        await hold.disarm();
       }
       const ok = answers.filter((a) => a.status === 200).length;
       const busy = answers.filter((a) => a.status === 429);
@@ -262,7 +262,7 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     kind: 'mock-default',
     tags: { credits: 1, needs: [] },
     async run(ctx) {
-      const res = await ctx.send(ctx.vendor({ image: pngBomb() }));
+      const res = await ctx.send(ctx.accepted({ image: pngBomb() }));
       ctx.observe('limits.pixelBomb', res.status);
       return ctx.verdict(res.status === 415, '415', describeResponse(res));
     },
@@ -276,7 +276,7 @@ export const MOCK_DEFAULT_CASES: ConformanceCase[] = [
     async run(ctx) {
       const big = Buffer.alloc(21 * 1024 * 1024, 0);
       ctx.samples.jpeg.copy(big);
-      const res = await ctx.send(ctx.vendor({ image: big }));
+      const res = await ctx.send(ctx.accepted({ image: big }));
       ctx.observe('limits.upload21MiB', res.status);
       return ctx.verdict(res.status === 413, '413', describeResponse(res));
     },

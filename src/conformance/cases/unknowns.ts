@@ -1,5 +1,5 @@
 import { HEADER } from '../../contract/index.js';
-import { describeResponse } from '../context.js';
+import { describeResponse, HOLD_MS } from '../context.js';
 import type { ConformanceCase } from '../types.js';
 
 /**
@@ -21,7 +21,18 @@ export const UNKNOWN_CASES: ConformanceCase[] = [
     kind: 'unknown',
     tags: { credits: 4, needs: [], load: true },
     async run(ctx) {
-      const answers = await Promise.all([1, 2, 3, 4].map(() => ctx.send(ctx.vendor())));
+      // Where the suite controls the target, each image holds its slot a known while (an armed
+      // latency), so the burst's outcome is the limit, not the machine's speed. Elsewhere it is a
+      // race, and its counts are compared as timing (`heldMs: null`).
+      const hold = ctx.target.admin
+        ? await ctx.arm({ type: 'latency', latencyMs: HOLD_MS, probability: 1, licenseId: ctx.target.credentials.licenseId })
+        : undefined;
+      let answers;
+      try {
+        answers = await Promise.all([1, 2, 3, 4].map(() => ctx.send(ctx.accepted())));
+      } finally {
+        await hold?.disarm();
+      }
       const succeeded = answers.filter((a) => a.status === 200).length;
       const busy = answers.filter((a) => a.status === 429);
       const seen = {
@@ -31,6 +42,7 @@ export const UNKNOWN_CASES: ConformanceCase[] = [
         retryAfter: busy[0]?.headers[HEADER.retryAfter] ?? null,
         // Counted, not listed: the order parallel answers come back in is not behaviour.
         statuses: countBy(answers.map((a) => String(a.status))),
+        heldMs: hold ? HOLD_MS : null,
       };
       ctx.observe('concurrency.burst', seen);
       if (busy[0]) ctx.observe('creditsRemaining.on429', busy[0].headers[HEADER.creditsRemaining] !== undefined);

@@ -1,6 +1,6 @@
 import type { RunReport } from '../runner.js';
 import type { CaseOutcome } from '../types.js';
-import { summarize } from './summary.js';
+import { rulesOf, verdictOf } from './summary.js';
 
 const MARK: Record<CaseOutcome['status'], string> = { pass: 'pass', fail: 'FAIL', skip: 'skip', error: 'ERROR', observed: 'seen' };
 
@@ -9,12 +9,24 @@ export function consoleLine(outcome: CaseOutcome): string {
   return `${MARK[outcome.status].padEnd(5)} ${outcome.id.padEnd(28)} ${outcome.rule.padEnd(7)} ${outcome.message}`;
 }
 
-/** The table of every case and the summary line. */
+/** The line every run ends with, whatever the reporters: the verdict and the counts. */
+export function summaryLine(report: RunReport): string {
+  return verdictOf(report).line;
+}
+
+/**
+ * The table of every case, then what was run (beia-kit's version, the target, the time), each
+ * documented rule's verdict, and the summary line. A run that did not run is its one line.
+ */
 export function consoleReport(report: RunReport): string {
-  const s = summarize(report.outcomes);
+  if (report.notRun !== undefined) return `${summaryLine(report)}\n`;
   const lines = report.outcomes.map(consoleLine);
-  lines.push('', `target ${report.target.endpoint} (${report.target.kind}), plan: at most ${report.plan.maxCredits} credits`);
+  lines.push(
+    '',
+    `beia-kit ${report.kit.version}, target ${report.target.endpoint} (${report.target.kind}), ${report.startedAt}, plan: at most ${report.plan.maxCredits} credits`,
+  );
   if (report.stopped) lines.push(`stopped: ${report.stopped}`);
-  lines.push(`${s.passed} passed, ${s.failed} failed, ${s.errored} errored, ${s.skipped} skipped, ${s.observed} observed`);
+  for (const rule of rulesOf(report)) lines.push(`${rule.rule.padEnd(3)} ${rule.status}${rule.why ? `: ${rule.why}` : ''}`);
+  lines.push(summaryLine(report));
   return `${lines.join('\n')}\n`;
 }

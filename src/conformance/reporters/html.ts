@@ -1,30 +1,10 @@
 import type { Drift } from '../observations.js';
+import { RULE_TITLES, type RuleVerdict } from '../rules.js';
 import type { RunReport } from '../runner.js';
 import type { CaseOutcome } from '../types.js';
-import { summarize } from './summary.js';
+import { rulesOf, summarize, verdictOf } from './summary.js';
 
-/** Each rule of CONTRACT.md in a few words, for the report's group headings. */
-export const RULE_TITLES: Record<string, string> = {
-  D1: 'POST /beia-api/v1/image with a multipart/form-data body',
-  D2: 'licenseId, apiKey and image required; includeCroppedImage optional',
-  D3: 'the License-Id header, equal to the form’s licenseId',
-  D4: 'without extra results: 200 and one PNG',
-  D5: 'with includeCroppedImage=true: multipart/mixed with result, cropped and credits',
-  D6: 'every answer carries Credits-Remaining, the credits left',
-  D7: 'the documented statuses: 400, 401, 402, 403, 415, 429, 500',
-  D8: 'requests only from the license’s authorised addresses',
-  D9: 'the vendor’s own samples are valid clients',
-  M1: 'the order of the checks (the mock’s choice)',
-  M2: 'a credit is spent only for a 200 (the mock’s choice)',
-  M3: 'Credits-Remaining on errors once the license is known (the mock’s choice)',
-  M4: 'strict booleans (the mock’s choice)',
-  M5: 'multipart/mixed part labels and the credits part (the mock’s choice)',
-  M6: 'the result image (the mock’s choice)',
-  M7: 'the concurrency limit (the mock’s choice)',
-  M8: 'the processing time (the mock’s choice)',
-  M9: 'the error body (the mock’s choice)',
-  M10: 'size and pixel limits (the mock’s choice)',
-};
+export { RULE_TITLES };
 
 export interface HtmlReportOptions {
   /** The drift from a previous record, with where that record came from. */
@@ -40,9 +20,9 @@ export function escapeHtml(text: unknown): string {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The first rule a case names ("D7, D8" and "D7?" go under D7); cases without one under "other". */
+/** The rule a case is named after (`D8-403-unlisted-address` under D8, though it checks D7 too); the unknowns under "other". */
 function ruleOf(outcome: CaseOutcome): string {
-  return /^([DM]\d+)/.exec(outcome.rule)?.[1] ?? 'other';
+  return /^([DM]\d+)-/.exec(outcome.id)?.[1] ?? 'other';
 }
 
 function ruleOrder(rule: string): number {
@@ -72,25 +52,9 @@ function expectationAndAnswer(outcome: CaseOutcome): { expected: string; got: st
  */
 export function htmlReport(report: RunReport, options: HtmlReportOptions = {}): string {
   const s = summarize(report.outcomes);
-  const documentedFailures = report.outcomes.filter((o) => o.status === 'fail' && o.kind === 'documented').length;
-  const verdict = report.stopped
-    ? { tone: 'bad', title: 'Stopped before the end', text: report.stopped }
-    : s.failed > 0
-      ? {
-          tone: 'bad',
-          title: `${s.failed} case${s.failed === 1 ? '' : 's'} failed`,
-          text:
-            documentedFailures > 0
-              ? `The target breaks ${documentedFailures === 1 ? 'a documented rule' : `${documentedFailures} documented rules`} of the vendor’s page: do not release on it.`
-              : 'The target breaks a choice the mock asserts.',
-        }
-      : s.errored > 0
-        ? {
-            tone: 'warn',
-            title: `${s.errored} case${s.errored === 1 ? '' : 's'} could not run`,
-            text: 'The suite or the network failed; the target was not judged on those.',
-          }
-        : { tone: 'good', title: 'Every documented rule holds', text: `${s.passed} passed, ${s.observed} observed, ${s.skipped} skipped.` };
+  const verdict = verdictOf(report);
+  const rules = rulesOf(report);
+  const ruleVerdict = new Map(rules.map((rule) => [rule.rule, rule]));
 
   const groups = new Map<string, CaseOutcome[]>();
   for (const outcome of report.outcomes) {
@@ -125,8 +89,9 @@ export function htmlReport(report: RunReport, options: HtmlReportOptions = {}): 
       ]
         .filter(Boolean)
         .join(', ');
+      const status = ruleVerdict.get(rule)?.status;
       return `<details class="group${failed ? ' has-failure' : ''}"${failed ? ' open' : ''}>
-        <summary><span class="rule">${escapeHtml(rule)}</span> ${escapeHtml(RULE_TITLES[rule] ?? 'other cases')} <span class="tally">${escapeHtml(tally)}</span></summary>
+        <summary><span class="rule">${escapeHtml(rule)}</span> ${escapeHtml(RULE_TITLES[rule] ?? 'unknowns: observed, never failed')} ${status ? `<span class="rule-status ${ruleClass(status)}">${escapeHtml(status)}</span> ` : ''}<span class="tally">${escapeHtml(tally)}</span></summary>
         <table>
           <thead><tr><th scope="col">Status</th><th scope="col">Case</th><th scope="col">Expected</th><th scope="col">What came back</th></tr></thead>
           <tbody>${caseRows(outcomes)}</tbody>
@@ -155,7 +120,7 @@ export function htmlReport(report: RunReport, options: HtmlReportOptions = {}): 
       <h2>Since the previous record</h2>
       <p class="muted">Compared with <code>${escapeHtml(file)}</code>, recorded ${escapeHtml(recordedAt)}.</p>
       ${behaviour.length ? `<p class="drift-bad">${behaviour.length} change${behaviour.length === 1 ? '' : 's'} of behaviour:</p>${table(behaviour)}` : '<p class="drift-good">No change of behaviour.</p>'}
-      ${timing.length ? `<p class="muted">Timing, more than 2x and 100 ms apart (reported, not counted as drift):</p>${table(timing)}` : ''}
+      ${timing.length ? `<p class="muted">Timing (reported, not counted as drift): times more than 2x and 100 ms apart, and the counts of a burst the suite could not pace.</p>${table(timing)}` : ''}
       ${coverage.length ? `<p class="muted">Observed in one record only (a case skipped in one run, or new in this version; not counted):</p>${table(coverage)}` : ''}
     </section>`;
   }
@@ -168,7 +133,14 @@ export function htmlReport(report: RunReport, options: HtmlReportOptions = {}): 
     )
     .join('\n');
 
-  const generated = (options.generatedAt ?? new Date()).toISOString();
+  const ruleRows = rules
+    .map(
+      (rule) =>
+        `<tr class="${ruleClass(rule.status)}"><td><span class="rule">${escapeHtml(rule.rule)}</span></td><td>${escapeHtml(rule.title)}</td><td><span class="badge ${ruleClass(rule.status)}">${escapeHtml(rule.status)}</span></td><td>${escapeHtml(rule.why ?? '')}</td></tr>`,
+    )
+    .join('\n');
+
+  const generated = options.generatedAt?.toISOString() ?? report.startedAt;
   const spent = report.creditsSpent === undefined ? 'unknown' : String(report.creditsSpent);
   return `<!doctype html>
 <html lang="en">
@@ -182,7 +154,7 @@ export function htmlReport(report: RunReport, options: HtmlReportOptions = {}): 
 <body>
 <header>
   <h1>BEIA conformance report</h1>
-  <p class="muted">${escapeHtml(report.target.endpoint)} (${escapeHtml(report.target.kind)}) · ${escapeHtml(generated)}</p>
+  <p class="muted">${escapeHtml(report.target.endpoint)} (${escapeHtml(report.target.kind)}) · ${escapeHtml(generated)} · beia-kit ${escapeHtml(report.kit.version)}</p>
 </header>
 <main>
 <section class="verdict ${verdict.tone}" role="status">
@@ -196,6 +168,11 @@ export function htmlReport(report: RunReport, options: HtmlReportOptions = {}): 
   <div><span class="n">${s.observed}</span> observed</div>
   <div><span class="n">${s.skipped}</span> skipped</div>
   <div><span class="n">${escapeHtml(spent)}</span> credits spent <span class="muted">(plan: at most ${report.plan.maxCredits})</span></div>
+</section>
+<section>
+  <h2>Documented rules</h2>
+  <p class="muted">Verified: every case of the rule ran and it held. Not verified: a case did not run; the flag that would run it is named.</p>
+  <table><thead><tr><th scope="col">Rule</th><th scope="col">What the page says</th><th scope="col">Verdict</th><th scope="col">Why</th></tr></thead><tbody>${ruleRows}</tbody></table>
 </section>
 ${driftSection}
 <section>
@@ -212,6 +189,10 @@ ${driftSection}
 </body>
 </html>
 `;
+}
+
+function ruleClass(status: RuleVerdict['status']): string {
+  return status === 'verified' ? 'pass' : status === 'failed' ? 'fail' : 'skip';
 }
 
 const STYLE = `
@@ -231,6 +212,11 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;overflow
 .verdict.good{background:#e3f4ea;border-color:#a8dbbd;color:#10532f}
 .verdict.bad{background:#fde7e5;border-color:#f4b4ad;color:#8f1c12}
 .verdict.warn{background:#fdf0d8;border-color:#efcf8f;color:#6d4100}
+.verdict.partial{background:#eef4e6;border-color:#c4d9a8;color:#3b5318}
+summary .rule-status{font-weight:400;font-size:12px;border-radius:10px;padding:1px 8px;margin-left:6px}
+summary .rule-status.pass{background:#e3f4ea;color:#177245}
+summary .rule-status.fail{background:#fde7e5;color:#b42318}
+summary .rule-status.skip{background:#eceef2;color:#5d6675}
 .tiles{display:flex;flex-wrap:wrap;gap:10px}
 .tiles div{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:8px 14px;min-width:120px}
 .tiles .n{display:block;font-size:22px;font-weight:700}
@@ -245,7 +231,7 @@ table{width:100%;border-collapse:collapse;background:#fff}
 th,td{text-align:left;vertical-align:top;padding:6px 10px;border-top:1px solid #e6e9ee}
 th{font-size:12px;color:#5d6675}
 td:first-child{white-space:nowrap}
-.badge{display:inline-block;min-width:62px;text-align:center;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:700}
+.badge{display:inline-block;white-space:nowrap;min-width:62px;text-align:center;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:700}
 .badge.pass{background:#e3f4ea;color:#177245}
 .badge.fail{background:#fde7e5;color:#b42318}
 .badge.error{background:#fdf0d8;color:#8a5200}

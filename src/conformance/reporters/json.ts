@@ -1,8 +1,10 @@
 import type { RunReport } from '../runner.js';
-import { summarize } from './summary.js';
+import { rulesOf, suiteName, summarize, verdictOf } from './summary.js';
 
 /**
- * The JSON report: `{summary, cases[{id, rule, status, message, ...}], target, plan, observations}`.
+ * The JSON report: `{kit, suite, target, startedAt, finishedAt, verdict, rules, summary,
+ * cases[{id, rule, status, message, ...}], plan, observations}`, with `notRun` (why it did not
+ * run) or `stopped` when it says so.
  *
  * @example
  * ```ts
@@ -10,13 +12,22 @@ import { summarize } from './summary.js';
  * ```
  */
 export function jsonReport(report: RunReport): string {
+  const { tone, title, text } = verdictOf(report);
   return `${JSON.stringify(
     {
+      kit: report.kit,
+      suite: suiteName(report),
+      target: report.target,
+      startedAt: report.startedAt,
+      finishedAt: report.finishedAt,
+      ...(report.notRun !== undefined ? { notRun: `did not run: ${report.notRun}` } : {}),
+      ...(report.stopped ? { stopped: report.stopped } : {}),
+      verdict: { tone, title, text },
+      rules: rulesOf(report),
       summary: summarize(report.outcomes),
       cases: report.outcomes.map(({ id, rule, status, message, title, kind, durationMs }) => ({ id, rule, status, message, title, kind, durationMs })),
-      target: report.target,
       plan: report.plan,
-      ...(report.stopped ? { stopped: report.stopped } : {}),
+      ...(report.leftBehind ? { leftBehind: report.leftBehind } : {}),
       observations: report.observations,
     },
     null,
