@@ -14,7 +14,7 @@ function heavyModulesOf(entry: string): string[] {
 }
 
 describe('light entry points', () => {
-  it.each(['client', 'testcontainers', 'contract'])(
+  it.each(['client', 'testcontainers', 'contract', 'conformance'])(
     'importing beia-kit/%s loads none of the mock’s heavy dependencies (sharp, ioredis, prom-client, busboy)',
     (entry) => {
       expect(heavyModulesOf(entry)).toEqual([]);

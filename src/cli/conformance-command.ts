@@ -1,5 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { redactUrl } from '../shared/index.js';
+import { networkOptions, readNetwork } from './network-flags.js';
+import { flagsOf, usageError } from './usage.js';
 import {
   ALL_CASES,
   caseCost,
@@ -34,6 +37,11 @@ Target and credentials:
   --api-key KEY                  BEIA_API_KEY (required for a URL; never printed)
   --zero-credit-license ID:KEY   a license without credits, for the 402 cases
   --unlisted-source-address IP   a local address not on the license's allowlist, for the 403 cases
+
+Reaching the target (as the client and beia process):
+  --proxy URL                    a forward proxy; by default HTTPS_PROXY, HTTP_PROXY, NO_PROXY as curl reads them
+  --source-address IP            BEIA_SOURCE_ADDRESS: the local address to send from (the registered static IP)
+  --ca-file FILE                 BEIA_CA_FILE: more CA certificates (PEM) to trust (a TLS-inspecting proxy's)
   --admin                        the URL is a beia mock: use its admin API (--admin-token T,
                                  BEIA_MOCK_ADMIN_TOKEN); the run makes a zero-credit license if none is
                                  given, and removes what it made at its end (interrupted too)
@@ -68,7 +76,7 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
   try {
     ({ values, positionals } = parse(argv));
   } catch (error) {
-    console.error(`beia conformance: ${(error as Error).message}\n\n${HELP}`);
+    console.error(usageError('beia conformance', error, flagsOf(CONFORMANCE_FLAGS)));
     return 2;
   }
   if (values.help) {
@@ -77,7 +85,9 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
   }
   if (values.compare) return compare(values.compare, positionals);
   if (positionals.length > 0) {
-    console.error(`beia conformance: unexpected argument "${positionals[0]}".\n\n${HELP}`);
+    console.error(
+      usageError('beia conformance', new Error(`unexpected argument "${positionals[0]}" (every option is a --flag; the target goes in --target URL).`), []),
+    );
     return 2;
   }
 
@@ -100,12 +110,14 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
     }
     if (!values.target) throw new Error('--target is required: the image endpoint URL, or "mock".');
   } catch (error) {
-    console.error(`beia conformance: ${(error as Error).message}\n\n${HELP}`);
+    console.error(usageError('beia conformance', error, []));
     return 2;
   }
 
   let opened: Awaited<ReturnType<typeof openTarget>>;
+  const cliNetwork = readNetwork(values, env);
   try {
+    const network = await networkOptions(cliNetwork);
     // The in-process mock has its own license: live credentials in the environment are not for it.
     const isMock = values.target === 'mock';
     const licenseId = values['license-id'] ?? (isMock ? undefined : env.BEIA_LICENSE_ID);
@@ -117,11 +129,20 @@ export async function runConformanceCommand(argv: string[], env: NodeJS.ProcessE
       ...(zeroCreditLicense ? { zeroCreditLicense } : {}),
       ...(values['unlisted-source-address'] ? { unlistedSourceAddress: values['unlisted-source-address'] } : {}),
       ...(values.admin ? { admin: true } : {}),
+      ...(values.target === 'mock' ? {} : { network }),
       ...((values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN) ? { adminToken: values['admin-token'] ?? env.BEIA_MOCK_ADMIN_TOKEN } : {}),
     });
   } catch (error) {
     console.error(`beia conformance: ${(error as Error).message}`);
     return 2;
+  }
+
+  // Where the requests go: said once, without the proxy's credentials, so a log shows the route taken.
+  if (opened.target.kind === 'url' && (opened.target.proxy !== undefined || cliNetwork.sourceAddress !== undefined)) {
+    const from = cliNetwork.sourceAddress === undefined ? '' : `, from ${cliNetwork.sourceAddress}`;
+    console.error(
+      `beia conformance: route ${redactUrl(opened.target.endpoint)} ${opened.target.proxy ? `through the proxy ${opened.target.proxy}` : 'direct'}${from}`,
+    );
   }
 
   const selection = { only: list(values.only), skip: list(values.skip) };
@@ -208,26 +229,31 @@ function parse(argv: string[]) {
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: {
-      target: { type: 'string' },
-      'license-id': { type: 'string' },
-      'api-key': { type: 'string' },
-      'zero-credit-license': { type: 'string' },
-      'unlisted-source-address': { type: 'string' },
-      admin: { type: 'boolean' },
-      'admin-token': { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      budget: { type: 'string' },
-      only: { type: 'string', multiple: true },
-      skip: { type: 'string', multiple: true },
-      reporter: { type: 'string', multiple: true },
-      record: { type: 'string' },
-      previous: { type: 'string' },
-      compare: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: CONFORMANCE_FLAGS,
   });
 }
+
+const CONFORMANCE_FLAGS = {
+  target: { type: 'string' },
+  'license-id': { type: 'string' },
+  'api-key': { type: 'string' },
+  'zero-credit-license': { type: 'string' },
+  'unlisted-source-address': { type: 'string' },
+  proxy: { type: 'string' },
+  'source-address': { type: 'string' },
+  'ca-file': { type: 'string' },
+  admin: { type: 'boolean' },
+  'admin-token': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  budget: { type: 'string' },
+  only: { type: 'string', multiple: true },
+  skip: { type: 'string', multiple: true },
+  reporter: { type: 'string', multiple: true },
+  record: { type: 'string' },
+  previous: { type: 'string' },
+  compare: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 function list(values: string[] | undefined): string[] {
   return (values ?? [])

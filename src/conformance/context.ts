@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { HEADER, parseCredits } from '../contract/index.js';
-import { MockAdminError, type FaultSpec, type MockAdminClient } from '../mock/index.js';
+import { MockAdminError, type FaultSpec, type MockAdminClient } from '../mock/light.js';
 import { credentialsRefused, NotRunError } from './preflight.js';
 import type { Samples } from './samples.js';
 import type { CaseResult, ConformanceCase } from './types.js';
@@ -30,6 +30,8 @@ export interface Target {
    * own agents: e.g. an in-process `mockDispatcher()` and its `from(address)`, with no socket.
    */
   dispatcher?: (localAddress?: string) => Dispatcher;
+  /** The proxy requests go through (its URL without credentials), when they do: the target then sees the proxy's address. */
+  proxy?: string;
 }
 
 /** How long the suite holds each slot of a burst on a target it controls (an armed latency fault). */

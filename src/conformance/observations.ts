@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { CHECK_NAMES, CREDITS_STATUSES, tellsCreditsOn, validateConfig, type CheckName, type CreditsStatus, type MockConfig } from '../mock/index.js';
+import { CHECK_NAMES, CREDITS_STATUSES, tellsCreditsOn, validateConfig, type CheckName, type CreditsStatus, type MockConfig } from '../mock/light.js';
 
 /** What a run saw of the unknowns, as `--record` writes it. */
 export interface ObservationFile {

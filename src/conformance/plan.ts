@@ -59,7 +59,13 @@ export function planRun(cases: readonly ConformanceCase[], target: Target, optio
   const ordered = [...selected].sort((a, b) => caseCost(a) - caseCost(b));
   const planned = ordered.map((c): PlannedCase => {
     const missing = c.tags.needs.filter((need) => !has(target, need));
-    return missing.length ? { case: c, skipReason: `needs ${missing.join(', ')}: ${missing.map((m) => NEED_HINT[m]).join('; ')}`, missing } : { case: c };
+    if (missing.length) return { case: c, skipReason: `needs ${missing.join(', ')}: ${missing.map((m) => NEED_HINT[m]).join('; ')}`, missing };
+    if (c.tags.needs.includes('unlisted-source-address') && target.proxy !== undefined) {
+      // Through a proxy the target sees the proxy's (its NAT's) address, whatever this machine sends from.
+      const reason = `needs unlisted-source-address: through the proxy ${target.proxy} the target sees the proxy's address, not --unlisted-source-address; run this case with a direct route (NO_PROXY naming the target's host)`;
+      return { case: c, skipReason: reason, missing: ['unlisted-source-address'] };
+    }
+    return { case: c };
   });
   const runnable = planned.filter((p) => !p.skipReason).map((p) => p.case);
   const shares = new Set(runnable.flatMap((c) => c.tags.shares ?? []));

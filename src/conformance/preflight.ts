@@ -1,5 +1,5 @@
 import { FIELD, HEADER, IMAGE_PATH } from '../contract/index.js';
-import { MockAdminError } from '../mock/index.js';
+import { MockAdminError } from '../mock/light.js';
 import { redactUrl } from '../shared/index.js';
 import type { Target } from './context.js';
 import type { Wire } from './wire.js';

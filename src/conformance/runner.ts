@@ -1,4 +1,4 @@
-import { MOCK_VERSION } from '../mock/index.js';
+import { MOCK_VERSION } from '../mock/light.js';
 import { redactUrl } from '../shared/index.js';
 import { CaseContext, RunState, type Target } from './context.js';
 import { planRun, type Plan, type PlanOptions } from './plan.js';

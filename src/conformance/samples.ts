@@ -1,5 +1,4 @@
 import { crc32 } from 'node:zlib';
-import sharp from 'sharp';
 
 /** The images the cases send: small, made here, the same every run. */
 export interface Samples {
@@ -22,6 +21,7 @@ export async function makeSamples(): Promise<Samples> {
       pixels[i + 2] = 128;
     }
   }
+  const { default: sharp } = await import('sharp');
   const jpeg = await sharp(pixels, { raw: { width, height, channels: 3 } })
     .jpeg({ quality: 85 })
     .toBuffer();
@@ -37,6 +37,8 @@ export async function makeSamples(): Promise<Samples> {
 /** Decodes an image in full: first bytes prove nothing (a truncated PNG has a good header). */
 export async function decodeImage(data: Uint8Array): Promise<{ format: string; width: number; height: number } | Error> {
   try {
+    // sharp only when a run decodes an answer: importing the suite loads no image library.
+    const { default: sharp } = await import('sharp');
     const { info } = await sharp(Buffer.from(data), { failOn: 'warning' }).raw().toBuffer({ resolveWithObject: true });
     const meta = await sharp(Buffer.from(data)).metadata();
     return { format: meta.format ?? 'unknown', width: info.width, height: info.height };

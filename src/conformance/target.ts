@@ -1,4 +1,7 @@
-import { DEFAULT_CONFIG, MockAdminClient, startMockServer, type RunningMockServer } from '../mock/index.js';
+import type { Dispatcher } from 'undici';
+import { describeRoute, networkDispatcher, type NetworkOptions } from '../client/index.js';
+import { MockAdminClient } from '../mock/light.js';
+import type { RunningMockServer } from '../mock/index.js';
 import type { Credentials, Target } from './context.js';
 
 export interface TargetOptions {
@@ -11,6 +14,8 @@ export interface TargetOptions {
   /** The URL target is a beia mock whose admin API (at its origin, /__admin) the suite may use. */
   admin?: boolean;
   adminToken?: string;
+  /** How requests reach a URL target: a proxy, more trusted CAs, the source address (`beia conformance --proxy/--ca-file/--source-address`). */
+  network?: Pick<NetworkOptions, 'proxy' | 'ca' | 'sourceAddress'>;
 }
 
 export interface OpenTarget {
@@ -41,14 +46,34 @@ export async function openTarget(options: TargetOptions): Promise<OpenTarget> {
   const target: Target = { endpoint: url.toString(), kind: 'url', credentials: { licenseId: options.licenseId, apiKey: options.apiKey } };
   if (options.zeroCreditLicense) target.zeroCreditLicense = options.zeroCreditLicense;
   if (options.unlistedSourceAddress) target.unlistedSourceAddress = options.unlistedSourceAddress;
+  const network = options.network ?? {};
+  const agents = new Map<string, Dispatcher>();
+  if (network.proxy !== undefined || network.ca !== undefined || network.sourceAddress !== undefined) {
+    // One dispatcher per source address: the run's own (--source-address), or the D8 case's unlisted one.
+    target.dispatcher = (localAddress) => {
+      const key = localAddress ?? '';
+      let agent = agents.get(key);
+      if (!agent) {
+        const sourceAddress = localAddress ?? network.sourceAddress;
+        agent = networkDispatcher({ ...network, ...(sourceAddress !== undefined ? { sourceAddress } : {}) })!;
+        agents.set(key, agent);
+      }
+      return agent;
+    };
+    const route = describeRoute(target.endpoint, network.proxy);
+    if (route !== 'direct') target.proxy = route.replace(/^through the proxy /, '');
+  }
   if (options.admin) {
-    target.admin = new MockAdminClient(url.origin, options.adminToken ? { token: options.adminToken } : {});
+    const dispatcher = target.dispatcher?.();
+    target.admin = new MockAdminClient(url.origin, { ...(options.adminToken ? { token: options.adminToken } : {}), ...(dispatcher ? { dispatcher } : {}) });
     if (!options.zeroCreditLicense) target.makeZeroCreditLicense = true;
   }
-  return { target, close: async () => {} };
+  return { target, close: async () => void (await Promise.all([...agents.values()].map((agent) => agent.close()))) };
 }
 
 async function openMock(options: TargetOptions): Promise<OpenTarget> {
+  // Loaded only for --target mock: a run against a URL needs neither sharp nor the mock's server.
+  const { DEFAULT_CONFIG, startMockServer } = await import('../mock/index.js');
   const mock: RunningMockServer = await startMockServer({ port: 0, config: DEFAULT_CONFIG });
   const license = DEFAULT_CONFIG.licenses[0]!;
   const target: Target = {

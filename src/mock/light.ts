@@ -4,8 +4,19 @@
  * version, and the client of its admin API. What `beia-kit/testcontainers` and `beia-kit/conformance`
  * import, so that starting a container or a run against a URL does not load an image library.
  */
-export { DEFAULT_CONFIG, DEFAULT_LICENSE, defaultAllowedIps, loadConfigFile, parseConfigText, validateConfig, ConfigError } from './config/index.js';
-export type { LicenseConfig, MockConfig, ValidateOptions } from './config/index.js';
+export {
+  CHECK_NAMES,
+  CREDITS_STATUSES,
+  DEFAULT_CONFIG,
+  DEFAULT_LICENSE,
+  defaultAllowedIps,
+  loadConfigFile,
+  parseConfigText,
+  tellsCreditsOn,
+  validateConfig,
+  ConfigError,
+} from './config/index.js';
+export type { CheckName, CreditsStatus, LicenseConfig, MockConfig, ValidateOptions } from './config/index.js';
 export { LISTENING_LINE, listeningLine } from './listening-line.js';
 export { urlHost } from './net/ip.js';
 export { MOCK_VERSION } from './version.js';
