@@ -311,6 +311,22 @@ describe('record once, replay forever (issue 27)', () => {
     await standIn.close();
   }, 60_000);
 
+  it('a live API out of reach is a 502 record_upstream_failed that names it without credentials, and counts against the budget', async () => {
+    const dir = await tempDir();
+    const closed = await startLiveStandIn();
+    await closed.close();
+    const withCredentials = closed.endpoint.replace('http://', 'http://user:pw-secret@');
+    const recorder = await cliMock(['--record-from', withCredentials, '--recordings', dir, '--record-budget', '1']);
+    expect(recorder.stderr()).not.toContain('pw-secret');
+    const failed = await sendImage(recorder.endpoint, await jpeg(), live);
+    expect(failed.status).toBe(502);
+    const error = JSON.parse(failed.body.toString()).error;
+    expect(error.code).toBe('record_upstream_failed');
+    expect(error.message).toContain(`Failed to get an answer from the live API at ${closed.endpoint}`);
+    expect(error.message).not.toContain('pw-secret');
+    expect((await sendImage(recorder.endpoint, await jpeg(), live)).status).toBe(402);
+  }, 30_000);
+
   it('only allowed addresses may use the recorder: loopback by default, more with --record-allow', async () => {
     const dir = await tempDir();
     const standIn = await startLiveStandIn();
