@@ -11,7 +11,8 @@ import { decodeMultipartMixed, encodeMultipartMixed } from '../src/contract/inde
 import { RecordingFolder } from '../src/mock/index.js';
 import { runCli, startCliMock, type CliMock } from './helpers/cli.js';
 import { jpeg } from './helpers/images.js';
-import { eventually, sendImage } from './helpers/server.js';
+import { eventually, sendImage, startTestMock } from './helpers/server.js';
+import { describeWithBrowser, launchChromium } from './helpers/browser.js';
 
 // The caller's own credentials for the live API: they must reach it untouched and be kept nowhere.
 const LIVE_LICENSE = 'live-license-93c1';
@@ -445,5 +446,42 @@ describe('record once, replay forever (issue 27)', () => {
     expect(prune.stderr).toMatch(/^beia recordings: prune needs what to remove: --older-than DAYS, --broken, or both\.\nRun "beia recordings --help"/);
     const typo = await runCli(['recordings', 'verify', '/tmp', '--brokn']);
     expect(typo.stderr).toContain('unknown option --brokn. Did you mean --broken?');
+  });
+});
+
+describeWithBrowser('the dashboard says an answer was replayed', () => {
+  it('the Cache column says replayed for a recorded upload, miss for another, and the details say why', async () => {
+    const dir = await tempDir();
+    const recorded = await jpeg(64, 48, [120, 20, 220]);
+    const folder = await RecordingFolder.open(dir, { create: true });
+    await folder.keep({
+      sha256: sha256(recorded),
+      includeCroppedImage: false,
+      liveUrl: 'https://live.example/beia-api/v1/image',
+      uploadBytes: recorded.length,
+      headers: { 'content-type': 'image/png' },
+      result: await livePng(sha256(recorded), 'result'),
+    });
+    const mock = await startTestMock({}, { replay: { recordings: folder } });
+    expect((await sendImage(mock.endpoint, recorded)).status).toBe(200);
+    expect((await sendImage(mock.endpoint, await jpeg(64, 48, [5, 200, 5]))).status).toBe(200);
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(`${mock.url}/__admin/ui`);
+      const rows = page.locator('#requests tbody tr');
+      await rows.nth(1).waitFor();
+      // Newest first: the unrecorded upload, then the recorded one.
+      await expect(rows.nth(0).locator('td').nth(7).textContent()).resolves.toBe('miss');
+      await expect(rows.nth(1).locator('td').nth(7).textContent()).resolves.toBe('replayed');
+      await rows
+        .nth(1)
+        .getByRole('button', { name: /Details of request/ })
+        .click();
+      await expect(page.locator('#details').textContent()).resolves.toContain('replayed: the images are a recording of the live API');
+    } finally {
+      await browser.close();
+    }
   });
 });
