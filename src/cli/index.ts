@@ -3,20 +3,23 @@ import { runConformanceCommand } from './conformance-command.js';
 import { runHealthCommand } from './health-command.js';
 import { runMockCommand } from './mock-command.js';
 import { runProcessCommand } from './process-command.js';
+import { runRecordingsCommand } from './recordings-command.js';
 import { MOCK_VERSION } from '../mock/index.js';
 import { closest } from './usage.js';
 
-const COMMANDS = ['mock', 'health', 'process', 'conformance', 'help', '--version', '--help'];
+const COMMANDS = ['mock', 'health', 'process', 'conformance', 'recordings', 'help', '--version', '--help'];
 
 const USAGE = `beia ${MOCK_VERSION}: mock server and tools for the BEIA image API
 
 Usage:
   beia mock [--host 127.0.0.1] [--port 8080] [--config FILE | --config-json JSON] [--profile FILE] [--admin-token TOKEN]
             [--store memory|file:PATH|redis://HOST:PORT] [--reset-store] [--quiet]
+            [--recordings DIR [--recordings-strict] | --record-from URL --recordings DIR [--record-budget N]]
   beia health [URL]
   beia process <files, folders or globs...> --out DIR [--cropped] [--concurrency N] [--endpoint URL] [--force]
   beia conformance --target URL|mock [--dry-run] [--budget N] [--only ...] [--reporter json=FILE] [--record FILE]
   beia conformance --compare OLD.json NEW.json
+  beia recordings list|verify|prune DIR [--older-than DAYS] [--broken] [--dry-run]
   beia --version
   beia help [command]
 
@@ -34,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return runConformanceCommand(rest, process.env);
     case 'health':
       return runHealthCommand(rest, process.env);
+    case 'recordings':
+      return runRecordingsCommand(rest);
     case '--version':
     case '-v':
       console.log(MOCK_VERSION);
@@ -46,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] === 'process') return runProcessCommand(['--help'], process.env);
       if (rest[0] === 'conformance') return runConformanceCommand(['--help'], process.env);
       if (rest[0] === 'health') return runHealthCommand(['--help'], process.env);
+      if (rest[0] === 'recordings') return runRecordingsCommand(['--help']);
       console.log(USAGE);
       return command === undefined ? 2 : 0;
     default: {

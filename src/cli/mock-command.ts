@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Agent } from 'undici';
 import {
   configureSharpForMock,
   defaultAllowedIps,
@@ -15,7 +16,10 @@ import {
   MOCK_VERSION,
   parseConfigText,
   certificateNames,
+  ipEntryProblem,
   localCertificate,
+  LOOPBACK_IPS,
+  RecordingFolder,
   prettyLogger,
   silentLogger,
   startMockServer,
@@ -23,11 +27,15 @@ import {
   type RequestLogger,
   type TlsFiles,
   type MockConfig,
+  type RecordOptions,
+  type ReplayOptions,
   type RunningMockServer,
 } from '../mock/index.js';
+import { describeRoute, networkDispatcher } from '../client/index.js';
 import { applyProfile, readObservations } from '../conformance/index.js';
 import { IMAGE_PATH } from '../contract/index.js';
 import { redactUrl } from '../shared/index.js';
+import { networkOptions, readNetwork, type CliNetwork } from './network-flags.js';
 import { flagsOf, usageError } from './usage.js';
 
 const HELP = `beia mock: a local server that behaves like the BEIA image API
@@ -53,6 +61,21 @@ Options (each has an environment variable; the flag wins):
   --public-url URL     where clients reach it, for the banner's URLs   BEIA_MOCK_PUBLIC_URL
                                                    (a container's mapped port: http://127.0.0.1:18080)
   -h, --help           this help
+
+Recordings of the live API (docs/recordings.md):
+  --recordings DIR     replay: an upload recorded in DIR gets the recorded images; checks, credits,
+                       faults and the journal stay the mock's            BEIA_MOCK_RECORDINGS
+  --recordings-strict  an upload without a recording is a 415 no_recording, not the mock's image
+                                                                          BEIA_MOCK_RECORDINGS_STRICT=1
+  --record-from URL    record: forward each image request to the live endpoint URL with the caller's
+                       own credentials, keep its 200s in --recordings DIR   BEIA_MOCK_RECORD_FROM
+  --record-budget N    forward at most N requests with DIR, counted in DIR/budget.json across
+                       restarts; past it a 402 record_budget_spent           BEIA_MOCK_RECORD_BUDGET
+  --record-allow IPS   who may use the recorder: addresses or CIDR blocks, comma-separated
+                       (default 127.0.0.1,::1)                               BEIA_MOCK_RECORD_ALLOW
+  --proxy URL          the recorder's forward proxy; by default HTTPS_PROXY, HTTP_PROXY and NO_PROXY
+  --source-address IP  the recorder's local address (the registered static IP)   BEIA_SOURCE_ADDRESS
+  --ca-file FILE       more CA certificates (PEM) for the recorder to trust       BEIA_CA_FILE
 
 Beyond loopback (--host 0.0.0.0) the admin API always needs a token: without one, the mock makes
 a random token and prints it once at start. A license with no allowedIps then also accepts the
@@ -84,6 +107,8 @@ export interface MockCommandOptions {
   tls?: { kind: 'local'; dir: string } | { kind: 'files'; cert: string; key: string };
   /** The origin clients reach the mock at (a container's mapped port), printed in the banner. */
   publicUrl?: string;
+  /** Replay the recordings in `dir`, or, with `record`, record into it. */
+  recordings?: { dir: string; strict: boolean; record?: { from: string; budget?: number; allowedIps: string[]; network: CliNetwork } };
 }
 
 export type StoreChoice = { kind: 'memory' } | { kind: 'file'; path: string } | { kind: 'redis'; url: string };
@@ -104,6 +129,14 @@ const MOCK_FLAGS = {
   'log-format': { type: 'string' },
   quiet: { type: 'boolean' },
   'public-url': { type: 'string' },
+  recordings: { type: 'string' },
+  'recordings-strict': { type: 'boolean' },
+  'record-from': { type: 'string' },
+  'record-budget': { type: 'string' },
+  'record-allow': { type: 'string' },
+  proxy: { type: 'string' },
+  'source-address': { type: 'string' },
+  'ca-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -152,7 +185,60 @@ export function readMockOptions(argv: string[], env: NodeJS.ProcessEnv): MockCom
   if (adminToken) options.adminToken = adminToken;
   const publicUrl = values['public-url'] ?? fromEnv('BEIA_MOCK_PUBLIC_URL');
   if (publicUrl) options.publicUrl = readPublicUrl(publicUrl, values['public-url'] === undefined ? 'BEIA_MOCK_PUBLIC_URL' : '--public-url');
+  const recordings = readRecordings(values, fromEnv, env);
+  if (recordings) options.recordings = recordings;
   return options;
+}
+
+/** `--recordings DIR` alone replays; with `--record-from URL` it records. Each flag that belongs to one mode is refused in the other. */
+function readRecordings(
+  values: { [K in keyof typeof MOCK_FLAGS]?: (typeof MOCK_FLAGS)[K]['type'] extends 'boolean' ? boolean | undefined : string | undefined },
+  fromEnv: (name: string) => string | undefined,
+  env: NodeJS.ProcessEnv,
+): MockCommandOptions['recordings'] {
+  const dir = values.recordings ?? fromEnv('BEIA_MOCK_RECORDINGS');
+  const from = values['record-from'] ?? fromEnv('BEIA_MOCK_RECORD_FROM');
+  const strict = values['recordings-strict'] ?? readSwitch(env.BEIA_MOCK_RECORDINGS_STRICT, 'BEIA_MOCK_RECORDINGS_STRICT');
+  const budgetText = values['record-budget'] ?? fromEnv('BEIA_MOCK_RECORD_BUDGET');
+  const allowText = values['record-allow'] ?? fromEnv('BEIA_MOCK_RECORD_ALLOW');
+  const networkFlags = (['proxy', 'source-address', 'ca-file'] as const).filter((flag) => values[flag] !== undefined);
+  if (from === undefined) {
+    const recordOnly = [
+      ...(budgetText !== undefined ? ['--record-budget (BEIA_MOCK_RECORD_BUDGET)'] : []),
+      ...(allowText !== undefined ? ['--record-allow (BEIA_MOCK_RECORD_ALLOW)'] : []),
+      ...networkFlags.map((flag) => `--${flag}`),
+    ];
+    if (recordOnly.length > 0) throw new Error(`${recordOnly.join(', ')} set how the mock records: add --record-from URL --recordings DIR, or drop them.`);
+    if (strict && dir === undefined) throw new Error('--recordings-strict (BEIA_MOCK_RECORDINGS_STRICT) needs --recordings DIR: the recordings to replay.');
+    return dir === undefined ? undefined : { dir, strict };
+  }
+  if (dir === undefined) throw new Error('--record-from (BEIA_MOCK_RECORD_FROM) needs --recordings DIR: the folder the live answers are kept in.');
+  if (strict)
+    throw new Error('--recordings-strict is for replaying; a recorder forwards every upload. Drop --record-from to replay, or --recordings-strict to record.');
+  let url: URL | undefined;
+  try {
+    url = new URL(from);
+  } catch {
+    // said below
+  }
+  if (url?.protocol !== 'https:' && url?.protocol !== 'http:') {
+    throw new Error(
+      `--record-from (BEIA_MOCK_RECORD_FROM) is "${redactUrl(from)}"; expected the live image endpoint, https://aws.beiatechnology.com/beia-api/v1/image.`,
+    );
+  }
+  if (budgetText !== undefined && !/^\d{1,9}$/.test(budgetText.trim())) {
+    throw new Error(`--record-budget (BEIA_MOCK_RECORD_BUDGET) is "${budgetText}"; expected a whole number of forwarded requests, 0 or more.`);
+  }
+  const allowedIps = allowText === undefined ? [...LOOPBACK_IPS] : allowText.split(/[\s,]+/).filter(Boolean);
+  const problem = allowedIps.map(ipEntryProblem).find((found) => found !== undefined);
+  if (problem !== undefined || allowedIps.length === 0) {
+    throw new Error(
+      `--record-allow (BEIA_MOCK_RECORD_ALLOW): ${problem ?? 'no address given'}. Give addresses or CIDR blocks, comma-separated: 127.0.0.1,172.16.0.0/12.`,
+    );
+  }
+  const record: NonNullable<NonNullable<MockCommandOptions['recordings']>['record']> = { from, allowedIps, network: readNetwork(values, env) };
+  if (budgetText !== undefined) record.budget = Number(budgetText.trim());
+  return { dir, strict: false, record };
 }
 
 function readStore(text: string, source: string): StoreChoice {
@@ -276,6 +362,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
   }
 
   let mock: RunningMockServer | undefined;
+  let recordings: Recordings | undefined;
   let stopping = false;
   let stopped: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (stopped = resolve));
@@ -297,7 +384,9 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
     }
     stopping = true;
     console.error(`beia mock: ${signal} received, finishing the requests in flight...`);
-    void mock.close().then(() => {
+    void mock.close().then(async () => {
+      // The recorder's connections to the live API would keep the process up until they time out.
+      await recordings?.record?.dispatcher?.close().catch(() => {});
       console.error('beia mock: stopped.');
       stopped(0);
     });
@@ -327,7 +416,10 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
     if (options.store.kind === 'file') store = await FileStore.open(options.store.path, seeding);
     if (options.store.kind === 'redis') store = await RedisStore.open(options.store.url, { ...seeding, ...config.store });
     tls = await loadTls(options);
+    recordings = await openRecordings(options);
     mock = await startMockServer({
+      ...(recordings?.record ? { record: recordings.record } : {}),
+      ...(recordings?.replay ? { replay: recordings.replay } : {}),
       ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),
       host: options.host,
       port: options.port,
@@ -344,9 +436,49 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
   }
 
   // Licenses made per test are not printed: their keys are shown once, to the test that made them.
-  const licenses = (await mock.store.listLicenses()).filter((license) => license.expiresAt === undefined);
-  process.stderr.write(banner(mock, options, licenses, store, tls, runningInContainer()));
+  // A recorder uses none: the live API checks the caller's own.
+  const licenses = recordings?.record ? [] : (await mock.store.listLicenses()).filter((license) => license.expiresAt === undefined);
+  process.stderr.write(banner(mock, options, licenses, store, tls, runningInContainer(), recordings));
   return done;
+}
+
+/** What `--recordings` opened: the recorder's or the replay's options, and how many recordings the folder holds. */
+type Recordings = { record?: RecordOptions; replay?: ReplayOptions; count: number };
+
+/** The recordings folder, opened for the mode asked: made when recording, required when replaying. */
+async function openRecordings(options: MockCommandOptions): Promise<Recordings | undefined> {
+  const asked = options.recordings;
+  if (!asked) return undefined;
+  const folder = await RecordingFolder.open(asked.dir, { create: asked.record !== undefined });
+  const count = (await folder.list()).length;
+  if (!asked.record) return { replay: { recordings: folder, strict: asked.strict }, count };
+  // A dispatcher of its own, which the mock closes when it stops.
+  const dispatcher = networkDispatcher(await networkOptions(asked.record.network)) ?? new Agent();
+  const record: RecordOptions = { from: asked.record.from, recordings: folder, allowedIps: asked.record.allowedIps, dispatcher };
+  if (asked.record.budget !== undefined) record.budget = asked.record.budget;
+  return { record, count };
+}
+
+/** The banner's lines for recording or replaying. */
+function recordingLines(options: MockCommandOptions, recordings: Recordings | undefined): string[] {
+  const { record, replay, count } = recordings ?? {};
+  if (record) {
+    const from = redactUrl(record.from);
+    const budget =
+      record.budget === undefined
+        ? `no budget (${record.recordings.forwarded} forwarded so far; --record-budget N stops at N)`
+        : `budget ${record.budget}, ${record.recordings.forwarded} forwarded so far (${record.recordings.dir}/budget.json)`;
+    return [
+      `  record    forwards each image request to ${from} ${describeRoute(record.from, options.recordings?.record?.network.proxy)}, with the caller's own credentials;`,
+      `            keeps its 200s in ${record.recordings.dir} (${count} recordings); ${budget}`,
+      `            only from ${(record.allowedIps ?? LOOPBACK_IPS).join(', ')} (--record-allow); the mock's licenses, credits and faults do not apply`,
+    ];
+  }
+  if (replay) {
+    const unknown = replay.strict ? 'a 415 no_recording (--recordings-strict)' : "the mock's own image";
+    return [`  replay    ${replay.recordings.dir}: ${count} recordings of the live API; an upload without one gets ${unknown}`];
+  }
+  return [];
 }
 
 /** Docker writes /.dockerenv into every container, Podman /run/.containerenv. */
@@ -361,6 +493,7 @@ function banner(
   store: FileStore | RedisStore | undefined,
   tls: (TlsFiles & { made?: string }) | undefined,
   inContainer: boolean,
+  recordings?: Recordings,
 ): string {
   // In a container the mock's own address is not the one the host calls: say so, or print the one given.
   const url = options.publicUrl ?? mock.url;
@@ -387,6 +520,7 @@ function banner(
       ? `  store     ${store instanceof FileStore ? `file:${store.path}` : `${store.url} (keys ${mock.config.store.prefix}*)`}  ${store.loaded ? "loaded: the config's licenses seed an empty store only (--reset-store reseeds)" : 'new: seeded from the config'}`
       : '  store     memory (state is lost at exit; --store file:PATH or redis://... keeps it)',
     ...tlsLines(tls),
+    ...recordingLines(options, recordings),
     ...licenses
       .slice(0, 10)
       .map(
@@ -395,6 +529,11 @@ function banner(
     ...(licenses.length > 10 ? [`  license   ... and ${licenses.length - 10} more: GET /__admin/licenses`] : []),
   ];
   const first = licenses[0];
+  if (recordings?.record) {
+    lines.push(
+      `  try       curl -X POST "${mock.endpoint}" -H "License-Id: $BEIA_LICENSE_ID" -F "image=@photo.jpg;filename=photo.jpg" -F "apiKey=$BEIA_API_KEY" -F "licenseId=$BEIA_LICENSE_ID" -o result.png`,
+    );
+  }
   if (first) {
     // A file that is there: beia-kit's own example when run from its folder, else one to replace.
     const image = existsSync('examples/001.jpg') ? 'examples/001.jpg' : 'photo.jpg';

@@ -4,7 +4,8 @@
  * from this table and the client maps answers back with {@link errorForStatus}.
  *
  * The statuses 400 to 500 are the vendor page's table (D7). Codes marked
- * `documented: false` are the mock's own: its limits (M10), its routes and its admin API.
+ * `documented: false` are the mock's own: its limits (M10), its routes, its admin API and its
+ * recordings (record and replay).
  *
  * @example
  * ```ts
@@ -25,6 +26,7 @@ export const ERROR_CATALOGUE = {
   invalid_scenario: { status: 400, title: 'Unknown X-Beia-Mock-Scenario value', documented: false },
   invalid_license: { status: 401, title: 'Invalid license', documented: true },
   no_credits: { status: 402, title: 'No credits remaining', documented: true },
+  record_budget_spent: { status: 402, title: 'The recorder has forwarded as many requests as --record-budget allows', documented: false },
   ip_not_allowed: { status: 403, title: 'Unauthorized IP', documented: true },
   not_found: { status: 404, title: 'No such route', documented: false },
   method_not_allowed: { status: 405, title: 'Method not allowed', documented: false },
@@ -33,9 +35,11 @@ export const ERROR_CATALOGUE = {
   unsupported_file: { status: 415, title: 'Invalid file', documented: true },
   image_too_large: { status: 415, title: 'The image has more pixels than the limit', documented: true },
   image_too_slow: { status: 415, title: 'The image took longer to decode and render than the limit', documented: false },
+  no_recording: { status: 415, title: 'No recording of this upload, and the mock replays recordings only (--recordings-strict)', documented: false },
   too_many_requests: { status: 429, title: 'Too many images being processed, please try again later', documented: true },
   headers_too_large: { status: 431, title: "The request line and headers are larger than Node's HTTP parser accepts", documented: false },
   internal_error: { status: 500, title: 'Internal server error', documented: true },
+  record_upstream_failed: { status: 502, title: 'The recorder got no answer from the live API', documented: false },
   admin_unauthorized: { status: 401, title: 'The admin API needs the admin token', documented: false },
   admin_invalid_request: { status: 400, title: 'The admin request is not valid', documented: false },
   admin_not_found: { status: 404, title: 'No such license or fault', documented: false },

@@ -110,13 +110,21 @@ const ERROR_STATUS: Record<DocumentedErrorStatus, { rules: string; mock: string;
     creditsSent: false,
   },
   401: { rules: 'D7', mock: `when the license is unknown or the ${FIELD.apiKey} is not its key.`, creditsSent: false },
-  402: { rules: 'D7', mock: 'when the license has no credit left, and only then (M2).', creditsSent: true },
+  402: {
+    rules: 'D7',
+    mock: 'when the license has no credit left, and only then (M2); a recorder (--record-from) past its --record-budget answers 402 record_budget_spent.',
+    creditsSent: true,
+  },
   403: {
     rules: 'D7, D8',
     mock: `when the request's address is not one of the license's authorised IPs, decided from the ${licenseIdHeader} header before the body is read (M1).`,
     creditsSent: false,
   },
-  415: { rules: 'D7', mock: 'when the file is not an image, does not fully decode, or has more pixels than its limit (M10).', creditsSent: true },
+  415: {
+    rules: 'D7',
+    mock: 'when the file is not an image, does not fully decode, or has more pixels than its limit (M10); replaying with --recordings-strict, when the upload has no recording.',
+    creditsSent: true,
+  },
   429: {
     rules: 'D7',
     mock: `when the license's or the server's images in processing are at their limit, or every credit left is held by one (M2, M7); try again after ${retryAfter}.`,
@@ -247,7 +255,7 @@ export function openApiDocument(version: string): Json {
   };
   const mockOnly = codesFor((status) => !(status in DOCUMENTED_STATUS_CODES));
   responses.default = {
-    description: `The mock's own statuses, which the vendor page does not list: ${mockOnly.map((code) => `${ERROR_CATALOGUE[code].status} ${code}`).join(', ')} (M10). The live API's are unknown.`,
+    description: `The mock's own statuses, which the vendor page does not list: ${mockOnly.map((code) => `${ERROR_CATALOGUE[code].status} ${code}`).join(', ')} (M10; 502 from a recorder that got no answer from the live API). The live API's are unknown.`,
     headers: { [mockVersion]: MOCK_VERSION_REF },
     content: errorContent(mockOnly),
     'x-beia-source': 'mock' satisfies Source,

@@ -4,12 +4,13 @@ import { adminRoutes } from './admin/admin-routes.js';
 import { DEFAULT_CONFIG, LOOPBACK_IPS, type MockConfig } from './config/index.js';
 import { UploadBudget } from './form/upload-budget.js';
 import { ApiError, storeFailure } from './http/api-error.js';
-import { ImageRenderer } from './images/renderer.js';
+import { ImageRenderer, type ReplayOptions } from './images/renderer.js';
 import { ImageGallery } from './images/gallery.js';
 import { MockMetrics } from './metrics.js';
 import type { TransportError } from './http/client-error.js';
 import { errorResponse } from './http/respond.js';
 import { imageRoute, type MockEnv, type RequestRecord } from './image-route.js';
+import { recordRoute, type RecordOptions } from './record-route.js';
 import { silentLogger, type RequestLogger, type RequestLogLine } from './logger.js';
 import { normaliseIp } from './net/ip.js';
 import { boundEntry, MemoryStore, StoreError, type MockStore } from './store/index.js';
@@ -33,6 +34,16 @@ export interface MockAppOptions {
   shutdown?: AbortSignal;
   /** Node's process metrics (CPU, memory, event loop, GC) in `/__admin/metrics` too: for a process that is a mock, as `beia mock` is. */
   processMetrics?: boolean;
+  /**
+   * Replay recordings of the live API (`beia mock --recordings DIR`): an upload recorded gets its
+   * recorded images; everything else (checks, credits, faults, journal) stays the mock's.
+   */
+  replay?: ReplayOptions;
+  /**
+   * Record instead of answering (`beia mock --record-from URL --recordings DIR`): the image route
+   * forwards to the live API and keeps its 200s. Not with `replay`.
+   */
+  record?: RecordOptions;
 }
 
 export interface MockApp {
@@ -65,7 +76,8 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
   const store = options.store ?? new MemoryStore(config.licenses, { maxJournalEntries: config.journal.maxEntries, maxJournalBytes: config.journal.maxBytes });
   const logger = options.logger ?? silentLogger;
   const uploads = new UploadBudget({ ...config.limits, retryAfterSeconds: config.processing.retryAfterSeconds });
-  const renderer = new ImageRenderer({ maxInputPixels: config.limits.maxInputPixels, ...config.images });
+  if (options.replay && options.record) throw new TypeError('createMockApp: record and replay are two modes; give one of them.');
+  const renderer = new ImageRenderer({ maxInputPixels: config.limits.maxInputPixels, ...config.images, ...(options.replay ? { replay: options.replay } : {}) });
   const gallery = new ImageGallery({
     entries: config.dashboard.keepImages,
     maxBytes: config.dashboard.imageBytes,
@@ -172,6 +184,8 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       metrics,
       gallery,
       startedAt,
+      ...(options.record ? { recordings: { mode: 'record' } as const } : {}),
+      ...(options.replay ? { recordings: { mode: 'replay', strict: options.replay.strict === true } as const } : {}),
       defaultAllowedIps: options.defaultAllowedIps ?? LOOPBACK_IPS,
       ...(options.adminToken ? { adminToken: options.adminToken } : {}),
     }),
@@ -179,16 +193,18 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
 
   app.post(
     IMAGE_PATH,
-    imageRoute({
-      config,
-      store,
-      random: options.random ?? Math.random,
-      shutdown: options.shutdown ?? new AbortController().signal,
-      version: MOCK_VERSION,
-      uploads,
-      renderer,
-      gallery,
-    }),
+    options.record
+      ? recordRoute({ config, record: options.record })
+      : imageRoute({
+          config,
+          store,
+          random: options.random ?? Math.random,
+          shutdown: options.shutdown ?? new AbortController().signal,
+          version: MOCK_VERSION,
+          uploads,
+          renderer,
+          gallery,
+        }),
   );
   app.all(IMAGE_PATH, (c) => {
     const response = errorResponse(
@@ -250,4 +266,6 @@ const RECORD_KEYS = [
   'charged',
   'answerLost',
   'cacheHit',
+  'replayed',
+  'recorded',
 ] as const satisfies readonly (keyof RequestRecord & keyof RequestLogLine)[];

@@ -41,6 +41,10 @@ export interface RequestRecord {
   answerLost?: true;
   /** Whether the images came from the result cache, once they were rendered. */
   cacheHit?: boolean;
+  /** The images are a recording of the live API (replay). */
+  replayed?: true;
+  /** The recorder forwarded the request and kept the live 200 (record). */
+  recorded?: true;
   /** The headers of an answer written straight to the socket (the journal shows them). */
   responseHeaders?: Record<string, string>;
   /** The license whose key the request proved (metrics label by it; a claimed id is not enough). */
@@ -161,7 +165,8 @@ export function imageRoute(deps: ImageRouteDeps) {
       record.fault = state.fault?.type;
       if (state.authenticated) record.authenticated = state.authenticated.licenseId;
       const rendered = state.rendered;
-      if (rendered) record.cacheHit = rendered.cached === true;
+      if (rendered?.replayed) record.replayed = true;
+      else if (rendered) record.cacheHit = rendered.cached === true;
       const form = state.parsedForm;
       if (form) {
         record.parts = form.parts;

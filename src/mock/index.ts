@@ -45,3 +45,8 @@ export type { CallPattern, CallCount, VerifyResult, NearMiss } from './admin/ver
 export type { MockAdminClientOptions, AdminLicense, MockHealth, CreateLicenseOptions, CreatedLicense } from './admin/admin-client.js';
 export { mockDispatcher, MockDispatcher } from './dispatcher.js';
 export type { MockDispatcherOptions } from './dispatcher.js';
+export { RecordingFolder, recordingKey } from './recordings/folder.js';
+export type { RecordingMeta, RecordedImage } from './recordings/folder.js';
+export type { RecordOptions } from './record-route.js';
+export type { ReplayOptions } from './images/renderer.js';
+export { ipEntryProblem } from './net/ip.js';

@@ -23,6 +23,10 @@ export interface RequestLogLine {
   earlyByMs?: number;
   /** The images came from the result cache. */
   cacheHit?: boolean;
+  /** The images were a recording of the live API. */
+  replayed?: true;
+  /** Forwarded to the live API, and its 200 kept in the recordings folder. */
+  recorded?: true;
 }
 
 export type RequestLogger = (line: RequestLogLine) => void;
@@ -70,6 +74,8 @@ export function prettyLogger(stream: NodeJS.WritableStream = process.stdout, opt
     if (line.charged) marks.push('charged');
     if (line.answerLost) marks.push('answer lost');
     if (line.cacheHit) marks.push('cache hit');
+    if (line.replayed) marks.push('replayed');
+    if (line.recorded) marks.push('recorded');
     if (line.retryTooEarly) marks.push(`retry ${line.earlyByMs ?? 0} ms too early`);
     const tail = marks.length > 0 ? `  ${paint(line.level === 'info' ? 2 : 33, marks.join(', '))}` : '';
     return `${words.join(' ')}  ${facts.join('  ')}${tail}`;

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GenericContainer, getContainerRuntimeClient, ImageName, Network, Wait, type StartedNetwork } from 'testcontainers';
 import {
@@ -84,6 +86,7 @@ export class BeiaMockContainer extends GenericContainer {
   #adminToken: string = randomBytes(18).toString('base64url');
   #hostNetwork = false;
   #userLogConsumer: ((stream: Readable) => unknown) | undefined;
+  #recordings: { dir: string; strict: boolean } | undefined;
 
   /**
    * @param image the image to start; {@link BEIA_MOCK_IMAGE} by default. Images named
@@ -144,6 +147,21 @@ export class BeiaMockContainer extends GenericContainer {
     return this;
   }
 
+  /**
+   * Replays the recordings of the live API in `dir` (docs/recordings.md): the folder is bound
+   * read-only at `/recordings` and the mock started with `BEIA_MOCK_RECORDINGS=/recordings`. An
+   * upload recorded there gets its recorded images; credits, checks and faults stay the mock's.
+   * With `strict`, an upload without a recording is a 415 `no_recording` instead of the mock's image.
+   */
+  withRecordings(dir: string, options: { strict?: boolean } = {}): this {
+    const absolute = resolve(dir);
+    if (!statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new TypeError(`withRecordings: ${absolute} is not a folder. Give the folder beia mock --record-from ... --recordings DIR wrote.`);
+    }
+    this.#recordings = { dir: absolute, strict: options.strict === true };
+    return this;
+  }
+
   override withLogConsumer(logConsumer: (stream: Readable) => unknown): this {
     this.#userLogConsumer = logConsumer;
     return this;
@@ -161,6 +179,11 @@ export class BeiaMockContainer extends GenericContainer {
       BEIA_MOCK_PORT: String(this.#hostNetwork ? 0 : BEIA_MOCK_PORT),
     };
     if (configJson !== undefined) environment.BEIA_MOCK_CONFIG_JSON = configJson;
+    if (this.#recordings) {
+      this.withBindMounts([{ source: this.#recordings.dir, target: '/recordings', mode: 'ro' }]);
+      environment.BEIA_MOCK_RECORDINGS = '/recordings';
+      if (this.#recordings.strict) environment.BEIA_MOCK_RECORDINGS_STRICT = '1';
+    }
     if (this.#hostNetwork) this.withNetworkMode('host');
     else this.withExposedPorts(BEIA_MOCK_PORT);
     this.withEnvironment(environment);

@@ -30,6 +30,8 @@ export interface MockHealth {
   inFlight: number | null;
   uploads: { receiving: number; bufferedBytes: number };
   cache: { entries: number; bytes: number; maxBytes: number; hits: number; misses: number };
+  /** Present when the mock records the live API (`--record-from`) or replays recordings (`--recordings`, `strict` with `--recordings-strict`). */
+  recordings?: { mode: 'record' } | { mode: 'replay'; strict: boolean };
 }
 
 /** Settings of a license made for one test; each has a default. */

@@ -36,6 +36,8 @@ export interface AdminDeps {
   gallery: ImageGallery;
   /** When the mock started (`Date.now()`), for its uptime. */
   startedAt: number;
+  /** Whether the mock records the live API or replays recordings of it, which health reports (a conformance run reads it for M6). */
+  recordings?: { mode: 'record' } | { mode: 'replay'; strict: boolean };
 }
 
 /**
@@ -65,6 +67,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
       inFlight: degraded ? null : await store.inFlight().catch(() => null),
       uploads: { receiving: uploads, bufferedBytes: bytes },
       cache: deps.renderer.cacheStats(),
+      ...(deps.recordings ? { recordings: deps.recordings } : {}),
     };
   }
 

@@ -35,6 +35,8 @@ export interface RenderedImages {
   boundary: string;
   /** Set on an answer that came from the result cache. */
   cached?: true;
+  /** Set on the images of a recording of the live API (`beia mock --recordings DIR`): not the mock's, not marked. */
+  replayed?: true;
 }
 
 // 'warning' makes libvips fail on a truncated JPEG or PNG instead of filling the rest with grey.

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Semaphore } from '../../shared/index.js';
-import { ClientGoneError } from '../http/api-error.js';
+import { safeBoundary } from '../../contract/index.js';
+import { ApiError, ClientGoneError } from '../http/api-error.js';
 import { inspectImage, renderImages, type ImageLimits, type RenderedImages } from './render.js';
 import { ResultCache, type CacheStats } from './result-cache.js';
 
@@ -9,6 +10,18 @@ export interface RendererOptions extends ImageLimits {
   cacheBytes: number;
   /** sharp renders at once in this process; the others wait. Default: the cores, at least 2. */
   concurrency?: number;
+  /** Recordings of the live API, in front of the cache: an upload recorded gets its recorded images (`beia mock --recordings DIR`). */
+  replay?: ReplayOptions;
+}
+
+/** Where recorded answers come from (a `RecordingFolder`), and whether an upload without one is refused. */
+export interface ReplayOptions {
+  recordings: {
+    readonly dir: string;
+    find(uploadSha256: string, includeCroppedImage: boolean): Promise<{ result: Buffer; cropped?: Buffer; width: number; height: number } | undefined>;
+  };
+  /** Refuse an upload without a recording (415 `no_recording`, nothing spent) instead of rendering the mock's own image. */
+  strict?: boolean;
 }
 
 /** An upload to render: its bytes and their sha256, which the form parser already computed. */
@@ -18,16 +31,18 @@ export interface ImageInput {
 }
 
 /**
- * The image work of one mock process: the result cache in front, then a bounded number of sharp
- * renders at once. Per process like the upload budget, not in `MockStore`: it holds no contract
+ * The image work of one mock process: recordings of the live API in front when replaying, then
+ * the result cache, then a bounded number of sharp renders at once. Per process like the upload budget, not in `MockStore`: it holds no contract
  * state, only answers that any replica would compute the same.
  */
 export class ImageRenderer {
   readonly #limits: ImageLimits;
   readonly #cache: ResultCache;
   readonly #permits: Semaphore;
+  readonly #replay: ReplayOptions | undefined;
 
   constructor(options: RendererOptions) {
+    this.#replay = options.replay;
     this.#limits = { maxInputPixels: options.maxInputPixels, maxSide: options.maxSide };
     if (options.formats) this.#limits.formats = options.formats;
     if (options.renderTimeoutSeconds !== undefined) this.#limits.renderTimeoutSeconds = options.renderTimeoutSeconds;
@@ -42,6 +57,10 @@ export class ImageRenderer {
    * end when the client leaves (and fills the cache); the caller stops waiting with `untilAborted`.
    */
   async render(image: ImageInput, withCropped: boolean, signal: AbortSignal): Promise<RenderedImages> {
+    if (this.#replay) {
+      const replayed = await this.#replayed(image, withCropped);
+      if (replayed) return replayed;
+    }
     const key = `${image.sha256.toString('hex')}:${this.#limits.maxSide}:${this.#limits.maxInputPixels}`;
     const hit = this.#cache.get(key, withCropped);
     if (hit) return { ...hit, cached: true };
@@ -54,6 +73,37 @@ export class ImageRenderer {
     const render = renderImages(image.data, image.sha256, inspected, this.#limits, withCropped).then((rendered) => this.#cache.put(key, rendered));
     render.then(release, release);
     return render;
+  }
+
+  /**
+   * The recorded answer of an upload, byte for byte, framed as the mock frames its own (M5);
+   * undefined to render it, or a 415 `no_recording` in strict replay.
+   */
+  async #replayed(image: ImageInput, withCropped: boolean): Promise<RenderedImages | undefined> {
+    const { recordings, strict } = this.#replay!;
+    const sha256 = image.sha256.toString('hex');
+    const found = await recordings.find(sha256, withCropped).catch((error: unknown) => {
+      throw new ApiError('internal_error', `${(error as Error).message} No credit was spent.`);
+    });
+    if (!found) {
+      if (!strict) return undefined;
+      throw new ApiError(
+        'no_recording',
+        `No recording of this upload (sha256 ${sha256}, includeCroppedImage=${withCropped}) in ${recordings.dir}, and this mock replays recordings only (--recordings-strict). Record it once: beia mock --record-from https://aws.beiatechnology.com/beia-api/v1/image --recordings ${recordings.dir}, then send this upload through it. No credit was spent.`,
+      );
+    }
+    const bodies = found.cropped ? [found.result, found.cropped] : [found.result];
+    // The pixels of the result stand for the input's (M8's time per megapixel): the live answer does not say.
+    const replayed: RenderedImages = {
+      result: found.result,
+      width: found.width,
+      height: found.height,
+      inputPixels: found.width * found.height,
+      boundary: safeBoundary(bodies, `beia-${image.sha256.subarray(0, 16).toString('hex')}`),
+      replayed: true,
+    };
+    if (found.cropped) replayed.cropped = found.cropped;
+    return replayed;
   }
 
   cacheStats(): CacheStats {

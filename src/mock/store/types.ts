@@ -107,6 +107,10 @@ export interface JournalEntry {
   earlyByMs?: number;
   /** Whether the images came from the result cache (absent when no image was rendered). */
   cacheHit?: boolean;
+  /** The images were a recording of the live API (`beia mock --recordings DIR`). */
+  replayed?: true;
+  /** The recorder forwarded the request to the live API and kept its 200 (`beia mock --record-from URL`). */
+  recorded?: true;
   /** The answer's headers, as sent (for the dashboard's details). */
   responseHeaders?: Record<string, string>;
 }

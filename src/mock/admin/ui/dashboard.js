@@ -221,11 +221,19 @@ function partsText(entry) {
   return (entry.parts ?? []).map((part) => `${part.name} ${bytes(part.size)}`).join(' · ');
 }
 
+// Where the images came from: a recording of the live API (replayed), the live API itself kept as
+// one (recorded), or the mock's own render (cache hit or miss).
+function cacheText(entry) {
+  if (entry.replayed) return 'replayed';
+  if (entry.recorded) return 'recorded';
+  return entry.cacheHit === undefined ? undefined : entry.cacheHit ? 'hit' : 'miss';
+}
+
 function requestRow(entry) {
   const row = el('tr', { attrs: { 'data-seq': entry.seq } });
   const details = el('button', { text: 'Details', attrs: { type: 'button', 'aria-label': `Details of request ${entry.seq}` } });
   details.addEventListener('click', () => openDetails(entry.seq, details));
-  const cache = entry.cacheHit === undefined ? '—' : entry.cacheHit ? 'hit' : 'miss';
+  const cache = cacheText(entry) ?? '—';
   row.append(
     el('td', { text: clock(entry.time), attrs: { title: entry.time } }),
     el('td', {}, statusBadge(entry)),
@@ -313,7 +321,15 @@ function openDetails(seq, opener) {
       ['Client', entry.remoteAddress],
       ['Duration', `${entry.durationMs} ms`],
       ['Credits remaining', entry.creditsRemaining],
-      ['Cache', entry.cacheHit === undefined ? undefined : entry.cacheHit ? 'hit' : 'miss'],
+      ['Cache', cacheText(entry)],
+      [
+        'Recording',
+        entry.replayed
+          ? 'replayed: the images are a recording of the live API'
+          : entry.recorded
+            ? 'recorded: the live API answered, and its 200 was kept'
+            : undefined,
+      ],
       ['Scenario', entry.scenario],
       ['Fault', entry.fault],
       ['Charged, answer lost', entry.answerLost ? 'yes: a credit was spent and the answer never arrived' : undefined],
