@@ -4,7 +4,7 @@ import { BeiaClient, BeiaResultError, describeRoute, EndpointUnreachableError, L
 import { redactUrl } from '../shared/index.js';
 import { networkOptions, readNetwork, type CliNetwork } from './network-flags.js';
 import { BeiaApiError } from '../contract/index.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../shared/index.js';
 import { expandInputs } from './inputs.js';
 import { Manifest, planJobs, type Job } from './process-plan.js';
 import { flagsOf, usageError } from './usage.js';

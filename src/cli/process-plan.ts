@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { access, open, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { sniffImageFormat } from '../client/index.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../shared/index.js';
 import type { Input } from './inputs.js';
 
 /** An image to send, and where its results go. */

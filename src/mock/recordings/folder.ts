@@ -1,3 +1,4 @@
+import { writeFileAtomic } from '../../shared/index.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -74,18 +75,6 @@ export function pngSize(bytes: Uint8Array): { width: number; height: number } | 
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Writes a file so that it is absent or complete: a temporary file, then a rename. */
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, data);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }
 
 const README = `# BEIA recordings
@@ -166,7 +155,7 @@ export class RecordingFolder {
     const forwarded = this.#forwarded;
     // Each write writes the count as it is then: one that follows this reservation covers it too.
     const write = this.#budgetWrite.then(() =>
-      writeAtomic(
+      writeFileAtomic(
         join(this.dir, BUDGET_FILE),
         `${JSON.stringify({ forwarded: this.#forwarded, about: 'Requests beia mock --record-from forwarded to the live API with this folder; --record-budget N stops at N.' }, null, 2)}\n`,
       ),
@@ -343,7 +332,7 @@ export class RecordingFolder {
     const write = this.#indexWrite.then(async () => {
       const recordings = (await this.list()).flatMap(({ key, meta }) => (meta ? [{ key, ...meta }] : []));
       const index = { format: 1, about: 'Every recording in this folder (README.md says what they are); written again on each change.', recordings };
-      await writeAtomic(join(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
+      await writeFileAtomic(join(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
     });
     this.#indexWrite = write.catch(() => {});
     return write;

@@ -1,5 +1,6 @@
+import { writeFileAtomic } from '../../shared/index.js';
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -40,15 +41,15 @@ export async function localCertificate(dir: string, names: readonly string[]): P
   let ca = await readPair(caFile, caKeyFile);
   if (!ca) {
     ca = makeCa();
-    await writeAtomic(caKeyFile, ca.key, 0o600);
-    await writeAtomic(caFile, ca.cert, 0o644);
+    await writeFileAtomic(caKeyFile, ca.key, { mode: 0o600 });
+    await writeFileAtomic(caFile, ca.cert, { mode: 0o644 });
     made = 'ca';
   }
   let server = await readPair(certFile, keyFile);
   if (!server || made === 'ca' || !covers(server.cert, ca.cert, names)) {
     server = makeServer(ca, names);
-    await writeAtomic(keyFile, server.key, 0o600);
-    await writeAtomic(certFile, server.cert, 0o644);
+    await writeFileAtomic(keyFile, server.key, { mode: 0o600 });
+    await writeFileAtomic(certFile, server.cert, { mode: 0o644 });
     if (made === 'none') made = 'server';
   }
   return { key: server.key, cert: server.cert, caFile, made };
@@ -140,10 +141,4 @@ function makeServer(ca: { cert: string; key: string }, names: readonly string[])
   ]);
   cert.sign(caKey, forge.md.sha256.create());
   return { cert: forge.pki.certificateToPem(cert), key: keys.pem };
-}
-
-async function writeAtomic(file: string, text: string, mode: number): Promise<void> {
-  const draft = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(draft, text, { mode });
-  await rename(draft, file);
 }
