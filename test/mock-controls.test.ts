@@ -96,6 +96,7 @@ describe('the mock says what it is', () => {
     expect(await res.json()).toEqual({
       status: 'ok',
       version: MOCK_VERSION,
+      node: process.version,
       uptimeSeconds: expect.any(Number),
       store: { kind: 'memory', status: 'ok' },
       inFlight: 0,

@@ -20,6 +20,8 @@ export interface MockHealth {
   /** `ok`, or `degraded` while the store (Redis) cannot be reached. */
   status: string;
   version: string;
+  /** The Node the mock runs on, as `process.version` says it: `v24.22.3`. */
+  node: string;
   /** Images in processing; null while the store cannot say. */
   inFlight: number | null;
   uploads: { receiving: number; bufferedBytes: number };
