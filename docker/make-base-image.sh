@@ -12,14 +12,16 @@
 # (scripts/fetch-node.sh; that package has no npm, so npm is this machine's), and a user "node"
 # (uid 1000): the parts of the official image that docker/Dockerfile relies on. Needs root and
 # debootstrap.
-# Environment: BEIA_NODE_VERSION (default 24.22.3, the version docker/build.sh passes),
+# Environment: BEIA_NODE_VERSION (default BEIA_IMAGE_NODE of scripts/node-versions.sh),
 # BEIA_BASE_NODE (a Node binary of that version to take instead of fetching one), BEIA_BASE_IMAGE
 # (default beia-kit/node-base:<version>-bookworm), DEBIAN_MIRROR (default: the first Debian URI in
 # /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=../scripts/node-versions.sh
+. scripts/node-versions.sh
 
-node_version=${BEIA_NODE_VERSION:-24.22.3}
+node_version=${BEIA_NODE_VERSION:-$BEIA_IMAGE_NODE}
 image=${BEIA_BASE_IMAGE:-beia-kit/node-base:$node_version-bookworm}
 fail() { echo "make-base-image: $*" >&2; exit 1; }
 
