@@ -81,7 +81,11 @@ describeWithDocker('the beia-kit/mock image', () => {
     expect(curl.stdout).toMatch(/credits-remaining: 99/i);
     expect(await decode(await readFile(join(dir, 'result.png')))).toMatchObject({ format: 'png', width: 120, height: 80 });
     // Through the mapping, the request came from the network's gateway: a private address.
-    const logLine = JSON.parse((await logsOf(id)).split('\n').find((l) => l.includes('"msg":"request"'))!) as { remoteAddress: string; status: number };
+    // The line is written once the answer is sent: wait for it rather than read the logs at once.
+    const logLine = JSON.parse((await waitForLog(id, /"msg":"request"/)).split('\n').find((l) => l.includes('"msg":"request"'))!) as {
+      remoteAddress: string;
+      status: number;
+    };
     expect(logLine.status).toBe(200);
     expect(logLine.remoteAddress).toMatch(/^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.|f[cd])/);
     // The dashboard's files made it into the image (the build copies them next to the code).
