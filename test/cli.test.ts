@@ -48,6 +48,8 @@ describe('beia mock', () => {
   it('prints the endpoint and the credentials it accepts, and serves them', async () => {
     const mock = await startCliMock();
     expect(mock.stderr()).toMatch(/license\s+licenseId 1234\s+apiKey 5678\s+credits 100/);
+    // The Node it runs on: each Node of the CI matrix runs this test with its own.
+    expect(mock.stderr()).toContain(`runtime   Node ${process.version} (${process.platform}-${process.arch})`);
     expect(mock.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/beia-api\/v1\/image$/);
     const res = await sendImage(mock.endpoint, await jpeg());
     expect(res.status).toBe(200);
@@ -357,7 +359,7 @@ describe('beia health', () => {
     const base = mock.endpoint.replace('/beia-api/v1/image', '');
     const run = await runCli(['health', base]);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'ok', inFlight: 0 });
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'ok', node: process.version, inFlight: 0 });
     // By default it asks 127.0.0.1 on BEIA_MOCK_PORT, as in the Docker image.
     const port = new URL(base).port;
     expect((await runCli(['health'], { BEIA_MOCK_PORT: port })).code).toBe(0);

@@ -80,6 +80,28 @@ describe('the docs match the code', () => {
     for (const page of (await readdir(`${REPO}/docs`)).filter((f) => f.endsWith('.md'))) expect(readme, page).toContain(`(docs/${page}`);
   });
 
+  it('the Node versions in package.json, the README, the docs and the image are those CI runs (scripts/node-versions.sh)', async () => {
+    const script = await readFile(`${REPO}/scripts/node-versions.sh`, 'utf8');
+    const pinned = Object.fromEntries([...script.matchAll(/^(BEIA_\w+)=(\S+)/gm)].map(([, name, value]) => [name!, value!]));
+    const [floor, node22, node24] = [pinned.BEIA_NODE_FLOOR!, pinned.BEIA_NODE_22!, pinned.BEIA_NODE_24!];
+    expect([floor, node22, node24].every((v) => /^\d+\.\d+\.\d+$/.test(v))).toBe(true);
+    expect(pinned.BEIA_IMAGE_NODE).toBe('$BEIA_NODE_24');
+    expect((JSON.parse(await readFile(`${REPO}/package.json`, 'utf8')) as { engines: { node: string } }).engines.node).toBe(`>=${floor}`);
+
+    const table = /^## Node versions\n\n((?:\|.*\n)+)/m.exec(await readFile(`${REPO}/docs/development.md`, 'utf8'))?.[1] ?? '';
+    const row = (major: string) => table.split('\n').find((line) => line.startsWith(`| ${major} `)) ?? '';
+    expect(row('24')).toContain(node24);
+    expect(row('22')).toContain(node22);
+    expect(row('20')).toContain(floor);
+    expect(await readFile(`${REPO}/.ci/run`, 'utf8')).toMatch(/^for version in \$BEIA_NODE_22 \$BEIA_NODE_24 \$BEIA_NODE_FLOOR; do$/m);
+
+    const readme = (await readFile(`${REPO}/README.md`, 'utf8')).replace(/\s+/g, ' ');
+    expect(readme).toContain(`Requirements: Node ${floor.replace(/\.0$/, '')} or later, tested on 20, 22 and 24`);
+    expect(readme).toContain(`The Docker image runs Node ${node24.split('.')[0]}; its \`NODE_IMAGE\` build argument picks another`);
+    expect(await readFile(`${REPO}/docker/Dockerfile`, 'utf8')).toContain(`ARG NODE_IMAGE=node:${node24.split('.')[0]}-bookworm-slim`);
+    expect(await readFile(`${REPO}/docs/docker.md`, 'utf8')).toContain(`beia-kit/node-base:${node24}-bookworm`);
+  });
+
   it('the README starts with the command that runs the tests, and .ci/run calls it', async () => {
     const readme = await readFile(`${REPO}/README.md`, 'utf8');
     const ci = await readFile(`${REPO}/.ci/run`, 'utf8');

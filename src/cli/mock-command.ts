@@ -515,6 +515,7 @@ function banner(
     `  dashboard ${url}/__admin/ui  (open it in a browser: requests live, licenses, faults)`,
     `  admin     ${url}/__admin  ${admin}`,
     `  health    ${url}/__admin/health`,
+    `  runtime   Node ${process.version} (${process.platform}-${process.arch})`,
     `  config    ${options.configFile ?? (options.configJson ? 'inline (--config-json, BEIA_MOCK_CONFIG_JSON)' : 'embedded default')}${options.profileFile ? `, as observed in ${options.profileFile}` : ''}`,
     store
       ? `  store     ${store instanceof FileStore ? `file:${store.path}` : `${store.url} (keys ${mock.config.store.prefix}*)`}  ${store.loaded ? "loaded: the config's licenses seed an empty store only (--reset-store reseeds)" : 'new: seeded from the config'}`

@@ -85,7 +85,11 @@ describeWithDocker('the beia-kit/mock image', () => {
     expect(curl.stdout).toMatch(/credits-remaining: 99/i);
     expect(await decode(await readFile(join(dir, 'result.png')))).toMatchObject({ format: 'png', width: 120, height: 80 });
     // Through the mapping, the request came from the network's gateway: a private address.
-    const logLine = JSON.parse((await logsOf(id)).split('\n').find((l) => l.includes('"msg":"request"'))!) as { remoteAddress: string; status: number };
+    // The line is written once the answer is sent: wait for it rather than read the logs at once.
+    const logLine = JSON.parse((await waitForLog(id, /"msg":"request"/)).split('\n').find((l) => l.includes('"msg":"request"'))!) as {
+      remoteAddress: string;
+      status: number;
+    };
     expect(logLine.status).toBe(200);
     expect(logLine.remoteAddress).toMatch(/^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.|f[cd])/);
     // The dashboard's files made it into the image (the build copies them next to the code).
@@ -147,6 +151,33 @@ describeWithDocker('the beia-kit/mock image', () => {
     expect(JSON.parse(health.stdout)).toMatchObject({ status: 'ok' });
   });
 
+  it('runs on the Node of scripts/node-versions.sh (24), and says which: node -v, its label, the banner and the health check', async () => {
+    const major = /^BEIA_NODE_24=(\d+)\./m.exec(await readFile(join(REPO, 'scripts/node-versions.sh'), 'utf8'))![1]!;
+    const version = await dockerCli(['run', '--rm', '--network', 'none', '--entrypoint', 'node', IMAGE, '-v']);
+    expect(version.code, version.stderr).toBe(0);
+    const node = version.stdout.trim();
+    expect(node).toMatch(new RegExp(`^v${major}\\.\\d+\\.\\d+$`));
+    expect(await inspect(IMAGE, '{{index .Config.Labels "beia-kit.node-version"}}')).toBe(node.slice(1));
+
+    const id = await runContainer(['--network', 'host', '-e', `BEIA_MOCK_PORT=${await freePort()}`]);
+    expect(await waitForLog(id, READY)).toMatch(new RegExp(`runtime +Node ${node.replaceAll('.', '\\.')} \\(linux-`));
+    const health = await dockerCli(['exec', id, 'node', 'dist/cli/index.js', 'health']);
+    expect(JSON.parse(health.stdout)).toMatchObject({ status: 'ok', node });
+  });
+
+  it('shadows no official image: a base beia-kit made offline is named under beia-kit/', async () => {
+    const names = (await dockerCli(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter((name) => name && !name.includes('<none>'));
+    const made: string[] = [];
+    for (const name of names) {
+      // make-base-image.sh's label names the image it made (an image built on one inherits it under another name).
+      const description = await inspect(name, '{{index .Config.Labels "org.opencontainers.image.description"}}');
+      if (description.startsWith(`${name} made offline by beia-kit docker/make-base-image.sh`)) made.push(name);
+    }
+    expect(made.filter((name) => !name.startsWith('beia-kit/'))).toEqual([]);
+    const base = await inspect(IMAGE, '{{index .Config.Labels "org.opencontainers.image.base.name"}}');
+    if (!/^node:\d+-bookworm-slim$/.test(base)) expect(made).toContain(base);
+  });
+
   it('keeps credits in a file store on a named volume, from one container to the next', async () => {
     const volume = await labelledVolume();
     const port = await freePort();
@@ -198,8 +229,9 @@ describeWithDocker('the beia-kit/mock image', () => {
     // No test files were compiled into it.
     const tests = await dockerCli(['run', '--rm', '--entrypoint', 'sh', IMAGE, '-c', 'find dist -name "*.test.js" | wc -l']);
     expect(tests.stdout.trim()).toBe('0');
-    // Small: what the image adds to node:20-bookworm-slim is the app and its production dependencies.
-    const base = Number(await inspect('node:20-bookworm-slim', '{{.Size}}'));
+    // Small: what the image adds to its base (node:24-bookworm-slim, or ours made offline) is the app
+    // and its production dependencies.
+    const base = Number(await inspect(await inspect(IMAGE, '{{index .Config.Labels "org.opencontainers.image.base.name"}}'), '{{.Size}}'));
     const ours = Number(await inspect(IMAGE, '{{.Size}}'));
     expect(ours - base).toBeLessThan(60e6);
   });

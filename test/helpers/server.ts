@@ -1,5 +1,5 @@
 import { afterEach } from 'vitest';
-import { FormData, request, type Dispatcher } from 'undici';
+import { Agent, FormData, request, type Dispatcher } from 'undici';
 import { startMockServer, validateConfig, type MockServerOptions, type RunningMockServer } from '../../src/mock/index.js';
 
 const running: RunningMockServer[] = [];
@@ -25,6 +25,13 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * undici's own dispatcher for {@link sendImage}. The global one may be Node's: the two share it, and
+ * Node 24's fetch (undici 7 inside Node), once called, installs its own, which refuses this
+ * package's FormData ("TypeError: action is not a function"; nodejs/undici#4212 the other way round).
+ */
+const agent = new Agent();
+
 /** The vendor's request through undici, with undici's own FormData (Node's global one breaks undici.request). */
 export async function sendImage(endpoint: string, image: Uint8Array, options: SendOptions = {}) {
   const { licenseId = '1234', apiKey = '5678' } = options;
@@ -37,7 +44,7 @@ export async function sendImage(endpoint: string, image: Uint8Array, options: Se
     method: 'POST',
     body: form,
     headers: { 'License-Id': licenseId, ...options.headers },
-    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    dispatcher: options.dispatcher ?? agent,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const body = Buffer.from(await res.body.arrayBuffer());

@@ -20,6 +20,8 @@ export interface MockHealth {
   /** `ok`, or `degraded` while the store cannot be reached, its last write failed or it lost its state. */
   status: string;
   version: string;
+  /** The Node the mock runs on, as `process.version` says it: `v24.22.3`. */
+  node: string;
   /**
    * The store: its kind (`memory`, `file`, `redis` or a store's own), its status, why it is
    * degraded, and for the file and Redis stores the journal entries waiting to be written, those

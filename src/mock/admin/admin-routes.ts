@@ -57,6 +57,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     return {
       status: degraded ? 'degraded' : 'ok',
       version: deps.version,
+      node: process.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       store: {
         kind: store.kind ?? 'custom',

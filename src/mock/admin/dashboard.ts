@@ -173,7 +173,8 @@ const STATE_FAULTS = 200;
 
 /** The newest entries of `journal` (oldest first, as the store lists it) whose JSON fits in `budget` bytes, in the same order. */
 function newestWithin(journal: readonly JournalEntry[], budget: number): JournalEntry[] {
-  let bytes = 0;
+  // The array's JSON: each row and a comma, but one comma fewer than rows, and two brackets.
+  let bytes = 1;
   let first = journal.length;
   while (first > 0) {
     bytes += Buffer.byteLength(JSON.stringify(journal[first - 1])) + 1;
