@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MOCK_VERSION } from '../src/mock/index.js';
+import { certificateNames, localCertificate, MOCK_VERSION } from '../src/mock/index.js';
 import { CLI, REPO, runCli, spawnCli, startCliMock, waitsOnFifo } from './helpers/cli.js';
 import { jpeg } from './helpers/images.js';
 import { eventually, sendImage } from './helpers/server.js';
@@ -288,6 +288,31 @@ describe('beia mock --https', () => {
     const again = await startCliMock(['--https', '--tls-dir', dir]);
     expect(again.stderr()).toContain('(kept from an earlier start)');
     await again.stop();
+  }, 30_000);
+
+  it('serves your own certificate with --tls-cert and --tls-key (BEIA_MOCK_TLS_CERT, BEIA_MOCK_TLS_KEY)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'beia-own-tls-'));
+    const own = await localCertificate(dir, certificateNames('127.0.0.1'));
+    for (const [args, env] of [
+      [['--tls-cert', `${dir}/server.pem`, '--tls-key', `${dir}/server-key.pem`], {}],
+      [[], { BEIA_MOCK_TLS_CERT: `${dir}/server.pem`, BEIA_MOCK_TLS_KEY: `${dir}/server-key.pem` }],
+    ] as const) {
+      const mock = await startCliMock([...args], env);
+      expect(mock.endpoint).toMatch(/^https:/);
+      expect(mock.stderr()).toContain('tls       your certificate (--tls-cert)');
+      const code = execFileSync('curl', [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--cacert',
+        own.caFile,
+        `${new URL(mock.endpoint).origin}/__admin/health`,
+      ]);
+      expect(code.toString()).toBe('200');
+      await mock.stop();
+    }
   }, 30_000);
 
   it('refuses half a certificate pair, and a --tls-dir without --https', async () => {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../src/contract/index.js';
@@ -107,5 +108,16 @@ describe('the docs match the code', () => {
     const ci = await readFile(`${REPO}/.ci/run`, 'utf8');
     expect(readme.split('\n').slice(0, 6).join('\n')).toMatch(/^npm test\b/m);
     expect(ci).toMatch(/^npm test\b/m);
+  });
+
+  it('the package ships the docs, LICENSE and CHANGELOG, no source maps (their sources are not shipped), and an executable bin', async () => {
+    const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8' })) as [
+      { files: { path: string }[] },
+    ];
+    const files = pack.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'CHANGELOG.md', 'README.md', 'docs/rules.md', 'docs/security.md', 'dist/cli/index.js']));
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
+    expect((await stat(`${REPO}/dist/cli/index.js`)).mode & 0o111).not.toBe(0);
   });
 });

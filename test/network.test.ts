@@ -112,6 +112,34 @@ describeWithProxy('through a real forward proxy (tinyproxy)', () => {
     }
   });
 
+  it('beia conformance passes against the HTTPS mock through the proxy, trusting --ca-file, and names the route without credentials', async () => {
+    const { mock, caFile } = await httpsMock();
+    const proxy = await startTinyproxy({ credentials: { user: 'ci', password: 'pr0xy-secret' } });
+    try {
+      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(https?|no)_proxy$/i.test(name)));
+        const child = spawn(
+          process.execPath,
+          [CLI, 'conformance', '--target', mock.endpoint, '--admin', '--skip', 'load', '--ca-file', caFile, '--unlisted-source-address', '127.0.0.2'],
+          { env: { ...clean, BEIA_LICENSE_ID: '1234', BEIA_API_KEY: '5678', HTTPS_PROXY: proxy.url }, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stderr).toMatch(/route https:\/\/127\.0\.0\.1:\d+\/beia-api\/v1\/image through the proxy http:\/\/127\.0\.0\.1:\d+\//);
+      expect(run.stdout + run.stderr).not.toContain('pr0xy-secret');
+      // Through a proxy the target sees the proxy's address: D8 is not verified, and says why.
+      expect(run.stdout).toMatch(/D8-403-unlisted-address.*the target sees the proxy's address/);
+      expect(proxy.log()).toContain(`CONNECT 127.0.0.1:${mock.port}`);
+    } finally {
+      await proxy.stop();
+    }
+  }, 120_000);
+
   it('refuses a CA file that is not one, naming it', async () => {
     const { input, out } = await oneImage();
     const run = await beiaProcess([input, '--out', out, '--ca-file', input], { BEIA_ENDPOINT: 'https://127.0.0.1:9/beia-api/v1/image' });
