@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { LicenseConfig } from '../config/index.js';
 import { redactUrl } from '../../shared/index.js';
 import { StoreError } from './store-error.js';
@@ -450,6 +450,8 @@ export class RedisStore implements MockStore {
   /** Connects (failing within 5 s when Redis does not answer) and seeds an empty store. */
   static async open(url: string, options: RedisStoreOptions): Promise<RedisStore> {
     const shown = redactUrl(url);
+    // ioredis is loaded only for a Redis store: a mock on memory or a file starts without it.
+    const { Redis } = await import('ioredis');
     const redis = new Redis(url, {
       lazyConnect: true,
       enableOfflineQueue: false,
