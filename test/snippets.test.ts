@@ -24,6 +24,7 @@ const NOT_RUN: Record<string, string> = {
   'docs/conformance.md openapi-write': 'rewrites openapi/ in the checkout',
   'docs/conformance.md openapi-generator': 'downloads a generator that needs Java',
   'docs/development.md development': "the project's own commands",
+  'docs/development.md development-node24': 'the whole unit suite again (.ci/run runs it on each Node)',
   'docs/docker.md docker-quickstart': 'a port on the default bridge network, which this engine lacks',
   'docs/docker.md docker-volume': 'a port on the default bridge network',
   'docs/docker.md docker-recordings': 'a port on the default bridge network',
