@@ -130,6 +130,8 @@ def start_container(
     env: Optional[Mapping[str, str]] = None,
     timeout: float = 60.0,
     docker: str = "docker",
+    recordings: Optional[str] = None,
+    recordings_strict: bool = False,
 ) -> Tuple[Container, str, Optional[str]]:
     """Runs the image detached; returns the container, the mock's URL and its admin token.
 
@@ -155,6 +157,12 @@ def start_container(
     flags: List[str] = ["run", "-d", "--label", LABEL]
     own_network = None
     environment: Dict[str, str] = dict(env or {})
+    if recordings is not None:
+        # Replay recordings of the live API (docs/recordings.md): the folder bound read-only, readable by the image's uid 1000.
+        flags += ["-v", f"{os.path.abspath(recordings)}:/recordings:ro"]
+        environment["BEIA_MOCK_RECORDINGS"] = "/recordings"
+        if recordings_strict:
+            environment["BEIA_MOCK_RECORDINGS_STRICT"] = "1"
     if network == "host":
         flags += ["--network", "host"]
         environment.update({"BEIA_MOCK_HOST": "127.0.0.1", "BEIA_MOCK_PORT": "0"})
@@ -274,9 +282,13 @@ def start_command(
     env: Optional[Mapping[str, str]] = None,
     cwd: Optional[str] = None,
     timeout: float = 60.0,
+    recordings: Optional[str] = None,
+    recordings_strict: bool = False,
 ) -> Tuple[Process, str, Optional[str]]:
     """Runs ``beia mock`` on 127.0.0.1 at a free port; returns the process, the mock's URL and its admin token."""
     argv = mock_command(command) + ["--host", "127.0.0.1", "--port", "0", "--log-format", "json"]
+    if recordings is not None:
+        argv += ["--recordings", os.path.abspath(recordings)] + (["--recordings-strict"] if recordings_strict else [])
     if admin_token:
         argv += ["--admin-token", admin_token]
     config_json = _config_json(config)

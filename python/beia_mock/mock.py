@@ -116,6 +116,8 @@ class BeiaMock:
         env: Optional[Mapping[str, str]] = None,
         timeout: float = 60.0,
         docker: str = "docker",
+        recordings: Optional[str] = None,
+        recordings_strict: bool = False,
     ) -> "BeiaMock":
         """Runs the ``beia-kit/mock`` image (``BEIA_MOCK_IMAGE``, else this version's) and waits until it is healthy.
 
@@ -123,9 +125,14 @@ class BeiaMock:
         mock then makes an admin token, which is read from its logs (the banner's ``Bearer`` line)
         unless ``admin_token`` gives one. ``network="host"`` shares the host's network (Linux only).
         ``config`` is the mock's config, a dict or the path of a JSON file (docs/configuration.md).
+        ``recordings`` replays the recordings of the live API in that folder (docs/recordings.md),
+        bound read-only (its files readable by uid 1000); ``recordings_strict`` refuses an upload
+        without one (415 ``no_recording``).
         """
         image = image or os.environ.get("BEIA_MOCK_IMAGE") or DEFAULT_IMAGE
-        container, url, token = launch.start_container(image, network=network, admin_token=admin_token, config=config, env=env, timeout=timeout, docker=docker)
+        container, url, token = launch.start_container(
+            image, network=network, admin_token=admin_token, config=config, env=env, timeout=timeout, docker=docker, recordings=recordings, recordings_strict=recordings_strict
+        )
         return cls(url, token, _handle=container)
 
     @classmethod
@@ -138,9 +145,16 @@ class BeiaMock:
         env: Optional[Mapping[str, str]] = None,
         cwd: Optional[str] = None,
         timeout: float = 60.0,
+        recordings: Optional[str] = None,
+        recordings_strict: bool = False,
     ) -> "BeiaMock":
-        """Runs ``beia mock`` (``BEIA_MOCK_COMMAND``, else ``beia`` on PATH, else ``npx --no-install beia``) on 127.0.0.1 at a free port."""
-        process, url, token = launch.start_command(command, admin_token=admin_token, config=config, env=env, cwd=cwd, timeout=timeout)
+        """Runs ``beia mock`` (``BEIA_MOCK_COMMAND``, else ``beia`` on PATH, else ``npx --no-install beia``) on 127.0.0.1 at a free port.
+
+        ``recordings`` replays the recordings of the live API in that folder (docs/recordings.md).
+        """
+        process, url, token = launch.start_command(
+            command, admin_token=admin_token, config=config, env=env, cwd=cwd, timeout=timeout, recordings=recordings, recordings_strict=recordings_strict
+        )
         return cls(url, token, _handle=process)
 
     @classmethod
@@ -156,12 +170,16 @@ class BeiaMock:
         if env.get("BEIA_MOCK_URL"):
             return cls.connect(env["BEIA_MOCK_URL"], token)
         start = env.get("BEIA_MOCK_START") or "docker"
+        # A folder of recordings on this machine (BEIA_MOCK_RECORDINGS), replayed by the mock it starts.
+        replay: Dict[str, Any] = {}
+        if env.get("BEIA_MOCK_RECORDINGS"):
+            replay = {"recordings": env["BEIA_MOCK_RECORDINGS"], "recordings_strict": (env.get("BEIA_MOCK_RECORDINGS_STRICT") or "").lower() in ("1", "true", "yes", "on")}
         if start == "docker":
-            return cls.start_container(env.get("BEIA_MOCK_IMAGE") or None, admin_token=token)
+            return cls.start_container(env.get("BEIA_MOCK_IMAGE") or None, admin_token=token, **replay)
         if start == "docker-host":
-            return cls.start_container(env.get("BEIA_MOCK_IMAGE") or None, network="host", admin_token=token)
+            return cls.start_container(env.get("BEIA_MOCK_IMAGE") or None, network="host", admin_token=token, **replay)
         if start == "command":
-            return cls.start_command(env.get("BEIA_MOCK_COMMAND") or None, admin_token=token)
+            return cls.start_command(env.get("BEIA_MOCK_COMMAND") or None, admin_token=token, **replay)
         raise ValueError(f'BEIA_MOCK_START is {start!r}; expected "docker", "docker-host" or "command" (or set BEIA_MOCK_URL).')
 
     def stop(self) -> None:

@@ -99,3 +99,15 @@ def test_the_helper_in_use_is_the_one_this_run_means():
         assert "site-packages" in where, where
     else:
         assert where == os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "beia_mock")
+
+
+def test_a_mock_started_with_recordings_replays_them_and_strict_refuses_an_unrecorded_upload(image, tmp_path):
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    # Readable by the image's user (uid 1000) too.
+    os.chmod(tmp_path, 0o755)
+    os.chmod(recordings, 0o755)
+    with start(recordings=str(recordings), recordings_strict=True) as mock:
+        answer = mock.process(License("1234", "5678"), image)
+        assert (answer.status, answer.error_code) == (415, "no_recording")
+        assert mock.license("1234")["credits"] == 100
