@@ -19,6 +19,7 @@ const NOT_RUN: Record<string, string> = {
   'README.md readme-install': 'the install and the whole test run, which .ci/run runs',
   'docs/client.md client-live': 'calls the live API',
   'docs/client.md client-proxy': 'goes through a corporate proxy to the live API (test/network.test.ts: tinyproxy to the HTTPS mock)',
+  'docs/mock.md mock-https-compose': 'a compose fragment (docker/compose.yaml is the file the compose test runs)',
   'docs/mock.md mock-https': 'a server that runs until stopped (test/cli.test.ts starts it with --https)',
   'docs/conformance.md conformance-live': 'runs against the live API and spends credits',
   'docs/conformance.md openapi-write': 'rewrites openapi/ in the checkout',
