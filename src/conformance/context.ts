@@ -3,7 +3,7 @@ import { HEADER, parseCredits } from '../contract/index.js';
 import { MockAdminError, type FaultSpec, type MockAdminClient } from '../mock/light.js';
 import { credentialsRefused, NotRunError } from './preflight.js';
 import type { Samples } from './samples.js';
-import type { CaseResult, ConformanceCase } from './types.js';
+import type { CaseResult, RuleKind } from './results.js';
 import { vendorRequest, type FormPart, type Wire, type WireRequest, type WireResponse } from './wire.js';
 
 export interface Credentials {
@@ -161,7 +161,7 @@ export class RunState {
 export class CaseContext {
   constructor(
     readonly run: RunState,
-    readonly self: ConformanceCase,
+    readonly self: { readonly id: string; readonly rule: string; readonly kind: RuleKind },
   ) {}
 
   get target(): Target {

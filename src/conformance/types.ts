@@ -1,12 +1,10 @@
 import type { CaseContext } from './context.js';
+import type { CaseResult, CaseStatus, RuleKind } from './results.js';
+
+export type { CaseResult, CaseStatus, RuleKind } from './results.js';
 
 /** What a case needs from the caller beyond a license; without it the case is skipped. */
 export type Need = 'zero-credit-license' | 'unlisted-source-address' | 'admin-api';
-
-/** How a case's rule binds: asserted everywhere, asserted on the mock only, or only observed. */
-export type RuleKind = 'documented' | 'mock-default' | 'unknown';
-
-export type CaseStatus = 'pass' | 'fail' | 'skip' | 'error' | 'observed';
 
 export interface CaseTags {
   /** Credits the case's own requests may spend. */
@@ -25,17 +23,11 @@ export interface CaseTags {
 export interface ConformanceCase {
   id: string;
   title: string;
-  /** The rules of CONTRACT.md it checks, e.g. "D7" or "M3". */
+  /** The rules of docs/rules.md it checks, e.g. "D7" or "M3". */
   rule: string;
   kind: RuleKind;
   tags: CaseTags;
   run(ctx: CaseContext): Promise<CaseResult | void>;
-}
-
-/** What a case reports; a case that returns nothing passed. */
-export interface CaseResult {
-  status: CaseStatus;
-  message: string;
 }
 
 /** A case's outcome as reports carry it. */
