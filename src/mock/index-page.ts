@@ -24,7 +24,7 @@ export function indexPage(c: Context, options: IndexLinks): Response {
   if (!(c.req.header('accept') ?? '').includes('text/html')) {
     return c.json({ name: 'beia mock', version: options.version, links });
   }
-  const items = LINKS.map((link) => `    <li><a href="${link.path}">${link.path}</a>: ${link.text}</li>`).join('\n');
+  const items = LINKS.map((link) => `    <li><a href="${link.path}"><code>${link.path}</code></a>: ${link.text}</li>`).join('\n');
   const html = `<!doctype html>
 <html lang="en">
   <head>
