@@ -1,6 +1,7 @@
-import { Hono } from 'hono';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { HEADER, IMAGE_PATH } from '../contract/index.js';
-import { adminRoutes } from './admin/admin-routes.js';
+import { adminRoutes, type AdminDeps } from './admin/admin-routes.js';
 import { DEFAULT_CONFIG, LOOPBACK_IPS, type MockConfig } from './config/index.js';
 import { UploadBudget } from './form/upload-budget.js';
 import { ApiError, storeFailure } from './http/api-error.js';
@@ -9,11 +10,14 @@ import { ImageGallery } from './images/gallery.js';
 import { MockMetrics } from './metrics.js';
 import type { TransportError } from './http/client-error.js';
 import { errorResponse } from './http/respond.js';
-import { imageRoute, type MockEnv, type RequestRecord } from './image-route.js';
+import { honoImageRoute, nodeImageHandler, type ImageEdgeDeps, type MockEnv } from './image-route.js';
+import { ImagePipeline } from './pipeline/image-pipeline.js';
 import { recordRoute, type RecordOptions } from './record-route.js';
-import { silentLogger, type RequestLogger, type RequestLogLine } from './logger.js';
+import { finishRecord, recordKeeper } from './record/keep-record.js';
+import { beginRecord, type RecordExtras } from './record/request-record.js';
+import { silentLogger, type RequestLogger } from './logger.js';
 import { normaliseIp } from './net/ip.js';
-import { boundEntry, MemoryStore, StoreError, type MockStore } from './store/index.js';
+import { MemoryStore, StoreError, type MockStore } from './store/index.js';
 import { indexPage } from './index-page.js';
 import { MOCK_VERSION } from './version.js';
 
@@ -58,11 +62,16 @@ export interface MockApp {
    * server's `clientError` handler (`http/client-error.ts`) calls it.
    */
   recordTransportError: (error: TransportError) => void;
+  /**
+   * The image route on Node's own request and response, for `startMockServer` to call without
+   * Hono (the hot route); absent when the mock records. Every other route goes through `app`.
+   */
+  imageHandler?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /**
  * Builds the mock as a Hono app, without listening: test it in-process with `app.request()`,
- * or serve it with `startMockServer`. The image route's pipeline is in `image-route.ts`, its
+ * or serve it with `startMockServer`. The image route's pipeline is in `pipeline/image-pipeline.ts`, its
  * checks in `pipeline/checks.ts`, in the order of `config.rules.checkOrder`.
  *
  * @example
@@ -72,11 +81,52 @@ export interface MockApp {
  * ```
  */
 export function createMockApp(options: MockAppOptions = {}): MockApp {
+  if (options.replay && options.record) throw new TypeError('createMockApp: record and replay are two modes; give one of them.');
+  const parts = mockParts(options);
+  const { config, store, metrics } = parts;
+  const keep = recordKeeper({ store, logger: options.logger ?? silentLogger, metrics });
+  const shutdown = options.shutdown ?? new AbortController().signal;
+  const app = new Hono<MockEnv>();
+  app.use('*', identifyMock(shutdown));
+  app.use('*', recordRequest(keep));
+  app.route('/__admin', adminRoutes(adminDeps(parts, options)));
+
+  const image: ImageEdgeDeps | undefined = options.record
+    ? undefined
+    : {
+        pipeline: new ImagePipeline({ ...parts, random: options.random ?? Math.random, version: MOCK_VERSION, shutdown }),
+        config,
+        version: MOCK_VERSION,
+        shutdown,
+        keep,
+      };
+  app.post(IMAGE_PATH, image ? honoImageRoute(image) : recordRoute({ config, record: options.record! }));
+  otherRoutes(app, config);
+  return {
+    app,
+    store,
+    config,
+    metrics,
+    recordTransportError: transportErrorRecorder(keep),
+    ...(image ? { imageHandler: nodeImageHandler(image) } : {}),
+  };
+}
+
+/** What the routes share: the config, the state, and the per-process bounds, cache, gallery and metrics. */
+interface MockParts {
+  config: MockConfig;
+  store: MockStore;
+  uploads: UploadBudget;
+  renderer: ImageRenderer;
+  gallery: ImageGallery;
+  metrics: MockMetrics;
+  startedAt: number;
+}
+
+function mockParts(options: MockAppOptions): MockParts {
   const config = options.config ?? DEFAULT_CONFIG;
   const store = options.store ?? new MemoryStore(config.licenses, { maxJournalEntries: config.journal.maxEntries, maxJournalBytes: config.journal.maxBytes });
-  const logger = options.logger ?? silentLogger;
   const uploads = new UploadBudget({ ...config.limits, retryAfterSeconds: config.processing.retryAfterSeconds });
-  if (options.replay && options.record) throw new TypeError('createMockApp: record and replay are two modes; give one of them.');
   const renderer = new ImageRenderer({ maxInputPixels: config.limits.maxInputPixels, ...config.images, ...(options.replay ? { replay: options.replay } : {}) });
   const gallery = new ImageGallery({
     entries: config.dashboard.keepImages,
@@ -85,127 +135,69 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     formats: config.images.formats,
     renderTimeoutSeconds: config.images.renderTimeoutSeconds,
   });
-  const startedAt = Date.now();
   const metrics = new MockMetrics({ store, renderer, uploads }, { processMetrics: options.processMetrics ?? false });
-  const app = new Hono<MockEnv>();
+  return { config, store, uploads, renderer, gallery, metrics, startedAt: Date.now() };
+}
 
-  app.use('*', async function identifyMock(c, next) {
+function adminDeps(parts: MockParts, options: MockAppOptions): AdminDeps {
+  return {
+    config: parts.config,
+    store: parts.store,
+    version: MOCK_VERSION,
+    uploads: parts.uploads,
+    renderer: parts.renderer,
+    metrics: parts.metrics,
+    gallery: parts.gallery,
+    startedAt: parts.startedAt,
+    ...(options.record ? { recordings: { mode: 'record' } as const } : {}),
+    ...(options.replay ? { recordings: { mode: 'replay', strict: options.replay.strict === true } as const } : {}),
+    defaultAllowedIps: options.defaultAllowedIps ?? LOOPBACK_IPS,
+    ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+  };
+}
+
+/** `X-Beia-Mock-Version` on every answer; while shutting down, keep-alive clients are asked to go, so the server can close once they have. */
+function identifyMock(shutdown: AbortSignal): MiddlewareHandler<MockEnv> {
+  return async function identifyMock(c, next) {
     await next();
     c.res.headers.set(HEADER.mockVersion, MOCK_VERSION);
-    // Shutting down: ask keep-alive clients to go, so the server can close once they have.
-    if (options.shutdown?.aborted) c.res.headers.set('Connection', 'close');
-  });
+    if (shutdown.aborted) c.res.headers.set('Connection', 'close');
+  };
+}
 
-  app.use('*', async function logAndJournal(c, next) {
-    const started = performance.now();
+/** One record per request, finished after the answer and kept (journal, log, metrics) by `keep`. */
+function recordRequest(keep: ReturnType<typeof recordKeeper>): MiddlewareHandler<MockEnv> {
+  return async function recordRequest(c, next) {
+    const startedAt = performance.now();
+    const record = beginRecord(c.req.method, c.req.path);
+    const extras: RecordExtras = {};
+    c.set('record', record);
+    c.set('extras', extras);
     await next();
-    const record = c.get('record') ?? {};
-    const status = record.status ?? c.res.status;
+    // An answer that did not go out through Hono set its status (and the headers it sent, or none).
+    const throughHono = record.status === 0;
+    const status = throughHono ? c.res.status : record.status;
     // The dashboard polls every second while it is open: its reads would drown the log. A
     // browser's own favicon request is not traffic of the API either.
     if (status < 400 && c.req.method === 'GET' && (c.req.path.startsWith('/__admin/ui') || c.req.path === '/favicon.ico' || c.req.path === '/')) return;
-    const line: RequestLogLine = {
-      time: new Date().toISOString(),
-      level: levelOf(status),
-      msg: 'request',
-      method: c.req.method,
-      path: c.req.path,
-      status,
-      durationMs: Math.round(performance.now() - started),
-    };
-    // Only the facts known: a plain loop, as this runs on every request.
-    for (const key of RECORD_KEYS) {
-      const value = record[key];
-      if (value !== undefined) (line as unknown as Record<string, unknown>)[key] = value;
-    }
-    // An answer that did not go out through Hono (record.status) had the headers the route names, or none.
-    const responseHeaders = record.responseHeaders ?? (record.status === undefined ? headersOf(c.res.headers) : undefined);
-    const retryAfter = status === 429 ? Number(c.res.headers.get('retry-after')) : NaN;
-    await logAndJournalLine(line, record, responseHeaders, retryAfter);
-  });
+    finishRecord(record, status, startedAt, throughHono ? headersOf(c.res.headers) : undefined);
+    await keep(record, extras, status === 429 ? Number(c.res.headers.get('retry-after')) : NaN);
+    extras.breakConnection?.();
+  };
+}
 
-  /**
-   * The log line, the journal entry (not for the admin API) and the metrics of one answer: of a
-   * request through the app, or of one Node's HTTP parser refused before it reached the app.
-   */
-  async function logAndJournalLine(facts: RequestLogLine, record: RequestRecord, headers: Record<string, string> | undefined, retryAfter = NaN) {
-    // A client's text (path, license id, part names...) is cut once, here, for both the log line and the journal.
-    const line = boundEntry(facts);
-    if (!line.path.startsWith('/__admin')) {
-      const { level: _level, msg: _msg, fault: _fault, error: _error, ...entry } = line;
-      // Retry discipline: a client (license and address) that comes back before the Retry-After
-      // of its last 429 is flagged in the journal and warned about in the log.
-      const retry =
-        line.licenseId === undefined
-          ? undefined
-          : { client: `${line.licenseId}|${line.remoteAddress ?? ''}`, ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}) };
-      // The answer is out already: a journal the store cannot take is logged, not turned into an error.
-      const { parts, responseHeaders } = boundEntry({ parts: record.parts ?? [], ...(headers ? { responseHeaders: headers } : {}) });
-      const journaled = await store
-        .appendJournal({ ...entry, ...(record.fault ? { fault: record.fault } : {}), parts, ...(responseHeaders ? { responseHeaders } : {}) }, retry)
-        .catch((error: unknown): { earlyByMs?: number } => {
-          console.error(`beia mock: the journal entry of this request is lost: ${(error as Error).message}`);
-          return {};
-        });
-      if (journaled.earlyByMs !== undefined) {
-        Object.assign(line, { level: 'warn', retryTooEarly: true, earlyByMs: journaled.earlyByMs });
-      }
-    }
-    logger(line);
-    metrics.observe(line, { storeError: record.storeError === true, license: record.authenticated, charged: record.charged === true });
-  }
+/** What `startMockServer` calls for an answer to an error of Node's HTTP parser that no request of the app saw. */
+function transportErrorRecorder(keep: ReturnType<typeof recordKeeper>): (error: TransportError) => void {
+  return (error) => {
+    const record = beginRecord(error.method ?? '-', error.path ?? '-', error.remoteAddress === undefined ? undefined : normaliseIp(error.remoteAddress));
+    finishRecord(record, error.status, performance.now() - error.durationMs, error.headers);
+    Object.assign(record, { code: error.code, error: error.error });
+    void keep(record, {});
+  };
+}
 
-  /** What `startMockServer` calls for an answer to an error of Node's HTTP parser that no request of the app saw. */
-  function recordTransportError(error: TransportError): void {
-    const remoteAddress = error.remoteAddress === undefined ? undefined : normaliseIp(error.remoteAddress);
-    const line: RequestLogLine = {
-      time: new Date().toISOString(),
-      level: levelOf(error.status),
-      msg: 'request',
-      method: error.method ?? '-',
-      path: error.path ?? '-',
-      status: error.status,
-      durationMs: Math.round(error.durationMs),
-      ...(remoteAddress === undefined ? {} : { remoteAddress }),
-      code: error.code,
-      error: error.error,
-    };
-    void logAndJournalLine(line, remoteAddress === undefined ? {} : { remoteAddress }, error.headers);
-  }
-
-  app.route(
-    '/__admin',
-    adminRoutes({
-      config,
-      store,
-      version: MOCK_VERSION,
-      uploads,
-      renderer,
-      metrics,
-      gallery,
-      startedAt,
-      ...(options.record ? { recordings: { mode: 'record' } as const } : {}),
-      ...(options.replay ? { recordings: { mode: 'replay', strict: options.replay.strict === true } as const } : {}),
-      defaultAllowedIps: options.defaultAllowedIps ?? LOOPBACK_IPS,
-      ...(options.adminToken ? { adminToken: options.adminToken } : {}),
-    }),
-  );
-
-  app.post(
-    IMAGE_PATH,
-    options.record
-      ? recordRoute({ config, record: options.record })
-      : imageRoute({
-          config,
-          store,
-          random: options.random ?? Math.random,
-          shutdown: options.shutdown ?? new AbortController().signal,
-          version: MOCK_VERSION,
-          uploads,
-          renderer,
-          gallery,
-        }),
-  );
+/** The image path's other methods, the favicon, the index page, and the answers for no route and for a bug. */
+function otherRoutes(app: Hono<MockEnv>, config: MockConfig): void {
   app.all(IMAGE_PATH, (c) => {
     const response = errorResponse(
       new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${IMAGE_PATH}. Send POST with a multipart/form-data body.`),
@@ -214,12 +206,10 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
     response.headers.set('Allow', 'POST');
     return response;
   });
-
   // Browsers ask for it on any page of the mock (the dashboard, the metrics): nothing, and no journal entry.
   app.get('/favicon.ico', (c) => c.body(null, 204));
   // The mock's address opened in a browser, or asked by a script: where to go from here.
   app.get('/', (c) => indexPage(c, { version: MOCK_VERSION }));
-
   app.notFound((c) =>
     errorResponse(
       new ApiError(
@@ -229,7 +219,6 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       config.rules.errorBody,
     ),
   );
-
   app.onError((error, c) => {
     if (error instanceof StoreError) return errorResponse(storeFailure(error), config.rules.errorBody);
     console.error(`beia mock: unexpected error on ${c.req.method} ${c.req.path}:`, error);
@@ -238,12 +227,6 @@ export function createMockApp(options: MockAppOptions = {}): MockApp {
       config.rules.errorBody,
     );
   });
-
-  return { app, store, config, metrics, recordTransportError };
-}
-
-function levelOf(status: number): RequestLogLine['level'] {
-  return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
 }
 
 /** A Headers as a plain object, with the mock's version header the outer middleware adds after the journal. */
@@ -253,19 +236,3 @@ function headersOf(headers: Headers): Record<string, string> {
   plain[HEADER.mockVersion.toLowerCase()] ??= MOCK_VERSION;
   return plain;
 }
-
-/** What the image route learnt that goes into the log line and the journal, in this order. */
-const RECORD_KEYS = [
-  'remoteAddress',
-  'licenseId',
-  'code',
-  'error',
-  'scenario',
-  'fault',
-  'creditsRemaining',
-  'charged',
-  'answerLost',
-  'cacheHit',
-  'replayed',
-  'recorded',
-] as const satisfies readonly (keyof RequestRecord & keyof RequestLogLine)[];

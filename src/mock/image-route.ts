@@ -1,225 +1,229 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { FIELD, HEADER } from '../contract/index.js';
-import { tellsCreditsOn, type MockConfig } from './config/index.js';
-import type { UploadBudget } from './form/upload-budget.js';
-import type { ImageRenderer } from './images/renderer.js';
-import type { ImageGallery } from './images/gallery.js';
-import { ApiError, ClientGoneError, storeFailure } from './http/api-error.js';
+import { HEADER, IMAGE_PATH } from '../contract/index.js';
+import type { MockConfig } from './config/index.js';
+import type { BreakableConnection } from './faults/act-on-answer.js';
+import type { ImageOutcome, ImagePipeline, ImageRequest } from './pipeline/image-pipeline.js';
+import { replyBody, type ImageReply } from './pipeline/process-image.js';
+import { beginRecord, type RecordExtras, type RequestRecord } from './record/request-record.js';
+import { finishRecord } from './record/keep-record.js';
+import { ApiError } from './http/api-error.js';
 import { transportAnswer } from './http/client-error.js';
-import { errorResponse } from './http/respond.js';
+import { errorBodyOf, errorResponse } from './http/respond.js';
 import { peerAddress, rawResponse, requestBody, resetConnection, sendChunks, sendTruncated, type MockBindings } from './http/transport.js';
-import { clientAddress, ipMatcher } from './net/ip.js';
-import { waitOrAbort } from './pipeline/abort.js';
-import { CHECKS } from './pipeline/checks.js';
-import { processImage, replyBody, type ProcessOutcome } from './pipeline/process-image.js';
-import { RequestState } from './pipeline/request-state.js';
-import { forcedScenario } from './pipeline/scenario.js';
-import { StoreError, type FaultType, type JournalPart, type MockStore } from './store/index.js';
 
-/** A `Content-Length` the HTTP parser enforces, as a number; undefined when absent or odd. */
-function contentLength(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\d{1,15}$/.test(value)) return undefined;
-  return Number(value);
-}
-
-/** What the image route learnt about a request, for the journal and the log line. */
-export interface RequestRecord {
-  remoteAddress?: string;
-  licenseId?: string;
-  code?: string;
-  /** Node's HTTP parser error that ended the request (a bad chunk, a body past its requestTimeout). */
-  error?: string;
-  scenario?: string;
-  fault?: FaultType;
-  parts?: JournalPart[];
-  creditsRemaining?: number;
-  /** The store failed this request (metrics count it). */
-  storeError?: true;
-  /** A `phase: "after"` fault spent the credit, then lost the answer. */
-  charged?: true;
-  answerLost?: true;
-  /** Whether the images came from the result cache, once they were rendered. */
-  cacheHit?: boolean;
-  /** The images are a recording of the live API (replay). */
-  replayed?: true;
-  /** The recorder forwarded the request and kept the live 200 (record). */
-  recorded?: true;
-  /** The headers of an answer written straight to the socket (the journal shows them). */
-  responseHeaders?: Record<string, string>;
-  /** The license whose key the request proved (metrics label by it; a claimed id is not enough). */
-  authenticated?: string;
-  /**
-   * The status to log when no answer went out through Hono: 499 when the client left first, 444
-   * when the mock closed the connection without an answer (nginx's conventions), or the status of
-   * the answer to an error of Node's HTTP parser (`http/client-error.ts`), with its
-   * `responseHeaders`. Without `responseHeaders`, the journal shows none: none were sent.
-   */
-  status?: number;
-}
-
-export type MockEnv = { Bindings: MockBindings; Variables: { record: RequestRecord } };
-
-export interface ImageRouteDeps {
+/** What both edges of the image route share. */
+export interface ImageEdgeDeps {
+  pipeline: ImagePipeline;
   config: MockConfig;
-  store: MockStore;
-  random: () => number;
-  /** Aborted when the server shuts down, to end hanging faults at once. */
-  shutdown: AbortSignal;
-  /** The mock's version, also on answers written straight to the socket. */
+  /** The mock's version, on every answer. */
   version: string;
-  /** Bounds the uploads held in memory (shared with the health route, which reports it). */
-  uploads: UploadBudget;
-  /** The result cache and the bounded renders (shared with the health route, which reports the cache). */
-  renderer: ImageRenderer;
-  /** The images of the newest requests, for the dashboard. */
-  gallery: ImageGallery;
+  /** Aborted at shutdown: answers ask keep-alive clients to go, hanging faults end. */
+  shutdown: AbortSignal;
+  /** Where a finished record goes (`record/keep-record.ts`). */
+  keep: (record: RequestRecord, extras: RecordExtras, retryAfterSeconds?: number) => Promise<void>;
+}
+
+/** The Hono environment of the mock: the Node bindings, and the record of the request. */
+export type MockEnv = { Bindings: MockBindings; Variables: { record: RequestRecord; extras: RecordExtras } };
+
+/**
+ * The image route on Node's own request and response, without Hono: what `startMockServer` calls
+ * for `POST /beia-api/v1/image` (the hot route; every other route, and in-process callers, go
+ * through the Hono app). The same pipeline, the same record, the same answer.
+ */
+export function nodeImageHandler(deps: ImageEdgeDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const startedAt = performance.now();
+    const record = beginRecord('POST', IMAGE_PATH);
+    const extras: RecordExtras = {};
+    const controller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+      // A body the answer did not need (refused before it was read, or cut short): read and dropped, within bounds.
+      if (!req.readableEnded) setImmediate(() => drainBody(req));
+    });
+    const request: ImageRequest = {
+      peerAddress: req.socket.remoteAddress ?? '127.0.0.1',
+      header: (name) => headerValue(req.headers[name]),
+      body: () => req,
+      signal: controller.signal,
+      connection: nodeConnection(res),
+    };
+    void deps.pipeline
+      .handle(request, record, extras)
+      .catch((error: unknown) => unexpected(error))
+      .then((outcome) => sendOnNode(deps, req, res, outcome, record, extras))
+      .then(async (retryAfter) => {
+        finishRecord(record, record.status, startedAt);
+        await deps.keep(record, extras, retryAfter);
+        extras.breakConnection?.();
+      })
+      .catch((error: unknown) => console.error('beia mock: failed to answer an image request:', error));
+  };
+}
+
+/** The image route as a Hono handler: for `app.request()`, `mockDispatcher()` and an app served by other means. */
+export function honoImageRoute(deps: ImageEdgeDeps): (c: Context<MockEnv>) => Promise<Response> {
+  return async function handleImageRequest(c) {
+    const record = c.get('record');
+    const request: ImageRequest = {
+      peerAddress: peerAddress(c),
+      header: (name) => c.req.header(name),
+      body: () => requestBody(c),
+      signal: c.req.raw.signal,
+      connection: connectionOf(c),
+    };
+    const outcome = await deps.pipeline.handle(request, record, c.get('extras'));
+    return sendOnHono(deps, c, outcome, record);
+  };
+}
+
+/** An error no step expected: the mock's 500, as the Hono app's `onError` answers it. */
+function unexpected(error: unknown): ImageOutcome {
+  console.error(`beia mock: unexpected error on POST ${IMAGE_PATH}:`, error);
+  return {
+    kind: 'error',
+    error: new ApiError('internal_error', 'The mock failed unexpectedly; this is a bug in beia-kit, please report it with the log line above.'),
+  };
+}
+
+/** Writes an outcome on Node's response and puts what went out on the record; the `Retry-After` of a 429, for the retry discipline. */
+async function sendOnNode(
+  deps: ImageEdgeDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  outcome: ImageOutcome,
+  record: RequestRecord,
+  extras: RecordExtras,
+): Promise<number | undefined> {
+  switch (outcome.kind) {
+    case 'reply':
+      sendReply(res, replyHeaders(deps, outcome.reply), outcome.reply, record);
+      return undefined;
+    case 'error':
+      return sendError(deps, res, outcome, record);
+    case 'broken':
+      record.status = outcome.status;
+      extras.breakConnection = outcome.breakNow;
+      return undefined;
+    case 'gone':
+      gone(req, record);
+      if (!res.headersSent && !res.destroyed) res.writeHead(499).end();
+      return undefined;
+  }
+}
+
+async function sendOnHono(deps: ImageEdgeDeps, c: Context<MockEnv>, outcome: ImageOutcome, record: RequestRecord): Promise<Response> {
+  switch (outcome.kind) {
+    case 'reply': {
+      const outgoing = rawResponse(c);
+      if (!outgoing) return new Response(replyBody(outcome.reply) as Uint8Array<ArrayBuffer>, { status: 200, headers: outcome.reply.headers });
+      // Straight to the socket: the PNGs are written as they are, never copied into one body.
+      sendReply(outgoing, replyHeaders(deps, outcome.reply), outcome.reply, record);
+      return RESPONSE_ALREADY_SENT;
+    }
+    case 'error':
+      return errorResponse(outcome.error, deps.config.rules.errorBody, outcome.credits);
+    case 'broken':
+      if (outcome.status !== 200) record.status = outcome.status;
+      c.get('extras').breakConnection = outcome.breakNow;
+      return RESPONSE_ALREADY_SENT;
+    case 'gone':
+      if (gone(c.env?.incoming, record)) return RESPONSE_ALREADY_SENT;
+      return new Response(null, { status: 499 });
+  }
 }
 
 /**
- * The handler of `POST /beia-api/v1/image`: the checks in the configured order (M1), then
- * processing, then the answer. Whatever happens, the slot and credit a request held are
- * settled before the handler returns: spent for a 200, freed for anything else.
+ * The client left, or its body failed because Node's parser refused it (a bad chunk, a body past
+ * `requestTimeout`) and the mock answered from there: then the record shows that answer, else 499.
+ * True when an answer went out.
  */
-export function imageRoute(deps: ImageRouteDeps) {
-  const { config, store } = deps;
-  const trustedProxies = ipMatcher(config.network.trustedProxies);
+function gone(incoming: object | undefined, record: RequestRecord): boolean {
+  const answered = transportAnswer(incoming);
+  if (!answered) {
+    record.status = 499;
+    return false;
+  }
+  Object.assign(record, { status: answered.status, code: answered.code, error: answered.error, responseHeaders: answered.headers });
+  return true;
+}
 
-  return async function handleImageRequest(c: Context<MockEnv>): Promise<Response> {
-    const record: RequestRecord = {};
-    c.set('record', record);
-    const signal = c.req.raw.signal;
-    const address = clientAddress(peerAddress(c), c.req.header('x-forwarded-for'), trustedProxies);
-    record.remoteAddress = address;
-    const licenseHeader = c.req.header(HEADER.licenseId)?.trim() || undefined;
-    record.licenseId = licenseHeader;
+function replyHeaders(deps: ImageEdgeDeps, reply: ImageReply): Record<string, string> {
+  return { ...reply.headers, [HEADER.mockVersion]: deps.version, ...(deps.shutdown.aborted ? { Connection: 'close' } : {}) };
+}
 
-    const forced = config.rules.scenarioHeader
-      ? forcedScenario(c.req.header(HEADER.mockScenario), c.req.header('prefer'), config.processing.retryAfterSeconds, config.faults.maxHangMs)
-      : undefined;
-    if (forced) record.scenario = forced.scenario;
-    if (forced && 'error' in forced) return answerScenario(forced.error, licenseHeader, address);
+function sendReply(res: ServerResponse, headers: Record<string, string>, reply: ImageReply, record: RequestRecord): void {
+  sendChunks(res, 200, headers, reply.chunks, reply.length);
+  record.status = 200;
+  // As a Headers object would list them: lower-case names.
+  const sent: Record<string, string> = {};
+  for (const name in headers) sent[name.toLowerCase()] = headers[name]!;
+  sent['content-length'] = String(reply.length);
+  record.responseHeaders = sent;
+}
 
-    const state = new RequestState(
-      {
-        clientAddress: address,
-        contentType: c.req.header('content-type'),
-        contentLength: contentLength(c.req.header('content-length')),
-        licenseHeader,
-        body: () => requestBody(c),
-        signal,
-      },
-      config,
-      store,
-      deps.renderer,
-      deps.uploads,
-    );
-    try {
-      for (const name of config.rules.checkOrder) await CHECKS[name](state);
-      const outcome = await processImage(state, deps.random, forced?.fault);
-      record.creditsRemaining = outcome.reply.creditsRemaining;
-      if (outcome.kind === 'transport-fault') {
-        if (outcome.charged) Object.assign(record, { charged: true, answerLost: true });
-        return await transportFault(c, outcome, signal, record);
-      }
-      const { reply } = outcome;
-      const outgoing = rawResponse(c);
-      if (outgoing) {
-        // Straight to the socket: the PNGs are written as they are, never copied into one body.
-        const headers = { ...reply.headers, [HEADER.mockVersion]: deps.version, ...(deps.shutdown.aborted ? { Connection: 'close' } : {}) };
-        sendChunks(outgoing, 200, headers, reply.chunks, reply.length);
-        // As a Headers object would list them: lower-case names.
-        record.responseHeaders = Object.fromEntries(
-          Object.entries({ ...headers, 'Content-Length': String(reply.length) }).map(([name, value]) => [name.toLowerCase(), value]),
-        );
-        return RESPONSE_ALREADY_SENT;
-      }
-      return new Response(replyBody(reply) as Uint8Array<ArrayBuffer>, { status: 200, headers: reply.headers });
-    } catch (error) {
-      if (error instanceof ClientGoneError) {
-        // The body failed because Node's parser refused it (a bad chunk, a body past requestTimeout)
-        // and the mock answered from there: the client got that answer, not nothing.
-        const answered = transportAnswer(c.env?.incoming);
-        if (answered) {
-          Object.assign(record, { status: answered.status, code: answered.code, error: answered.error, responseHeaders: answered.headers });
-          return RESPONSE_ALREADY_SENT;
-        }
-        record.status = 499;
-        return new Response(null, { status: 499 });
-      }
-      if (error instanceof StoreError) {
-        // The state could not be read or recorded: nothing was spent that is not on record.
-        record.code = 'internal_error';
-        record.storeError = true;
-        return errorResponse(storeFailure(error), config.rules.errorBody);
-      }
-      if (!(error instanceof ApiError)) throw error;
-      record.code = error.code;
-      const credits = await creditsToTell(state, error);
-      record.creditsRemaining = credits;
-      return errorResponse(error, config.rules.errorBody, credits);
-    } finally {
-      state.release();
-      // Frees the slot; if the store is away, its lease ends by itself (nothing is spent either way).
-      if (state.ticket) await store.settle(state.ticket, false).catch((error: unknown) => console.error(`beia mock: ${(error as Error).message}`));
-      record.fault = state.fault?.type;
-      if (state.authenticated) record.authenticated = state.authenticated.licenseId;
-      const rendered = state.rendered;
-      if (rendered?.replayed) record.replayed = true;
-      else if (rendered) record.cacheHit = rendered.cached === true;
-      const form = state.parsedForm;
-      if (form) {
-        record.parts = form.parts;
-        record.licenseId ??= form.fields.get(FIELD.licenseId);
-        // For the dashboard: kept by reference, drawn small only when a page asks.
-        if (form.image) deps.gallery.keep(form.image.sha256.toString('hex'), { upload: form.image.data, result: rendered?.result, cropped: rendered?.cropped });
-      }
-    }
+/** An error answer on Node's response, as `errorResponse` makes it for Hono. */
+function sendError(deps: ImageEdgeDeps, res: ServerResponse, outcome: ImageOutcome & { kind: 'error' }, record: RequestRecord): number | undefined {
+  const { error, credits } = outcome;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(error.headers)) headers[name.toLowerCase()] = value;
+  if (credits !== undefined) headers['credits-remaining'] = String(credits);
+  const body = errorBodyOf(error, deps.config.rules.errorBody);
+  if (body) headers['content-type'] = body.contentType;
+  headers[HEADER.mockVersion.toLowerCase()] = deps.version;
+  record.status = error.status;
+  record.responseHeaders = { ...headers };
+  if (deps.shutdown.aborted) headers.connection = 'close';
+  if (!res.headersSent && !res.destroyed) {
+    const text = body ? Buffer.from(body.text) : undefined;
+    res.writeHead(error.status, { ...headers, 'content-length': String(text?.length ?? 0) });
+    res.end(text);
+  }
+  const retryAfter = error.status === 429 ? Number(error.headers['Retry-After']) : NaN;
+  return Number.isFinite(retryAfter) ? retryAfter : undefined;
+}
+
+/** The connection of a Hono request: Node's response on a server, `mockDispatcher()`'s simulated socket, or none under `app.request()`. */
+function connectionOf(c: Context<MockEnv>): BreakableConnection | undefined {
+  const outgoing = rawResponse(c);
+  return outgoing ? nodeConnection(outgoing) : c.env?.simulatedSocket;
+}
+
+function nodeConnection(res: ServerResponse): BreakableConnection {
+  return {
+    reset: () => resetConnection(res),
+    truncate: (status, headers, body) => sendTruncated(res, status, headers, body),
   };
+}
 
-  async function answerScenario(error: ApiError, licenseHeader: string | undefined, address: string): Promise<Response> {
-    const license = licenseHeader === undefined ? undefined : await store.getLicense(licenseHeader);
-    // Credits are told only to an address the license allows, so the header cannot be used to read them.
-    const allowed = license !== undefined && ipMatcher(license.allowedIps).has(address);
-    // A forced 400 stands for one answered before the license is known (M3): no header.
-    const tellsCredits = allowed && error.status !== 400 && tellsCreditsOn(config.rules.creditsRemainingOnErrors, error.status);
-    const credits = tellsCredits ? (error.status === 402 ? 0 : license.credits) : undefined;
-    return errorResponse(error, config.rules.errorBody, credits);
-  }
+/** The most of an unread body dropped on a kept-alive connection, and for how long, before the connection is closed instead (as `@hono/node-server` does). */
+const DRAIN_BYTES = 64 * 1024 * 1024;
+const DRAIN_MS = 500;
 
-  /** `Credits-Remaining` on an error (M3): once the license is authenticated, never on 401/403. */
-  async function creditsToTell(state: RequestState, error: ApiError): Promise<number | undefined> {
-    if (!state.authenticated || !tellsCreditsOn(config.rules.creditsRemainingOnErrors, error.status)) return undefined;
-    return (await store.getLicense(state.authenticated.licenseId))?.credits;
-  }
+function drainBody(req: IncomingMessage): void {
+  if (req.readableEnded || req.destroyed) return;
+  let bytes = 0;
+  const close = () => {
+    cleanUp();
+    const socket = req.socket;
+    if (!socket.destroyed) socket.destroySoon();
+  };
+  const timer = setTimeout(close, DRAIN_MS).unref();
+  const onData = (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > DRAIN_BYTES) close();
+  };
+  const cleanUp = () => {
+    clearTimeout(timer);
+    req.off('data', onData).off('end', cleanUp).off('error', cleanUp);
+  };
+  req.on('data', onData).on('end', cleanUp).on('error', cleanUp);
+  req.resume();
+}
 
-  async function transportFault(
-    c: Context<MockEnv>,
-    outcome: ProcessOutcome & { kind: 'transport-fault' },
-    signal: AbortSignal,
-    record: RequestRecord,
-  ): Promise<Response> {
-    const outgoing = rawResponse(c);
-    const simulated = c.env?.simulatedSocket;
-    if (!outgoing && !simulated) {
-      throw new ApiError(
-        'internal_error',
-        `Fault ${outcome.fault.type} needs a connection to break; it cannot run under app.request(). Start the mock with startMockServer(), or call it through mockDispatcher().`,
-      );
-    }
-    const reset = () => (outgoing ? resetConnection(outgoing) : simulated?.reset());
-    if (outcome.fault.type === 'hang') {
-      await waitOrAbort(config.faults.maxHangMs, AbortSignal.any([signal, deps.shutdown])).catch(() => {});
-      record.status = signal.aborted ? 499 : 444;
-      reset();
-    } else if (outcome.fault.type === 'reset') {
-      record.status = 444;
-      reset();
-    } else {
-      const headers = { ...outcome.reply.headers, [HEADER.mockVersion]: deps.version };
-      if (outgoing) sendTruncated(outgoing, 200, headers, replyBody(outcome.reply));
-      else simulated?.truncate(200, headers, replyBody(outcome.reply));
-    }
-    return RESPONSE_ALREADY_SENT;
-  }
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }

@@ -1,33 +1,6 @@
-/** One line per request, as the mock logs it (JSON on stdout from `beia mock`). */
-export interface RequestLogLine {
-  time: string;
-  level: 'info' | 'warn' | 'error';
-  msg: 'request';
-  method: string;
-  path: string;
-  status: number;
-  durationMs: number;
-  remoteAddress?: string;
-  licenseId?: string;
-  code?: string;
-  /** Node's HTTP parser error the mock answered (`HPE_INVALID_METHOD`, `HPE_HEADER_OVERFLOW`, `ERR_HTTP_REQUEST_TIMEOUT`, ...). */
-  error?: string;
-  scenario?: string;
-  fault?: string;
-  creditsRemaining?: number;
-  /** A `phase: "after"` fault spent the credit, then lost the answer. */
-  charged?: true;
-  answerLost?: true;
-  /** This client came back before the Retry-After of its last 429 (README, "Retry discipline"). */
-  retryTooEarly?: true;
-  earlyByMs?: number;
-  /** The images came from the result cache. */
-  cacheHit?: boolean;
-  /** The images were a recording of the live API. */
-  replayed?: true;
-  /** Forwarded to the live API, and its 200 kept in the recordings folder. */
-  recorded?: true;
-}
+import type { RequestLogLine } from './record/request-record.js';
+
+export type { RequestLogLine };
 
 export type RequestLogger = (line: RequestLogLine) => void;
 

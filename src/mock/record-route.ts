@@ -1,15 +1,16 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { request, type Dispatcher } from 'undici';
-import { decodeMultipartMixed, FIELD, HEADER, readImageBundle } from '../contract/index.js';
+import { decodeMultipartMixed, FIELD, readImageBundle } from '../contract/index.js';
 import { LOOPBACK_IPS, type MockConfig } from './config/index.js';
 import { parseForm, type ParsedForm } from './form/parse-form.js';
 import type { UploadTicket } from './form/upload-budget.js';
 import { ApiError, ClientGoneError } from './http/api-error.js';
 import { errorResponse } from './http/respond.js';
 import { peerAddress, requestBody } from './http/transport.js';
-import type { MockEnv, RequestRecord } from './image-route.js';
-import { clientAddress, ipMatcher } from './net/ip.js';
+import type { MockEnv } from './image-route.js';
+import { ipMatcher } from './net/ip.js';
+import { identifyClient } from './record/keep-record.js';
 import { readIncludeCropped } from './pipeline/checks.js';
 import { isMultipartFormData } from './pipeline/request-state.js';
 import type { RecordingFolder } from './recordings/folder.js';
@@ -72,12 +73,9 @@ export function recordRoute(deps: { config: MockConfig; record: RecordOptions })
   const dir = options.recordings.dir;
 
   return async function handleRecordRequest(c: Context<MockEnv>): Promise<Response> {
-    const record: RequestRecord = {};
-    c.set('record', record);
+    const record = c.get('record');
     const signal = c.req.raw.signal;
-    const address = clientAddress(peerAddress(c), c.req.header('x-forwarded-for'), trustedProxies);
-    record.remoteAddress = address;
-    record.licenseId = c.req.header(HEADER.licenseId)?.trim() || undefined;
+    const { address } = identifyClient(record, peerAddress(c), (name) => c.req.header(name), trustedProxies);
     try {
       if (!allowed.has(address)) {
         throw new ApiError(

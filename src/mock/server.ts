@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { IMAGE_PATH } from '../contract/index.js';
 import { createMockApp, type MockAppOptions } from './app.js';
 import { answerClientErrors } from './http/client-error.js';
@@ -73,7 +73,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const adminTokenGenerated = !isLoopbackHost(host) && !options.adminToken;
   const adminToken = adminTokenGenerated ? randomBytes(18).toString('base64url') : options.adminToken;
   const shutdown = new AbortController();
-  const { app, store, recordTransportError } = createMockApp({
+  const { app, store, recordTransportError, imageHandler } = createMockApp({
     defaultAllowedIps: allowedIps,
     ...options,
     config,
@@ -90,11 +90,15 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     // Node checks the two timeouts above only this often; keep it below them.
     connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(requestTimeout / 4))),
   };
-  const server = (
-    options.tls
-      ? createAdaptorServer({ fetch: app.fetch, hostname: host, createServer: createHttpsServer, serverOptions: { ...serverOptions, ...options.tls } })
-      : createAdaptorServer({ fetch: app.fetch, hostname: host, serverOptions })
-  ) as Server;
+  // The image route, the hot one, on Node's own request and response; every other route through Hono.
+  const honoListener = getRequestListener(app.fetch, { hostname: host });
+  const listener = imageHandler
+    ? (req: IncomingMessage, res: ServerResponse) => {
+        if (req.method === 'POST' && isImagePath(req.url)) imageHandler(req, res);
+        else void honoListener(req, res);
+      }
+    : (req: IncomingMessage, res: ServerResponse) => void honoListener(req, res);
+  const server = options.tls ? createHttpsServer({ ...serverOptions, ...options.tls }, listener) : createHttpServer(serverOptions, listener);
   // What Node's HTTP parser refuses (a malformed request line, headers too large or too slow, a
   // bad chunk) gets the mock's own answer, a log line and a journal entry, not Node's bare one.
   answerClientErrors(server, {
@@ -149,4 +153,9 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   };
 
   return { endpoint: `${url}${IMAGE_PATH}`, url, host, port, config, store, server, adminToken, adminTokenGenerated, close };
+}
+
+/** The image path, with or without a query (which the route ignores, as Hono's routing does). */
+function isImagePath(url: string | undefined): boolean {
+  return url === IMAGE_PATH || (url !== undefined && url.startsWith(IMAGE_PATH) && url[IMAGE_PATH.length] === '?');
 }

@@ -4,6 +4,8 @@ import { ApiError } from '../http/api-error.js';
 import { ipMatcher } from '../net/ip.js';
 import { untilAborted } from './abort.js';
 import type { RequestState } from './request-state.js';
+
+export { readIncludeCropped } from './include-cropped.js';
 import { secretsEqual } from '../../shared/index.js';
 
 /** One check of the image route: resolves when it passes, throws an {@link ApiError} when not. */
@@ -57,7 +59,7 @@ export const CHECKS: Record<CheckName, Check> = {
       );
     }
     if (form.image.data.length === 0) throw new ApiError('missing_field', `Field "${FIELD.image}" is an empty file. Send the image's bytes.`);
-    readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), state.config.rules);
+    await state.includeCroppedImage();
   },
 
   async 'license-header'(state) {
@@ -80,8 +82,8 @@ export const CHECKS: Record<CheckName, Check> = {
 
   async auth(state) {
     const form = await state.form();
-    const licenseId = form.fields.get(FIELD.licenseId) ?? state.facts.licenseHeader ?? '';
-    const license = await state.store.getLicense(licenseId);
+    const licenseId = (await state.claimedLicenseId()) ?? '';
+    const license = await state.license(licenseId);
     // Compare even for an unknown license, so the answer takes the same time either way.
     const keyMatches = secretsEqual(form.fields.get(FIELD.apiKey) ?? '', license?.apiKey ?? '\u0000unknown');
     if (!license && state.config.rules.unknownLicenseStatus === 403) throw unknownLicense403(licenseId);
@@ -102,6 +104,7 @@ export const CHECKS: Record<CheckName, Check> = {
     const admission = await state.store.admit(licenseId, state.config.processing.maxConcurrent);
     if (admission.ok) {
       state.ticket = admission.ticket;
+      state.faultsArmed = admission.faultsArmed !== false;
       return;
     }
     if (admission.reason === 'unknown-license') return; // `auth` answers 401
@@ -122,12 +125,7 @@ export const CHECKS: Record<CheckName, Check> = {
     const image = form.image;
     if (!image || image.data.length === 0) return; // `form` answers 400
     // The cropped image is cut from the same decode; a value `form` refuses renders without it.
-    let withCropped = false;
-    try {
-      withCropped = readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), state.config.rules);
-    } catch {
-      // `form` answers 400
-    }
+    const withCropped = await state.includeCroppedImage().catch(() => false); // a value `form` refuses: `form` answers 400
     // Only a full decode catches a truncated file, so the check is the rendering itself (or a
     // cache hit: the same bytes rendered before).
     state.rendered = await untilAborted(state.renderer.render(image, withCropped, state.facts.signal), state.facts.signal);
@@ -146,20 +144,4 @@ function noCredits(licenseId: string): ApiError {
     'no_credits',
     `License ${licenseId} has no credits left. Buy credits from BEIA; on the mock, PATCH /__admin/licenses/${licenseId} with {"credits": N}.`,
   );
-}
-
-const TRUE = new Set(['true', '1']);
-const FALSE = new Set(['false', '0']);
-
-/**
- * `includeCroppedImage` (M4): absent is false; `true/false/1/0` in any case; anything else a 400,
- * or, with `strictBooleans` off, read as `lenientBooleans` (false unless set).
- */
-export function readIncludeCropped(value: string | undefined, rules: { strictBooleans: boolean; lenientBooleans?: boolean }): boolean {
-  if (value === undefined) return false;
-  const normalised = value.trim().toLowerCase();
-  if (TRUE.has(normalised)) return true;
-  if (FALSE.has(normalised)) return false;
-  if (!rules.strictBooleans) return rules.lenientBooleans ?? false;
-  throw new ApiError('invalid_field', `Field "${FIELD.includeCroppedImage}" is "${value.slice(0, 40)}"; expected true or false.`);
 }

@@ -1,10 +1,9 @@
-import { FIELD, PART, encodeMultipartMixedChunks, type MixedPart } from '../../contract/index.js';
+import { PART, encodeMultipartMixedChunks, type MixedPart } from '../../contract/index.js';
 import type { MockConfig } from '../config/index.js';
 import { ApiError } from '../http/api-error.js';
 import type { RenderedImages } from '../images/render.js';
-import { ANSWER_LOSING_FAULTS, type FiredFault } from '../store/index.js';
+import { ANSWER_LOSING_FAULTS, type FiredFault, type Settlement, type Ticket } from '../store/index.js';
 import { waitOrAbort } from './abort.js';
-import { readIncludeCropped } from './checks.js';
 import type { RequestState } from './request-state.js';
 
 /** A 200 ready to send. */
@@ -40,7 +39,8 @@ export async function processImage(state: RequestState, random: () => number, re
     throw new ApiError('internal_error', 'The mock reached processing without a slot or an image; this is a bug in beia-kit, please report it.');
 
   // A fault the scenario header asks for is this request's; the armed ones wait for the next.
-  const fault = requestFault ?? (await store.takeFault(ticket.licenseId));
+  // The admission said whether any fault is armed: none, and the store is not asked (a round trip with Redis).
+  const fault = requestFault ?? (state.faultsArmed ? await store.takeFault(ticket.licenseId) : undefined);
   state.fault = fault;
   const latency = fault?.type === 'latency' ? (fault.latencyMs ?? 0) : 0;
   await waitOrAbort(processingDelayMs(config.processing, rendered.inputPixels, random) + latency, facts.signal);
@@ -48,9 +48,8 @@ export async function processImage(state: RequestState, random: () => number, re
     throw new ApiError('internal_error', `Injected fault ${fault.id}: the mock answers 500 as armed through POST /__admin/faults. No credit was spent; retry.`);
   }
 
-  const form = await state.form();
-  // The same reading as the `image` check's, so the cropped image was cut when it is asked for.
-  const includeCropped = readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), config.rules);
+  // The reading the checks made, so the cropped image was cut when it is asked for.
+  const includeCropped = await state.includeCroppedImage();
   const cropped = includeCropped ? rendered.cropped : undefined;
   if (includeCropped && !cropped) {
     throw new ApiError(
@@ -62,21 +61,25 @@ export async function processImage(state: RequestState, random: () => number, re
   if (fault && ANSWER_LOSING_FAULTS.has(fault.type)) {
     if (fault.phase === 'after') {
       // Charged, then the answer is lost: what a client must not pay for twice.
-      const settlement = await store.settle(ticket, true);
-      if (!settlement.spent) {
-        throw new ApiError('no_credits', `License ${ticket.licenseId} ran out of credits while the image was processed. Add credits and retry.`);
-      }
+      const settlement = await spend(state, ticket);
       return { kind: 'transport-fault', fault, reply: buildReply(config, rendered, cropped, settlement.credits), charged: true };
     }
     const license = await store.getLicense(ticket.licenseId);
     return { kind: 'transport-fault', fault, reply: buildReply(config, rendered, cropped, license?.credits ?? 0), charged: false };
   }
 
-  const settlement = await store.settle(ticket, true);
+  const settlement = await spend(state, ticket);
+  return { kind: 'reply', reply: buildReply(config, rendered, cropped, settlement.credits) };
+}
+
+/** Spends the ticket's credit and frees its slot (once per ticket: the route's release afterwards has nothing left to do). */
+async function spend(state: RequestState, ticket: Ticket): Promise<Settlement> {
+  const settlement = await state.store.settle(ticket, true);
+  state.ticket = undefined;
   if (!settlement.spent) {
     throw new ApiError('no_credits', `License ${ticket.licenseId} ran out of credits while the image was processed. Add credits and retry.`);
   }
-  return { kind: 'reply', reply: buildReply(config, rendered, cropped, settlement.credits) };
+  return settlement;
 }
 
 /** Fixed time, plus time per megapixel, plus up to `jitterMs` at random (M8). */

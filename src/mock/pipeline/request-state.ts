@@ -3,6 +3,7 @@ import type { MockConfig } from '../config/index.js';
 import { parseForm, type ParsedForm } from '../form/parse-form.js';
 import type { UploadBudget, UploadTicket } from '../form/upload-budget.js';
 import { ApiError } from '../http/api-error.js';
+import { readIncludeCropped } from './include-cropped.js';
 import type { RenderedImages } from '../images/render.js';
 import type { ImageRenderer } from '../images/renderer.js';
 import type { FiredFault, LicenseState, MockStore, Ticket } from '../store/index.js';
@@ -31,11 +32,15 @@ export class RequestState {
   authenticated: LicenseState | undefined;
   /** Set once `slot` admitted the request: a slot and a credit are held until settled. */
   ticket: Ticket | undefined;
+  /** Whether any fault was armed when `slot` admitted the request (true when the store does not say): processing asks the store for one only then. */
+  faultsArmed = true;
   /** Set once `image` decoded the upload (or found it in the cache): the result, and the cropped image if asked. */
   rendered: RenderedImages | undefined;
   /** The armed fault this request drew, if any. */
   fault: FiredFault | undefined;
   #form: Promise<ParsedForm> | undefined;
+  #includeCropped: Promise<boolean> | undefined;
+  #license: { id: string; read: Promise<LicenseState | undefined> } | undefined;
   #parsed: ParsedForm | undefined;
   #upload: UploadTicket | undefined;
 
@@ -85,16 +90,38 @@ export class RequestState {
     return this.#parsed;
   }
 
-  /** The license the request claims: the `License-Id` header, else the form's field. */
+  /**
+   * `includeCroppedImage` (M4), read from the form once and used by every later step; rejects with
+   * the 400 of a value `rules.strictBooleans` refuses.
+   */
+  includeCroppedImage(): Promise<boolean> {
+    this.#includeCropped ??= this.form().then((form) => readIncludeCropped(form.fields.get(FIELD.includeCroppedImage), this.config.rules));
+    return this.#includeCropped;
+  }
+
+  /**
+   * The license the request claims: the `License-Id` header, known before the body, else the
+   * form's field. One rule for every check; `license-header` refuses a request whose two differ.
+   */
   async claimedLicenseId(): Promise<string | undefined> {
     if (this.facts.licenseHeader) return this.facts.licenseHeader;
     return (await this.form()).fields.get(FIELD.licenseId);
   }
 
-  /** The license the request claims, when the store knows it. */
+  /**
+   * The license the request claims, when the store knows it: read from the store once per request
+   * (with the Redis store, one round trip), and used by every check that needs it. What changes
+   * while the request runs (credits, slots) is decided again, atomically, by `admit` and `settle`.
+   */
   async claimedLicense(): Promise<LicenseState | undefined> {
     const id = await this.claimedLicenseId();
-    return id === undefined ? undefined : this.store.getLicense(id);
+    return id === undefined ? undefined : this.license(id);
+  }
+
+  /** The license of this id, read once per request. */
+  license(id: string): Promise<LicenseState | undefined> {
+    if (this.#license?.id !== id) this.#license = { id, read: this.store.getLicense(id) };
+    return this.#license.read;
   }
 }
 

@@ -208,7 +208,7 @@ export class MemoryStore implements MockStore {
     record.reserved += 1;
     const ticket: Ticket = { id: this.#nextTicket++, licenseId };
     this.#tickets.set(ticket.id, record);
-    return { ok: true, ticket, credits: record.credits };
+    return { ok: true, ticket, credits: record.credits, faultsArmed: this.#faults.length > 0 };
   }
 
   async settle(ticket: Ticket, spend: boolean): Promise<Settlement> {

@@ -1,3 +1,4 @@
+import type { JournalEntry } from '../record/request-record.js';
 import type { LicenseConfig } from '../config/index.js';
 
 /** A license as the store holds it: its settings plus what is in flight. */
@@ -18,7 +19,13 @@ export interface Ticket {
 }
 
 export type Admission =
-  | { ok: true; ticket: Ticket; credits: number }
+  | {
+      ok: true;
+      ticket: Ticket;
+      credits: number;
+      /** False when no fault was armed at that moment, so processing need not ask `takeFault` (a round trip with Redis); absent: ask. */
+      faultsArmed?: boolean;
+    }
   | { ok: false; reason: 'unknown-license' | 'no-credits' | 'credits-reserved' | 'license-busy' | 'server-busy'; credits: number };
 
 export interface Settlement {
@@ -72,48 +79,7 @@ export interface ArmedFault extends FaultSpec {
 /** A fault that fired for one request, with the one kind it takes this time (a chaos mix's pick). */
 export type FiredFault = ArmedFault & { type: FaultType };
 
-/** One part of a request as the journal records it: never a field's value when it is a secret. */
-export interface JournalPart {
-  name: string;
-  kind: 'field' | 'file';
-  size: number;
-  contentType?: string;
-  filename?: string;
-  sha256?: string;
-  /** Text fields but an API key under any spelling of its name (`api_key`, ` API-Key`...), cut to 64 characters. */
-  value?: string;
-}
-
-export interface JournalEntry {
-  seq: number;
-  time: string;
-  method: string;
-  path: string;
-  status: number;
-  code?: string;
-  licenseId?: string;
-  remoteAddress?: string;
-  durationMs: number;
-  scenario?: string;
-  fault?: FaultType;
-  parts: JournalPart[];
-  creditsRemaining?: number;
-  /** A fault with `phase: "after"` spent the credit, then lost the answer. */
-  charged?: true;
-  answerLost?: true;
-  /** The request came before the `Retry-After` of a 429 this client got for this license. */
-  retryTooEarly?: true;
-  /** By how much, in milliseconds. */
-  earlyByMs?: number;
-  /** Whether the images came from the result cache (absent when no image was rendered). */
-  cacheHit?: boolean;
-  /** The images were a recording of the live API (`beia mock --recordings DIR`). */
-  replayed?: true;
-  /** The recorder forwarded the request to the live API and kept its 200 (`beia mock --record-from URL`). */
-  recorded?: true;
-  /** The answer's headers, as sent (for the dashboard's details). */
-  responseHeaders?: Record<string, string>;
-}
+export type { JournalEntry, JournalPart } from '../record/request-record.js';
 
 /**
  * Retry discipline: the client (license and address) a journal entry belongs to, and the
