@@ -14,7 +14,7 @@ import { waitOrAbort } from './pipeline/abort.js';
 import { CHECKS } from './pipeline/checks.js';
 import { processImage, replyBody, type ProcessOutcome } from './pipeline/process-image.js';
 import { RequestState } from './pipeline/request-state.js';
-import { forcedScenario } from './pipeline/scenario.js';
+import { forcedScenario } from './faults/index.js';
 import { StoreError, type FaultType, type JournalPart, type MockStore } from './store/index.js';
 
 /** A `Content-Length` the HTTP parser enforces, as a number; undefined when absent or odd. */

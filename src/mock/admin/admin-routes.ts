@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { MockBindings } from '../http/transport.js';
 import { ipMatcher, normaliseIp } from '../net/ip.js';
 import { ConfigError, DEFAULT_LICENSE, readLicensePatch, type MockConfig } from '../config/index.js';
-import { readArray, readInt, readNumber, readObject, readEnum, readString } from '../config/reader.js';
+import { readInt, readObject, readString } from '../config/reader.js';
 import { secretsEqual } from '../../shared/index.js';
 import type { UploadBudget } from '../form/upload-budget.js';
 import type { ImageRenderer } from '../images/renderer.js';
@@ -16,7 +16,8 @@ import { readVerifyRequest, verifyJournal } from './verify.js';
 import { dashboardAssets, dashboardData } from './dashboard.js';
 import type { ImageGallery } from '../images/gallery.js';
 import { MOCK_VERSION } from '../version.js';
-import { ANSWER_LOSING_FAULTS, FAULT_TYPES, MAX_SEED, type FaultSpec, type FaultType, type LicenseState, type MockStore } from '../store/index.js';
+import type { LicenseState, MockStore } from '../store/index.js';
+import { readFaultSpec } from '../faults/index.js';
 
 export interface AdminDeps {
   config: MockConfig;
@@ -308,75 +309,6 @@ export function adminRoutes(deps: AdminDeps): Hono {
     ),
   );
   return admin;
-}
-
-/** The names a fault's kind may be given by: the kinds, `500` for `error` (as in the dashboard and Prism), and `chaos` for a mix. */
-const FAULT_NAMES = [...FAULT_TYPES, '500', 'chaos'] as const;
-const KIND_NAMES = [...FAULT_TYPES, '500'] as const;
-
-function faultKind(name: (typeof KIND_NAMES)[number]): FaultType {
-  return name === '500' ? 'error' : name;
-}
-
-/**
- * Reads a fault to arm: `{type, licenseId?, count? | probability?, seed?, latencyMs?, phase?}`,
- * or a chaos mix `{type: "chaos", types: [...], ...}`, also written `{chaos: {probability, types, seed, ...}}`.
- */
-export function readFaultSpec(body: unknown, maxLatencyMs = 120_000): FaultSpec {
-  const keys = ['type', 'types', 'licenseId', 'count', 'probability', 'seed', 'latencyMs', 'phase'];
-  const outer = readObject(body, 'body', [...keys, 'chaos']);
-  let raw = outer;
-  let path = 'body';
-  if (outer.chaos !== undefined) {
-    if (Object.keys(outer).length > 1)
-      throw new ConfigError('body', 'either {"chaos": {...}} alone or a fault with "type", not both', Object.keys(outer).join(', '));
-    path = 'body.chaos';
-    raw = {
-      type: 'chaos',
-      ...readObject(
-        outer.chaos,
-        path,
-        keys.filter((key) => key !== 'type'),
-      ),
-    };
-  }
-  const type = readEnum(raw.type, `${path}.type`, FAULT_NAMES);
-  const spec: FaultSpec = { type: type === 'chaos' ? 'chaos' : faultKind(type) };
-  if (spec.type === 'chaos') {
-    const types = readArray(raw.types, `${path}.types`, (value, at) => faultKind(readEnum(value, at, KIND_NAMES)));
-    if (types.length === 0 || new Set(types).size !== types.length) {
-      throw new ConfigError(`${path}.types`, `a list of different kinds of fault, among ${KIND_NAMES.map((k) => `"${k}"`).join(', ')}`, raw.types);
-    }
-    spec.types = types;
-  } else if (raw.types !== undefined) {
-    throw new ConfigError(`${path}.types`, 'nothing unless type is "chaos"', raw.types);
-  }
-  if (raw.licenseId !== undefined) spec.licenseId = readString(raw.licenseId, `${path}.licenseId`);
-  if (raw.count !== undefined && raw.probability !== undefined) throw new ConfigError(path, 'either count or probability, not both', 'both');
-  if (raw.probability !== undefined) spec.probability = readNumber(raw.probability, `${path}.probability`, 0, 1);
-  else spec.count = raw.count === undefined ? 1 : readInt(raw.count, `${path}.count`, 1, 1_000_000);
-  if (raw.seed !== undefined) {
-    if (spec.probability === undefined && spec.type !== 'chaos') {
-      throw new ConfigError(`${path}.seed`, 'nothing unless the fault has a probability or is a chaos mix (a counted fault draws nothing)', raw.seed);
-    }
-    spec.seed = readInt(raw.seed, `${path}.seed`, 0, MAX_SEED);
-  }
-  const kinds = spec.types ?? [spec.type];
-  if (kinds.includes('latency'))
-    spec.latencyMs = readInt(raw.latencyMs, `${path}.latencyMs`, 0, maxLatencyMs); // faults.maxHangMs
-  else if (raw.latencyMs !== undefined) throw new ConfigError(`${path}.latencyMs`, 'nothing unless the fault (or the mix) is "latency"', raw.latencyMs);
-  if (raw.phase !== undefined) {
-    const phase = readEnum(raw.phase, `${path}.phase`, ['before', 'after'] as const);
-    if (phase === 'after' && !kinds.every((kind) => ANSWER_LOSING_FAULTS.has(kind))) {
-      throw new ConfigError(
-        `${path}.phase`,
-        '"before" for a fault (or a mix) with an error or latency ("after" charges, then loses the answer: reset, truncate or hang only)',
-        raw.phase,
-      );
-    }
-    spec.phase = phase;
-  }
-  return spec;
 }
 
 /** A license made by `POST /licenses` lives this long unless the body says otherwise. */
