@@ -14,7 +14,7 @@ import {
   openApiDocument,
 } from '../src/contract/index.js';
 import { createMockApp, MOCK_VERSION } from '../src/mock/index.js';
-import { SCENARIOS, SCENARIO_FAULTS } from '../src/mock/pipeline/scenario.js';
+import { SCENARIOS, SCENARIO_FAULTS } from '../src/mock/faults/scenario.js';
 import { inProcessMock } from './helpers/app.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));

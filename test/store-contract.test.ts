@@ -10,7 +10,7 @@ import { MemoryStore } from '../src/mock/store/memory-store.js';
 import { RedisStore } from '../src/mock/store/redis-store.js';
 import { Redis } from 'ioredis';
 import type { MockStore } from '../src/mock/store/types.js';
-import { draw, seedState } from '../src/mock/store/chaos.js';
+import { draw, seedState } from '../src/mock/faults/chaos.js';
 
 type StoreOptions = { maxJournalEntries: number; maxJournalBytes?: number };
 

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { HEADER, IMAGE_PATH } from '../contract/index.js';
 import type { MockConfig } from './config/index.js';
-import type { BreakableConnection } from './faults/act-on-answer.js';
+import type { BreakableConnection } from './faults/index.js';
 import type { ImageOutcome, ImagePipeline, ImageRequest } from './pipeline/image-pipeline.js';
 import { replyBody, type ImageReply } from './pipeline/process-image.js';
 import { beginRecord, type RecordExtras, type RequestRecord } from './record/request-record.js';

@@ -37,7 +37,7 @@ export type {
 } from './store/index.js';
 export { jsonLogger, prettyLogger, silentLogger } from './logger.js';
 export type { RequestLogger, RequestLogLine } from './logger.js';
-export { SCENARIOS } from './pipeline/scenario.js';
+export { SCENARIOS } from './faults/index.js';
 export { MOCK_VERSION } from './version.js';
 export { configureSharpForMock } from './images/render.js';
 export { MockAdminClient, MockAdminError, MockVerificationError } from './admin/admin-client.js';

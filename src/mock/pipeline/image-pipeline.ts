@@ -4,7 +4,7 @@ import { tellsCreditsOn, type MockConfig } from '../config/index.js';
 import type { UploadBudget } from '../form/upload-budget.js';
 import type { ImageGallery } from '../images/gallery.js';
 import type { ImageRenderer } from '../images/renderer.js';
-import { actOnConnection, type BreakableConnection } from '../faults/act-on-answer.js';
+import { actOnConnection, type BreakableConnection } from '../faults/index.js';
 import { ApiError, ClientGoneError, storeFailure } from '../http/api-error.js';
 import { ipMatcher, type IpMatcher } from '../net/ip.js';
 import { identifyClient } from '../record/keep-record.js';
@@ -13,7 +13,7 @@ import { StoreError, type FiredFault, type MockStore } from '../store/index.js';
 import { CHECKS } from './checks.js';
 import { processImage, type ImageReply } from './process-image.js';
 import { RequestState } from './request-state.js';
-import { forcedScenario } from './scenario.js';
+import { forcedScenario } from '../faults/index.js';
 
 /** What the transport knows about an image request before its body is read, whichever transport it is. */
 export interface ImageRequest {

@@ -1,4 +1,4 @@
-import type { FaultType } from '../store/types.js';
+import type { FaultType } from '../faults/model.js';
 
 /** One part of a request as the journal records it: never a field's value when it is a secret. */
 export interface JournalPart {

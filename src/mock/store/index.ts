@@ -8,7 +8,7 @@ export type { JournalBounds } from './journal-bounds.js';
 export { RedisStore } from './redis-store.js';
 export type { RedisStoreOptions } from './redis-store.js';
 export { ANSWER_LOSING_FAULTS, FAULT_TYPES } from './types.js';
-export { MAX_SEED } from './chaos.js';
+export { MAX_SEED } from '../faults/index.js';
 export type {
   Admission,
   ArmedFault,

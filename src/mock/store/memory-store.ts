@@ -1,5 +1,5 @@
 import type { LicenseConfig } from '../config/index.js';
-import { newArmedFault, tryFire } from './chaos.js';
+import { newArmedFault, tryFire } from '../faults/index.js';
 import { DEFAULT_MAX_JOURNAL_BYTES, journalEntryBytes, type JournalBounds } from './journal-bounds.js';
 import type {
   Admission,

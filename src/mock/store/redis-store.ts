@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { LicenseConfig } from '../config/index.js';
 import { redactUrl } from '../../shared/index.js';
 import { StoreError } from './store-error.js';
-import { newArmedFault } from './chaos.js';
+import { newArmedFault } from '../faults/index.js';
 import { DEFAULT_MAX_JOURNAL_BYTES, type JournalBounds } from './journal-bounds.js';
 import type {
   Admission,

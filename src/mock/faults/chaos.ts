@@ -1,4 +1,4 @@
-import type { ArmedFault, FaultSpec, FaultType, FiredFault } from './types.js';
+import type { ArmedFault, FaultSpec, FaultType, FiredFault } from './model.js';
 
 /**
  * Seeded draws for the faults that fire by chance, so that a failing chaos run replays exactly.

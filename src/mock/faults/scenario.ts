@@ -1,6 +1,6 @@
 import { DOCUMENTED_STATUS_CODES, HEADER } from '../../contract/index.js';
 import { ApiError } from '../http/api-error.js';
-import { ANSWER_LOSING_FAULTS, type FiredFault } from '../store/index.js';
+import { ANSWER_LOSING_FAULTS, type FiredFault } from './model.js';
 
 /** The values `X-Beia-Mock-Scenario` accepts: each documented error status (D7). */
 export const SCENARIOS = Object.keys(DOCUMENTED_STATUS_CODES);
