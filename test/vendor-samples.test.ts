@@ -117,7 +117,9 @@ describe("the vendor's samples against `beia mock` with no config (D9)", () => {
 // Missing here, these checks skip with one line; missing in CI, they fail: the copies would go unchecked.
 describeNeeding(
   'the vendor-page checks',
-  existsSync(VENDOR_PAGE) ? undefined : `the vendor page ${VENDOR_PAGE} is missing (shared/ beside the clone)`,
+  existsSync(VENDOR_PAGE)
+    ? undefined
+    : `the vendor page ${VENDOR_PAGE} is missing: copy the vendor's API page there (shared/beia-api-doc.txt, beside the clone)`,
   'the copies are faithful to the vendor page',
   () => {
     it('the curl line is on the page', async () => {

@@ -123,11 +123,19 @@ function legacy(key: string, value: unknown): unknown {
   return { ...value, statuses: counts };
 }
 
-/** Calls `report` for each leaf that differs: objects are walked key by key, anything else (arrays too) compared whole. */
+/**
+ * Calls `report` for each leaf that differs: objects are walked key by key, anything else (arrays
+ * too) compared whole. An object on one side only (the field appeared or vanished) is walked too,
+ * so each of its leaves is reported by its own path and classified as a changed leaf there would be;
+ * an empty one is reported where it is.
+ */
 function diffLeaves(path: string, a: unknown, b: unknown, report: (path: string, a: unknown, b: unknown) => void): void {
   const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-  if (isObject(a) && isObject(b)) {
-    for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) diffLeaves(`${path}.${key}`, a[key], b[key], report);
+  const walked = (value: unknown): value is Record<string, unknown> => isObject(value) && Object.keys(value).length > 0;
+  if ((isObject(a) && isObject(b)) || (walked(a) && b === undefined) || (a === undefined && walked(b))) {
+    const sideA = isObject(a) ? a : {};
+    const sideB = isObject(b) ? b : {};
+    for (const key of [...new Set([...Object.keys(sideA), ...Object.keys(sideB)])].sort()) diffLeaves(`${path}.${key}`, sideA[key], sideB[key], report);
     return;
   }
   if (JSON.stringify(a) !== JSON.stringify(b)) report(path, a, b);

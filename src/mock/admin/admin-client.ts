@@ -2,6 +2,18 @@ import { request, type Dispatcher } from 'undici';
 import type { CallCount, CallPattern, VerifyResult } from './verify.js';
 import type { LicenseConfig } from '../config/index.js';
 import type { ArmedFault, FaultSpec, JournalEntry, LicenseState } from '../store/index.js';
+import {
+  confirmationProblem,
+  createdLicenseProblem,
+  faultProblem,
+  healthProblem,
+  journalProblem,
+  licenseProblem,
+  listOf,
+  resetProblem,
+  verifyResultProblem,
+  type AnswerCheck,
+} from './answer-checks.js';
 
 export interface MockAdminClientOptions {
   /** The admin token (`--admin-token`, `BEIA_MOCK_ADMIN_TOKEN`, or the one the mock printed). */
@@ -102,6 +114,10 @@ export class MockVerificationError extends Error {
   }
 }
 
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const isText = (value: unknown): boolean => typeof value === 'string';
+const isTrue = (value: unknown): boolean => value === true;
+
 export class MockAdminClient {
   readonly #base: string;
   readonly #token: string | undefined;
@@ -118,7 +134,7 @@ export class MockAdminClient {
 
   /** `{ status: 'ok', version, inFlight, uploads, cache }`; needs no token. */
   health(): Promise<MockHealth> {
-    return this.call('GET', '/health');
+    return this.#expect('GET', '/health', undefined, healthProblem, 'the health of a beia mock');
   }
 
   /**
@@ -133,25 +149,31 @@ export class MockAdminClient {
    * ```
    */
   createLicense(options: CreateLicenseOptions = {}): Promise<CreatedLicense> {
-    return this.call('POST', '/licenses', options);
+    return this.#expect('POST', '/licenses', options, createdLicenseProblem, 'a license made for a test');
   }
 
   /** Removes a license with its journal entries and the faults armed for it. */
   deleteLicense(licenseId: string): Promise<{ deleted: string }> {
-    return this.call('DELETE', `/licenses/${encodeURIComponent(licenseId)}`);
+    return this.#expect(
+      'DELETE',
+      `/licenses/${encodeURIComponent(licenseId)}`,
+      undefined,
+      confirmationProblem('deleted', isText, 'the license id'),
+      'the license deleted',
+    );
   }
 
   licenses(): Promise<AdminLicense[]> {
-    return this.call('GET', '/licenses');
+    return this.#expect('GET', '/licenses', undefined, listOf(licenseProblem), 'a list of licenses');
   }
 
   license(licenseId: string): Promise<AdminLicense> {
-    return this.call('GET', `/licenses/${encodeURIComponent(licenseId)}`);
+    return this.#expect('GET', `/licenses/${encodeURIComponent(licenseId)}`, undefined, licenseProblem, 'a license');
   }
 
   /** Changes some settings of a license: credits, allowedIps, maxConcurrent, apiKey. */
   updateLicense(licenseId: string, patch: Partial<Omit<LicenseConfig, 'licenseId'>>): Promise<AdminLicense> {
-    return this.call('PATCH', `/licenses/${encodeURIComponent(licenseId)}`, patch);
+    return this.#expect('PATCH', `/licenses/${encodeURIComponent(licenseId)}`, patch, licenseProblem, 'a license');
   }
 
   /** Sets a license's credits, e.g. 0 for a 402 on its next request. */
@@ -162,12 +184,12 @@ export class MockAdminClient {
   /** Adds a license, or replaces the one with that id. */
   putLicense(license: Pick<LicenseConfig, 'licenseId' | 'apiKey'> & Partial<LicenseConfig>): Promise<AdminLicense> {
     const { licenseId, ...rest } = license;
-    return this.call('PUT', `/licenses/${encodeURIComponent(licenseId)}`, rest);
+    return this.#expect('PUT', `/licenses/${encodeURIComponent(licenseId)}`, rest, licenseProblem, 'a license');
   }
 
   /** Back to the licenses of the mock's config; the journal and faults are dropped. */
   reset(): Promise<{ reset: true; licenses: AdminLicense[] }> {
-    return this.call('POST', '/reset');
+    return this.#expect('POST', '/reset', undefined, resetProblem, 'the licenses after a reset');
   }
 
   /** The entries, oldest first: the newest `limit`, of one license when given, only those that came too early with `retryTooEarly`. */
@@ -176,28 +198,28 @@ export class MockAdminClient {
     if (filter.licenseId !== undefined) query.set('licenseId', filter.licenseId);
     if (filter.retryTooEarly) query.set('retryTooEarly', 'true');
     if (filter.limit !== undefined) query.set('limit', String(filter.limit));
-    return this.call('GET', `/journal${query.size > 0 ? `?${query}` : ''}`);
+    return this.#expect('GET', `/journal${query.size > 0 ? `?${query}` : ''}`, undefined, journalProblem, 'a list of journal entries');
   }
 
   clearJournal(): Promise<{ cleared: true }> {
-    return this.call('DELETE', '/journal');
+    return this.#expect('DELETE', '/journal', undefined, confirmationProblem('cleared', isTrue, 'true'), 'the journal cleared');
   }
 
   faults(): Promise<ArmedFault[]> {
-    return this.call('GET', '/faults');
+    return this.#expect('GET', '/faults', undefined, listOf(faultProblem), 'a list of armed faults');
   }
 
   /** Arms a fault for the next `count` requests (1 by default) or with a `probability`. */
   armFault(spec: FaultSpec): Promise<ArmedFault> {
-    return this.call('POST', '/faults', spec);
+    return this.#expect('POST', '/faults', spec, faultProblem, 'an armed fault');
   }
 
   removeFault(id: string): Promise<{ removed: string }> {
-    return this.call('DELETE', `/faults/${encodeURIComponent(id)}`);
+    return this.#expect('DELETE', `/faults/${encodeURIComponent(id)}`, undefined, confirmationProblem('removed', isText, 'the fault id'), 'the fault removed');
   }
 
   clearFaults(): Promise<{ cleared: true }> {
-    return this.call('DELETE', '/faults');
+    return this.#expect('DELETE', '/faults', undefined, confirmationProblem('cleared', isTrue, 'true'), 'the faults cleared');
   }
 
   /**
@@ -213,13 +235,33 @@ export class MockAdminClient {
    * ```
    */
   async verify(pattern: CallPattern, count: CallCount): Promise<VerifyResult> {
-    const result = await this.call<VerifyResult>('POST', '/verify', { pattern, count });
+    const result = await this.#expect<VerifyResult>('POST', '/verify', { pattern, count }, verifyResultProblem, 'the result of a verification');
     if (!result.ok) throw new MockVerificationError(pattern, result);
     return result;
   }
 
   /** Any admin call; throws a {@link MockAdminError} for an answer that is not a 2xx. */
-  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  async call<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    return (await this.#send(method, path, body)).json as T;
+  }
+
+  /**
+   * A call whose 2xx answer must have the shape `check` knows: anything else (another server at
+   * that address, a mock of another version, a proxy's page) is a {@link MockAdminError} that
+   * names the route and what was wrong, never a value of the wrong type.
+   */
+  async #expect<T>(method: Method, path: string, body: unknown, check: AnswerCheck, what: string): Promise<T> {
+    const { statusCode, json, text } = await this.#send(method, path, body);
+    const problem = json === undefined ? `it is not JSON (${JSON.stringify(text.slice(0, 80))})` : check(json);
+    if (problem === undefined) return json as T;
+    throw new MockAdminError(
+      `The mock's admin API answered ${method} ${this.#base}${path} with ${statusCode} but not ${what}: ${problem}. Is a beia mock of this beia-kit's version listening there? GET ${this.#base}/health names the version it runs.`,
+      statusCode,
+      'admin_unexpected_answer',
+    );
+  }
+
+  async #send(method: Method, path: string, body: unknown): Promise<{ statusCode: number; json: unknown; text: string }> {
     const headers: Record<string, string> = {};
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -249,7 +291,7 @@ export class MockAdminClient {
     } catch {
       json = undefined;
     }
-    if (statusCode >= 200 && statusCode < 300) return json as T;
+    if (statusCode >= 200 && statusCode < 300) return { statusCode, json, text };
     const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
     throw new MockAdminError(
       `Failed to call the mock's admin API (${method} ${path}): ${statusCode} ${error?.message ?? text.slice(0, 200)}`,

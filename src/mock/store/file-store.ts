@@ -6,6 +6,7 @@ import { FileLock } from './file-lock.js';
 import type { LicenseConfig } from '../config/index.js';
 import { ipEntryProblem } from '../net/ip.js';
 import type { JournalBounds } from './journal-bounds.js';
+import { isJournalEntry, journalEntryProblem } from './journal-entry-check.js';
 import { MemoryStore, type StoreSnapshot } from './memory-store.js';
 import { StoreError } from './store-error.js';
 import type {
@@ -420,7 +421,12 @@ async function readSnapshot(path: string): Promise<(Omit<StoreSnapshot, 'journal
   return state as unknown as Omit<StoreSnapshot, 'journal' | 'nextSeq'> & { nextSeq?: number };
 }
 
-/** The journal file's entries, or undefined when there is none; one that is not a journal is refused. */
+/**
+ * The journal file's entries, or undefined when there is none; one that is not a journal is
+ * refused. An entry that is not a journal entry (a hand edit, another program's line) or that
+ * breaks the order of `seq` is left out with one warning for all of them: the journal is a record
+ * of requests, not state the mock needs, so the mock starts with the entries it can trust.
+ */
 async function readJournal(path: string): Promise<Pick<StoreSnapshot, 'journal' | 'nextSeq'> | undefined> {
   const refuse = (what: string) => new StoreError(`The journal file ${path} ${what}. Move it away (the journal starts empty) or start with --reset-store.`);
   const data = (await readJsonFile(path, 'the journal file', refuse)) as { format?: unknown; journal?: unknown; nextSeq?: unknown } | null | undefined;
@@ -428,7 +434,27 @@ async function readJournal(path: string): Promise<Pick<StoreSnapshot, 'journal' 
   if (data === null || data.format !== JOURNAL_FORMAT || !Array.isArray(data.journal) || !Number.isSafeInteger(data.nextSeq)) {
     throw refuse('is not a beia-kit mock journal');
   }
-  return { journal: data.journal as JournalEntry[], nextSeq: data.nextSeq as number };
+  const nextSeq = data.nextSeq as number;
+  const journal: JournalEntry[] = [];
+  const left: string[] = [];
+  for (const [index, entry] of (data.journal as unknown[]).entries()) {
+    const lastSeq = journal.at(-1)?.seq ?? 0;
+    const problem = !isJournalEntry(entry)
+      ? journalEntryProblem(entry)
+      : entry.seq >= nextSeq
+        ? `"seq" ${entry.seq} is not below the file's "nextSeq" ${nextSeq}`
+        : entry.seq <= lastSeq
+          ? `"seq" ${entry.seq} does not come after ${lastSeq}`
+          : undefined;
+    if (problem === undefined) journal.push(entry as JournalEntry);
+    else left.push(`journal[${index}]: ${problem}`);
+  }
+  if (left.length > 0) {
+    console.error(
+      `beia mock: the journal file ${path} has ${left.length} entr${left.length === 1 ? 'y' : 'ies'} that this mock cannot read (${left.slice(0, 3).join('; ')}${left.length > 3 ? '; ...' : ''}); left out, and gone from the file at its next write. To keep them, stop the mock and move the file away first.`,
+    );
+  }
+  return { journal, nextSeq };
 }
 
 function licenseProblem(value: unknown): string | undefined {
