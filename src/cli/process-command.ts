@@ -1,6 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { BeiaClient, BeiaResultError, describeRoute, EndpointUnreachableError, LIVE_ENDPOINT, processBatch } from '../client/index.js';
+import {
+  BeiaClient,
+  BeiaResultError,
+  describeRoute,
+  EndpointUnreachableError,
+  LIVE_ENDPOINT,
+  processBatch,
+  type BatchEvent,
+  type ProcessResult,
+} from '../client/index.js';
 import { redactUrl } from '../shared/index.js';
 import { networkOptions, readNetwork, type CliNetwork } from './network-flags.js';
 import { BeiaApiError } from '../contract/index.js';
@@ -124,50 +133,91 @@ export async function runProcessCommand(
 
   let client: BeiaClient;
   try {
-    await mkdir(options.out, { recursive: true });
-    const network = await networkOptions(options.network);
-    client = new BeiaClient({
-      ...network,
-      endpoint: options.endpoint,
-      licenseId: options.licenseId,
-      apiKey: options.apiKey,
-      maxConcurrent: options.concurrency,
-      retries: options.retries,
-      timeoutMs: options.timeoutMs,
-    });
+    client = await openClient(options);
   } catch (error) {
     io.stderr.write(`beia process: ${(error as Error).message}\n`);
     return 2;
   }
 
   const view: ProgressView = io.stderr.isTTY ? terminalProgress(io.stderr) : plainProgress(io.stdout);
-  if (options.network.proxy !== undefined || options.network.sourceAddress !== undefined) {
-    const from = options.network.sourceAddress === undefined ? '' : `, from ${options.network.sourceAddress}`;
-    view.line(`route ${redactUrl(options.endpoint)} ${describeRoute(options.endpoint, options.network.proxy)}${from}`);
-  }
-  const counts: ProgressCounts = { total: 0, done: 0, skipped: 0, failed: 0, inFlight: 0, creditsRemaining: undefined };
-  const failures = new Map<string, number>();
-  const fail = (id: string, code: string, message: string) => {
-    counts.failed += 1;
-    failures.set(code, (failures.get(code) ?? 0) + 1);
-    view.line(`fail  ${id}: ${message}`);
-    view.update(counts);
-  };
-
+  showRoute(view, options);
+  const tally = new Tally(view);
   const manifest = await Manifest.load(options.out);
+  const jobs = await planAndSkip(options, manifest, tally);
+  const interrupt = onInterrupt(view, io, tally.counts);
+  const summary = await processBatch(client, jobs, {
+    concurrency: options.concurrency,
+    includeCroppedImage: options.cropped,
+    signal: interrupt.signal,
+    stopAfterNetworkFailures: options.stopAfterNetworkFailures,
+    onResult: (item, result) => writeOutputs(item as Job, result, manifest),
+    onEvent: (event) => showEvent(event, tally, options.endpoint),
+  });
+  interrupt.remove();
+  view.finish();
+
+  const notStarted = summary.notStarted.length;
+  io.stdout.write(`${summaryLine(tally, notStarted, summary.creditsRemaining)}\n`);
+  if (interrupt.interrupted()) return 130;
+  return tally.counts.failed === 0 && notStarted === 0 ? 0 : 1;
+}
+
+/** The output folder made, the network read (proxy, CAs, source address), the client built on them. */
+async function openClient(options: ProcessCommandOptions): Promise<BeiaClient> {
+  await mkdir(options.out, { recursive: true });
+  const network = await networkOptions(options.network);
+  return new BeiaClient({
+    ...network,
+    endpoint: options.endpoint,
+    licenseId: options.licenseId,
+    apiKey: options.apiKey,
+    maxConcurrent: options.concurrency,
+    retries: options.retries,
+    timeoutMs: options.timeoutMs,
+  });
+}
+
+/** With a proxy or a source address, the way the requests go, first. */
+function showRoute(view: ProgressView, options: ProcessCommandOptions): void {
+  if (options.network.proxy === undefined && options.network.sourceAddress === undefined) return;
+  const from = options.network.sourceAddress === undefined ? '' : `, from ${options.network.sourceAddress}`;
+  view.line(`route ${redactUrl(options.endpoint)} ${describeRoute(options.endpoint, options.network.proxy)}${from}`);
+}
+
+/** The run's counts and its failures by code, shown as they change. */
+class Tally {
+  readonly counts: ProgressCounts = { total: 0, done: 0, skipped: 0, failed: 0, inFlight: 0, creditsRemaining: undefined };
+  readonly failures = new Map<string, number>();
+
+  constructor(readonly view: ProgressView) {}
+
+  fail(id: string, code: string, message: string): void {
+    this.counts.failed += 1;
+    this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
+    this.view.line(`fail  ${id}: ${message}`);
+    this.view.update(this.counts);
+  }
+}
+
+/** The inputs expanded and planned: what fails at once and what is already done are shown, the rest returned as jobs. */
+async function planAndSkip(options: ProcessCommandOptions, manifest: Manifest, tally: Tally): Promise<Job[]> {
   const inputs = await expandInputs(options.inputs, (path) => manifest.get(path) !== undefined);
   const decisions = await planJobs(inputs, options, manifest);
-  counts.total = decisions.length;
+  tally.counts.total = decisions.length;
   const jobs: Job[] = [];
   for (const decision of decisions) {
-    if (decision.kind === 'fail') fail(decision.id, decision.code, decision.reason);
+    if (decision.kind === 'fail') tally.fail(decision.id, decision.code, decision.reason);
     else if (decision.kind === 'skip') {
-      counts.skipped += 1;
-      view.line(`skip  ${decision.id}: ${decision.reason}`);
+      tally.counts.skipped += 1;
+      tally.view.line(`skip  ${decision.id}: ${decision.reason}`);
     } else jobs.push(decision.job);
   }
-  view.update(counts);
+  tally.view.update(tally.counts);
+  return jobs;
+}
 
+/** Ctrl-C (or SIGTERM) once: finish the images in flight and start no more; twice: quit now. */
+function onInterrupt(view: ProgressView, io: { stderr: NodeJS.WriteStream }, counts: ProgressCounts) {
   const interrupt = new AbortController();
   let interrupted = false;
   const onSignal = () => {
@@ -182,64 +232,65 @@ export async function runProcessCommand(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-
-  const summary = await processBatch(client, jobs, {
-    concurrency: options.concurrency,
-    includeCroppedImage: options.cropped,
+  return {
     signal: interrupt.signal,
-    stopAfterNetworkFailures: options.stopAfterNetworkFailures,
-    onResult: async (item, result) => {
-      const job = item as Job;
-      await writeFileAtomic(job.outputs.result, result.result);
-      if (job.outputs.cropped) {
-        if (!result.cropped) throw Object.assign(new Error(`the answer had no cropped image; ${job.outputs.result} was written`), { code: 'no_cropped_image' });
-        await writeFileAtomic(job.outputs.cropped, result.cropped);
-      }
-      await manifest.record(job);
+    interrupted: () => interrupted,
+    remove: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     },
-    onEvent: (event) => {
-      if (event.type === 'start') counts.inFlight += 1;
-      if (event.type === 'done') {
-        counts.inFlight -= 1;
-        counts.done += 1;
-        counts.creditsRemaining = lowest(counts.creditsRemaining, event.result.creditsRemaining);
-        const credits = event.result.creditsRemaining === undefined ? '' : ` (credits ${event.result.creditsRemaining})`;
-        view.line(`ok    ${event.item.id} -> ${(event.item as Job).outputs.result}${credits}`);
-      }
-      if (event.type === 'failed') {
-        counts.inFlight -= 1;
-        if (event.error instanceof BeiaApiError || event.error instanceof BeiaResultError)
-          counts.creditsRemaining = lowest(counts.creditsRemaining, event.error.creditsRemaining);
-        const { code, message } = failureReason(event.error);
-        fail(event.item.id, code, message);
-        return;
-      }
-      if (event.type === 'stopping' && event.reason instanceof BeiaApiError) {
-        view.line(`stop  ${event.reason.status}: every further image would fail the same way; not starting the rest`);
-      }
-      if (event.type === 'stopping' && event.reason instanceof EndpointUnreachableError) {
-        view.line(`stop  ${options.endpoint} is unreachable: ${event.reason.message}`);
-      }
-      view.update(counts);
-    },
-  });
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  view.finish();
+  };
+}
 
-  const notStarted = summary.notStarted.length;
-  const byReason = [...failures].map(([code, n]) => `${code} ${n}`).join(', ');
-  const credits = counts.creditsRemaining ?? summary.creditsRemaining;
-  io.stdout.write(
-    [
-      `processed ${counts.done}`,
-      `skipped ${counts.skipped} (already done)`,
-      `failed ${counts.failed}${notStarted ? ` + not started ${notStarted}` : ''}${byReason ? ` (${byReason})` : ''}`,
-      `credits left ${credits ?? 'unknown'}`,
-    ].join(', ') + '\n',
-  );
-  if (interrupted) return 130;
-  return counts.failed === 0 && notStarted === 0 ? 0 : 1;
+/** An answer's images written atomically, then the manifest: a second run skips it. */
+async function writeOutputs(job: Job, result: ProcessResult, manifest: Manifest): Promise<void> {
+  await writeFileAtomic(job.outputs.result, result.result);
+  if (job.outputs.cropped) {
+    if (!result.cropped) throw Object.assign(new Error(`the answer had no cropped image; ${job.outputs.result} was written`), { code: 'no_cropped_image' });
+    await writeFileAtomic(job.outputs.cropped, result.cropped);
+  }
+  await manifest.record(job);
+}
+
+/** One event of the batch, counted and shown. */
+function showEvent(event: BatchEvent, tally: Tally, endpoint: string): void {
+  const { counts, view } = tally;
+  if (event.type === 'start') counts.inFlight += 1;
+  if (event.type === 'done') {
+    counts.inFlight -= 1;
+    counts.done += 1;
+    counts.creditsRemaining = lowest(counts.creditsRemaining, event.result.creditsRemaining);
+    const credits = event.result.creditsRemaining === undefined ? '' : ` (credits ${event.result.creditsRemaining})`;
+    view.line(`ok    ${event.item.id} -> ${(event.item as Job).outputs.result}${credits}`);
+  }
+  if (event.type === 'failed') {
+    counts.inFlight -= 1;
+    if (event.error instanceof BeiaApiError || event.error instanceof BeiaResultError)
+      counts.creditsRemaining = lowest(counts.creditsRemaining, event.error.creditsRemaining);
+    const { code, message } = failureReason(event.error);
+    tally.fail(event.item.id, code, message);
+    return;
+  }
+  if (event.type === 'stopping' && event.reason instanceof BeiaApiError) {
+    view.line(`stop  ${event.reason.status}: every further image would fail the same way; not starting the rest`);
+  }
+  if (event.type === 'stopping' && event.reason instanceof EndpointUnreachableError) {
+    view.line(`stop  ${endpoint} is unreachable: ${event.reason.message}`);
+  }
+  view.update(counts);
+}
+
+/** `processed N, skipped N (already done), failed N (code N, ...), credits left N`. */
+function summaryLine(tally: Tally, notStarted: number, batchCredits: number | undefined): string {
+  const { counts } = tally;
+  const byReason = [...tally.failures].map(([code, n]) => `${code} ${n}`).join(', ');
+  const credits = counts.creditsRemaining ?? batchCredits;
+  return [
+    `processed ${counts.done}`,
+    `skipped ${counts.skipped} (already done)`,
+    `failed ${counts.failed}${notStarted ? ` + not started ${notStarted}` : ''}${byReason ? ` (${byReason})` : ''}`,
+    `credits left ${credits ?? 'unknown'}`,
+  ].join(', ');
 }
 
 /** Answers finish out of order: the lowest count seen is the latest. */

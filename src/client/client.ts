@@ -187,11 +187,21 @@ export class BeiaClient {
 
   async #attempt(body: ReturnType<typeof formBody>, signal: AbortSignal | undefined): Promise<Omit<ProcessResult, 'attempts'>> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const response = await this.#send(body, signal, timeout);
+    const creditsHeader = parseCredits(firstHeader(response, HEADER.creditsRemaining));
+    const bytes = await this.#readBody(response, creditsHeader, signal, timeout);
+    if (response.statusCode !== 200) {
+      throw errorFromAnswer({ status: response.statusCode, headers: response.headers, body: new TextDecoder().decode(bytes) });
+    }
+    return readResult(bytes, firstHeader(response, 'content-type') ?? '', creditsHeader, this.#maxResultBytes);
+  }
+
+  /** The request sent; a failure before the answer's head is a transport error (whether the body was sent decides a retry). */
+  async #send(body: ReturnType<typeof formBody>, signal: AbortSignal | undefined, timeout: AbortSignal): Promise<Dispatcher.ResponseData> {
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let sent = false;
-    let response: Dispatcher.ResponseData;
     try {
-      response = await request(this.endpoint, {
+      return await request(this.endpoint, {
         method: 'POST',
         headers: {
           [HEADER.licenseId]: this.#licenseId,
@@ -208,68 +218,35 @@ export class BeiaClient {
     } catch (error) {
       throw this.#transportError(error, signal, timeout, sent);
     }
+  }
 
-    const headerText = (name: string) => {
-      const value = response.headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    };
-    const creditsHeader = parseCredits(headerText(HEADER.creditsRemaining));
+  /** A 200's body up to `maxResultBytes` (over it a `BeiaResultError`), an error's up to `MAX_ERROR_BODY`. */
+  async #readBody(
+    response: Dispatcher.ResponseData,
+    creditsHeader: number | undefined,
+    signal: AbortSignal | undefined,
+    timeout: AbortSignal,
+  ): Promise<Uint8Array> {
     const limit = this.#maxResultBytes;
     const refuse = (details: { bytesRead: number; declaredBytes?: number }) =>
       new BeiaResultError({ code: 'result_too_large', limit, ...details, ...(creditsHeader === undefined ? {} : { creditsRemaining: creditsHeader }) });
-
-    let bytes: Uint8Array;
     try {
-      if (response.statusCode === 200) {
-        const declared = headerText('content-length');
-        if (declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) > limit) {
-          discard(response.body);
-          throw refuse({ bytesRead: 0, declaredBytes: Number(declared) });
-        }
-        const read = await readBounded(response.body, limit);
-        if (read.tooLarge) throw refuse({ bytesRead: read.bytesRead });
-        bytes = read.bytes;
-      } else bytes = await readLimited(response.body, MAX_ERROR_BODY);
+      if (response.statusCode !== 200) return await readLimited(response.body, MAX_ERROR_BODY);
+      const declared = firstHeader(response, 'content-length');
+      if (declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) > limit) {
+        discard(response.body);
+        throw refuse({ bytesRead: 0, declaredBytes: Number(declared) });
+      }
+      const read = await readBounded(response.body, limit);
+      if (read.tooLarge) throw refuse({ bytesRead: read.bytesRead });
+      return read.bytes;
     } catch (error) {
       // A 200 refused for its size was charged, and is not a transport failure: thrown as it is.
       if (error instanceof BeiaResultError) throw error;
       // An error answer's status is what matters; a body cut short does not turn a 429 into a network error.
-      if (response.statusCode !== 200 && !signal?.aborted && !timeout.aborted) bytes = new Uint8Array();
-      else throw this.#transportError(error, signal, timeout, true);
+      if (response.statusCode !== 200 && !signal?.aborted && !timeout.aborted) return new Uint8Array();
+      throw this.#transportError(error, signal, timeout, true);
     }
-
-    if (response.statusCode !== 200) {
-      throw errorFromAnswer({ status: response.statusCode, headers: response.headers, body: new TextDecoder().decode(bytes) });
-    }
-    const contentType = headerText('content-type') ?? '';
-    const checkPng = (part: 'result' | 'cropped', image: Uint8Array) => {
-      const problem = pngProblem(image);
-      if (problem === undefined) return;
-      throw new BeiaResultError({
-        code: 'invalid_png',
-        limit,
-        bytesRead: bytes.length,
-        part,
-        partBytes: image.length,
-        problem,
-        ...(creditsHeader === undefined ? {} : { creditsRemaining: creditsHeader }),
-      });
-    };
-    if (/^multipart\//i.test(contentType)) {
-      const bundle = readImageBundle(decodeMultipartMixed(bytes, contentType));
-      checkPng('result', bundle.result);
-      if (bundle.cropped) checkPng('cropped', bundle.cropped);
-      const result: Omit<ProcessResult, 'attempts'> = { result: bundle.result, creditsRemaining: creditsHeader ?? bundle.credits };
-      if (bundle.cropped) result.cropped = bundle.cropped;
-      return result;
-    }
-    if (/^image\/png\b/i.test(contentType) || hasPngSignature(bytes)) {
-      checkPng('result', bytes);
-      return { result: bytes, creditsRemaining: creditsHeader };
-    }
-    throw new UnreadableResponseError(
-      `Failed to read the answer: a 200 with Content-Type "${contentType || '(none)'}" and ${bytes.length} bytes that are not a PNG. Check that the endpoint is the BEIA image API.`,
-    );
   }
 
   #transportError(error: unknown, signal: AbortSignal | undefined, timeout: AbortSignal, sent: boolean): unknown {
@@ -279,6 +256,44 @@ export class BeiaClient {
     if (timeout.aborted) return new BeiaTimeoutError(redactUrl(this.endpoint), this.#timeoutMs, sent);
     return new BeiaNetworkError(redactUrl(this.endpoint), sent, error);
   }
+}
+
+/** A header's value, the first when it came more than once. */
+function firstHeader(response: Dispatcher.ResponseData, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A 200's images: a multipart/mixed bundle or one PNG, each checked for a PNG's signature and IHDR. */
+function readResult(bytes: Uint8Array, contentType: string, creditsHeader: number | undefined, limit: number): Omit<ProcessResult, 'attempts'> {
+  const checkPng = (part: 'result' | 'cropped', image: Uint8Array) => {
+    const problem = pngProblem(image);
+    if (problem === undefined) return;
+    throw new BeiaResultError({
+      code: 'invalid_png',
+      limit,
+      bytesRead: bytes.length,
+      part,
+      partBytes: image.length,
+      problem,
+      ...(creditsHeader === undefined ? {} : { creditsRemaining: creditsHeader }),
+    });
+  };
+  if (/^multipart\//i.test(contentType)) {
+    const bundle = readImageBundle(decodeMultipartMixed(bytes, contentType));
+    checkPng('result', bundle.result);
+    if (bundle.cropped) checkPng('cropped', bundle.cropped);
+    const result: Omit<ProcessResult, 'attempts'> = { result: bundle.result, creditsRemaining: creditsHeader ?? bundle.credits };
+    if (bundle.cropped) result.cropped = bundle.cropped;
+    return result;
+  }
+  if (/^image\/png\b/i.test(contentType) || hasPngSignature(bytes)) {
+    checkPng('result', bytes);
+    return { result: bytes, creditsRemaining: creditsHeader };
+  }
+  throw new UnreadableResponseError(
+    `Failed to read the answer: a 200 with Content-Type "${contentType || '(none)'}" and ${bytes.length} bytes that are not a PNG. Check that the endpoint is the BEIA image API.`,
+  );
 }
 
 /** `error` or one of its causes, when it is of `type`. */

@@ -64,15 +64,9 @@ export class OverBudgetError extends Error {
  * interrupted through `signal`.
  */
 export async function runConformance(target: Target, cases: readonly ConformanceCase[], options: RunOptions = {}): Promise<RunReport> {
-  const plan: Plan = planRun(cases, target, options);
-  if (options.budget !== undefined && plan.maxCredits > options.budget) {
-    throw new OverBudgetError(
-      `The plan may spend ${plan.maxCredits} credits, over the budget of ${options.budget}. Raise --budget, or leave cases out with --skip paid (or --only free).`,
-    );
-  }
+  const plan = planWithinBudget(cases, target, options);
   const startedAt = new Date().toISOString();
-  const { signal } = options;
-  const wire = new Wire(target.endpoint, target.dispatcher, signal);
+  const wire = new Wire(target.endpoint, target.dispatcher, options.signal);
   const state = new RunState(target, wire, await makeSamples());
   const secrets = [target.credentials.apiKey, target.zeroCreditLicense?.apiKey].filter((s): s is string => Boolean(s));
   const report: RunReport = {
@@ -85,78 +79,123 @@ export async function runConformance(target: Target, cases: readonly Conformance
     observations: state.observations,
     observedBy: state.observedBy,
   };
-  const interrupted = () => `interrupted${typeof signal?.reason === 'string' ? ` (${signal.reason})` : ''}`;
-  const held: CaseOutcome[] = [];
-  const tell = (outcome: CaseOutcome) => {
-    held.push(outcome);
-    if (state.credentialsProven) for (const o of held.splice(0)) options.onOutcome?.(o);
-  };
-  const used = new Set<string>();
-  let allowed = 0;
-
+  const run: Run = { target, state, report, options, secrets, held: [] };
   try {
     await preflight(target, wire);
     await state.prepare();
     // A license the run made has a key of its own, never to be shown either.
     if (state.target.zeroCreditLicense?.apiKey) secrets.push(state.target.zeroCreditLicense.apiKey);
-    for (const planned of plan.cases) {
-      const c = planned.case;
-      const base = { id: c.id, title: c.title, rule: c.rule, kind: c.kind };
-      if (signal?.aborted) report.stopped ??= interrupted();
-      let outcome: CaseOutcome;
-      if (report.stopped || planned.skipReason) {
-        outcome = report.stopped
-          ? { ...base, status: 'skip', message: `not run: ${report.stopped}`, durationMs: 0 }
-          : { ...base, status: 'skip', message: planned.skipReason!, durationMs: 0, ...(planned.missing ? { needs: planned.missing } : {}) };
-      } else {
-        allowed += c.tags.credits + (c.tags.shares ?? []).filter((s) => !used.has(s)).length;
-        (c.tags.shares ?? []).forEach((s) => used.add(s));
-        const started = performance.now();
-        try {
-          const result = (await c.run(new CaseContext(state, c))) ?? { status: 'pass' as const, message: '' };
-          outcome = { ...base, ...result, durationMs: Math.round(performance.now() - started) };
-        } catch (error) {
-          if (error instanceof NotRunError) throw error;
-          const durationMs = Math.round(performance.now() - started);
-          if (signal?.aborted) {
-            report.stopped ??= interrupted();
-            outcome = { ...base, status: 'skip', message: `not run: ${report.stopped}`, durationMs };
-          } else {
-            const gone = connectionProblem(error, target.endpoint);
-            // One line for a target that went away, not one error per case left.
-            if (gone) report.stopped = `the target stopped answering: ${gone}`;
-            outcome = { ...base, status: 'error', message: `the suite could not run the case: ${gone ?? (error as Error).message}`, durationMs };
-          }
-        }
-        const spent = spentCredits(state.creditsSeen);
-        if (options.budget !== undefined && spent > allowed) {
-          report.stopped = `Credits-Remaining fell by ${spent}, more than the ${allowed} planned so far; stopped to protect the budget`;
-        }
-      }
-      outcome.message = redact(outcome.message, secrets);
-      report.outcomes.push(outcome);
-      tell(outcome);
-    }
+    await runCases(run, plan);
   } catch (error) {
     if (error instanceof NotRunError) {
       report.notRun = redact(error.message, secrets);
-    } else if (signal?.aborted) {
+    } else if (options.signal?.aborted) {
       // Interrupted in the preflight or while preparing: nothing was judged.
-      report.notRun = interrupted();
+      report.notRun = interruption(options.signal);
     } else throw error;
   } finally {
     const left = await state.cleanUp();
     if (left.length > 0) report.leftBehind = left.map((what) => redact(what, secrets));
     await wire.close();
   }
+  return finishReport(run, cases);
+}
+
+/** What the steps of one run share. */
+interface Run {
+  readonly target: Target;
+  readonly state: RunState;
+  readonly report: RunReport;
+  readonly options: RunOptions;
+  /** The keys never to be shown: in messages, observations and what was left behind. */
+  readonly secrets: string[];
+  /** Outcomes not yet told to `onOutcome`: the target has not accepted the run's credentials yet. */
+  readonly held: CaseOutcome[];
+}
+
+/** The plan, refused when it may spend more than the budget: then nothing is sent. */
+function planWithinBudget(cases: readonly ConformanceCase[], target: Target, options: RunOptions): Plan {
+  const plan: Plan = planRun(cases, target, options);
+  if (options.budget !== undefined && plan.maxCredits > options.budget) {
+    throw new OverBudgetError(
+      `The plan may spend ${plan.maxCredits} credits, over the budget of ${options.budget}. Raise --budget, or leave cases out with --skip paid (or --only free).`,
+    );
+  }
+  return plan;
+}
+
+/** The planned cases one by one: skipped once the run has stopped, and stopped when credits fall faster than planned. */
+async function runCases(run: Run, plan: Plan): Promise<void> {
+  const { report, options } = run;
+  const { signal } = options;
+  const used = new Set<string>();
+  let allowed = 0;
+  for (const planned of plan.cases) {
+    const c = planned.case;
+    const base = { id: c.id, title: c.title, rule: c.rule, kind: c.kind };
+    if (signal?.aborted) report.stopped ??= interruption(signal);
+    let outcome: CaseOutcome;
+    if (report.stopped || planned.skipReason) {
+      outcome = report.stopped
+        ? { ...base, status: 'skip', message: `not run: ${report.stopped}`, durationMs: 0 }
+        : { ...base, status: 'skip', message: planned.skipReason!, durationMs: 0, ...(planned.missing ? { needs: planned.missing } : {}) };
+    } else {
+      allowed += c.tags.credits + (c.tags.shares ?? []).filter((s) => !used.has(s)).length;
+      (c.tags.shares ?? []).forEach((s) => used.add(s));
+      outcome = await runCase(run, c, base);
+      const spent = spentCredits(run.state.creditsSeen);
+      if (options.budget !== undefined && spent > allowed) {
+        report.stopped = `Credits-Remaining fell by ${spent}, more than the ${allowed} planned so far; stopped to protect the budget`;
+      }
+    }
+    outcome.message = redact(outcome.message, run.secrets);
+    report.outcomes.push(outcome);
+    tell(run, outcome);
+  }
+}
+
+/** One case run and timed; a throw is an `error` (or a skip when interrupted), and a target gone stops the run. */
+async function runCase(run: Run, c: ConformanceCase, base: Pick<CaseOutcome, 'id' | 'title' | 'rule' | 'kind'>): Promise<CaseOutcome> {
+  const { report, options } = run;
+  const started = performance.now();
+  try {
+    const result = (await c.run(new CaseContext(run.state, c))) ?? { status: 'pass' as const, message: '' };
+    return { ...base, ...result, durationMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    if (error instanceof NotRunError) throw error;
+    const durationMs = Math.round(performance.now() - started);
+    if (options.signal?.aborted) {
+      report.stopped ??= interruption(options.signal);
+      return { ...base, status: 'skip', message: `not run: ${report.stopped}`, durationMs };
+    }
+    const gone = connectionProblem(error, run.target.endpoint);
+    // One line for a target that went away, not one error per case left.
+    if (gone) report.stopped = `the target stopped answering: ${gone}`;
+    return { ...base, status: 'error', message: `the suite could not run the case: ${gone ?? (error as Error).message}`, durationMs };
+  }
+}
+
+/** An outcome held until the target has accepted the run's credentials, then told with those before it. */
+function tell(run: Run, outcome: CaseOutcome): void {
+  run.held.push(outcome);
+  if (run.state.credentialsProven) for (const o of run.held.splice(0)) run.options.onOutcome?.(o);
+}
+
+function interruption(signal: AbortSignal): string {
+  return `interrupted${typeof signal.reason === 'string' ? ` (${signal.reason})` : ''}`;
+}
+
+/** A run that did not run forgets what its cases saw; the rest is told, redacted, counted and judged. */
+function finishReport(run: Run, cases: readonly ConformanceCase[]): RunReport {
+  const { report, state, secrets } = run;
   if (report.notRun !== undefined) {
     // Nothing was learnt about the target: what the cases saw before the stop is not a verdict.
     report.outcomes = [];
     for (const key of Object.keys(state.observations)) delete state.observations[key];
     for (const key of Object.keys(state.observedBy)) delete state.observedBy[key];
-    held.length = 0;
+    run.held.length = 0;
   } else {
-    for (const o of held.splice(0)) options.onOutcome?.(o);
+    for (const o of run.held.splice(0)) run.options.onOutcome?.(o);
   }
   for (const [key, value] of Object.entries(state.observations)) state.observations[key] = redactDeep(value, secrets);
   if (state.creditsSeen.length > 0 && report.notRun === undefined) report.creditsSpent = spentCredits(state.creditsSeen);

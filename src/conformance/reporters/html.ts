@@ -54,92 +54,10 @@ export function htmlReport(report: RunReport, options: HtmlReportOptions = {}): 
   const s = summarize(report.outcomes);
   const verdict = verdictOf(report);
   const rules = rulesOf(report);
-  const ruleVerdict = new Map(rules.map((rule) => [rule.rule, rule]));
-
-  const groups = new Map<string, CaseOutcome[]>();
-  for (const outcome of report.outcomes) {
-    const rule = ruleOf(outcome);
-    groups.set(rule, [...(groups.get(rule) ?? []), outcome]);
-  }
-  const ordered = [...groups.entries()].sort(([a], [b]) => ruleOrder(a) - ruleOrder(b) || a.localeCompare(b));
-
-  const caseRows = (outcomes: CaseOutcome[]) =>
-    outcomes
-      .map((outcome) => {
-        const { expected, got } = expectationAndAnswer(outcome);
-        return `<tr class="${outcome.status}">
-          <td><span class="badge ${outcome.status}">${escapeHtml(STATUS_LABEL[outcome.status])}</span></td>
-          <td><code>${escapeHtml(outcome.id)}</code><div class="muted">${escapeHtml(outcome.kind)} · ${escapeHtml(outcome.rule)} · ${outcome.durationMs} ms</div></td>
-          <td>${escapeHtml(expected)}</td>
-          <td>${escapeHtml(got)}</td>
-        </tr>`;
-      })
-      .join('\n');
-
-  const groupSections = ordered
-    .map(([rule, outcomes]) => {
-      const failed = outcomes.some((o) => o.status === 'fail' || o.status === 'error');
-      const counts = summarize(outcomes);
-      const tally = [
-        counts.passed && `${counts.passed} passed`,
-        counts.failed && `${counts.failed} failed`,
-        counts.errored && `${counts.errored} errored`,
-        counts.observed && `${counts.observed} observed`,
-        counts.skipped && `${counts.skipped} skipped`,
-      ]
-        .filter(Boolean)
-        .join(', ');
-      const status = ruleVerdict.get(rule)?.status;
-      return `<details class="group${failed ? ' has-failure' : ''}"${failed ? ' open' : ''}>
-        <summary><span class="rule">${escapeHtml(rule)}</span> ${escapeHtml(RULE_TITLES[rule] ?? 'unknowns: observed, never failed')} ${status ? `<span class="rule-status ${ruleClass(status)}">${escapeHtml(status)}</span> ` : ''}<span class="tally">${escapeHtml(tally)}</span></summary>
-        <table>
-          <thead><tr><th scope="col">Status</th><th scope="col">Case</th><th scope="col">Expected</th><th scope="col">What came back</th></tr></thead>
-          <tbody>${caseRows(outcomes)}</tbody>
-        </table>
-      </details>`;
-    })
-    .join('\n');
-
-  const shown = (value: unknown) => (value === undefined ? '(not observed)' : JSON.stringify(value));
-  let driftSection = '';
-  if (options.drift) {
-    const { file, recordedAt, changes } = options.drift;
-    const behaviour = changes.filter((d) => d.kind === 'behaviour');
-    const timing = changes.filter((d) => d.kind === 'timing');
-    const coverage = changes.filter((d) => d.kind === 'coverage');
-    const rows = (list: Drift[]) =>
-      list
-        .map(
-          (d) =>
-            `<tr><td><code>${escapeHtml(d.key)}</code></td><td><code>${escapeHtml(shown(d.before))}</code></td><td><code>${escapeHtml(shown(d.after))}</code></td><td>${escapeHtml(d.case ?? '')}</td></tr>`,
-        )
-        .join('\n');
-    const table = (list: Drift[]) =>
-      `<table><thead><tr><th scope="col">Observation</th><th scope="col">Before</th><th scope="col">Now</th><th scope="col">Case</th></tr></thead><tbody>${rows(list)}</tbody></table>`;
-    driftSection = `<section>
-      <h2>Since the previous record</h2>
-      <p class="muted">Compared with <code>${escapeHtml(file)}</code>, recorded ${escapeHtml(recordedAt)}.</p>
-      ${behaviour.length ? `<p class="drift-bad">${behaviour.length} change${behaviour.length === 1 ? '' : 's'} of behaviour:</p>${table(behaviour)}` : '<p class="drift-good">No change of behaviour.</p>'}
-      ${timing.length ? `<p class="muted">Timing (reported, not counted as drift): times more than 2x and 100 ms apart, and the counts of a burst the suite could not pace.</p>${table(timing)}` : ''}
-      ${coverage.length ? `<p class="muted">Observed in one record only (a case skipped in one run, or new in this version; not counted):</p>${table(coverage)}` : ''}
-    </section>`;
-  }
-
-  const observationRows = Object.entries(report.observations)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(
-      ([key, value]) =>
-        `<tr><td><code>${escapeHtml(key)}</code></td><td><code>${escapeHtml(JSON.stringify(value))}</code></td><td>${escapeHtml(report.observedBy?.[key] ?? '')}</td></tr>`,
-    )
-    .join('\n');
-
-  const ruleRows = rules
-    .map(
-      (rule) =>
-        `<tr class="${ruleClass(rule.status)}"><td><span class="rule">${escapeHtml(rule.rule)}</span></td><td>${escapeHtml(rule.title)}</td><td><span class="badge ${ruleClass(rule.status)}">${escapeHtml(rule.status)}</span></td><td>${escapeHtml(rule.why ?? '')}</td></tr>`,
-    )
-    .join('\n');
-
+  const groupSections = caseGroupSections(report.outcomes, rules);
+  const driftSection = options.drift ? driftSectionOf(options.drift) : '';
+  const observationRows = observationRowsOf(report);
+  const ruleRows = ruleRowsOf(rules);
   const generated = options.generatedAt?.toISOString() ?? report.startedAt;
   const spent = report.creditsSpent === undefined ? 'unknown' : String(report.creditsSpent);
   return `<!doctype html>
@@ -189,6 +107,97 @@ ${driftSection}
 </body>
 </html>
 `;
+}
+
+/** The cases grouped by the rule they check, D before M, each group a `<details>` open when it holds a failure. */
+function caseGroupSections(outcomes: CaseOutcome[], rules: RuleVerdict[]): string {
+  const ruleVerdict = new Map(rules.map((rule) => [rule.rule, rule]));
+  const groups = new Map<string, CaseOutcome[]>();
+  for (const outcome of outcomes) {
+    const rule = ruleOf(outcome);
+    groups.set(rule, [...(groups.get(rule) ?? []), outcome]);
+  }
+  const ordered = [...groups.entries()].sort(([a], [b]) => ruleOrder(a) - ruleOrder(b) || a.localeCompare(b));
+  return ordered.map(([rule, outcomes]) => caseGroupSection(rule, outcomes, ruleVerdict.get(rule)?.status)).join('\n');
+}
+
+function caseGroupSection(rule: string, outcomes: CaseOutcome[], status: RuleVerdict['status'] | undefined): string {
+  const failed = outcomes.some((o) => o.status === 'fail' || o.status === 'error');
+  const counts = summarize(outcomes);
+  const tally = [
+    counts.passed && `${counts.passed} passed`,
+    counts.failed && `${counts.failed} failed`,
+    counts.errored && `${counts.errored} errored`,
+    counts.observed && `${counts.observed} observed`,
+    counts.skipped && `${counts.skipped} skipped`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return `<details class="group${failed ? ' has-failure' : ''}"${failed ? ' open' : ''}>
+        <summary><span class="rule">${escapeHtml(rule)}</span> ${escapeHtml(RULE_TITLES[rule] ?? 'unknowns: observed, never failed')} ${status ? `<span class="rule-status ${ruleClass(status)}">${escapeHtml(status)}</span> ` : ''}<span class="tally">${escapeHtml(tally)}</span></summary>
+        <table>
+          <thead><tr><th scope="col">Status</th><th scope="col">Case</th><th scope="col">Expected</th><th scope="col">What came back</th></tr></thead>
+          <tbody>${caseRows(outcomes)}</tbody>
+        </table>
+      </details>`;
+}
+
+function caseRows(outcomes: CaseOutcome[]): string {
+  return outcomes
+    .map((outcome) => {
+      const { expected, got } = expectationAndAnswer(outcome);
+      return `<tr class="${outcome.status}">
+          <td><span class="badge ${outcome.status}">${escapeHtml(STATUS_LABEL[outcome.status])}</span></td>
+          <td><code>${escapeHtml(outcome.id)}</code><div class="muted">${escapeHtml(outcome.kind)} · ${escapeHtml(outcome.rule)} · ${outcome.durationMs} ms</div></td>
+          <td>${escapeHtml(expected)}</td>
+          <td>${escapeHtml(got)}</td>
+        </tr>`;
+    })
+    .join('\n');
+}
+
+/** The drift from a previous record: behaviour first (what counts), then timing and coverage (reported, not counted). */
+function driftSectionOf({ file, recordedAt, changes }: NonNullable<HtmlReportOptions['drift']>): string {
+  const behaviour = changes.filter((d) => d.kind === 'behaviour');
+  const timing = changes.filter((d) => d.kind === 'timing');
+  const coverage = changes.filter((d) => d.kind === 'coverage');
+  return `<section>
+      <h2>Since the previous record</h2>
+      <p class="muted">Compared with <code>${escapeHtml(file)}</code>, recorded ${escapeHtml(recordedAt)}.</p>
+      ${behaviour.length ? `<p class="drift-bad">${behaviour.length} change${behaviour.length === 1 ? '' : 's'} of behaviour:</p>${driftTable(behaviour)}` : '<p class="drift-good">No change of behaviour.</p>'}
+      ${timing.length ? `<p class="muted">Timing (reported, not counted as drift): times more than 2x and 100 ms apart, and the counts of a burst the suite could not pace.</p>${driftTable(timing)}` : ''}
+      ${coverage.length ? `<p class="muted">Observed in one record only (a case skipped in one run, or new in this version; not counted):</p>${driftTable(coverage)}` : ''}
+    </section>`;
+}
+
+function driftTable(list: Drift[]): string {
+  const shown = (value: unknown) => (value === undefined ? '(not observed)' : JSON.stringify(value));
+  const rows = list
+    .map(
+      (d) =>
+        `<tr><td><code>${escapeHtml(d.key)}</code></td><td><code>${escapeHtml(shown(d.before))}</code></td><td><code>${escapeHtml(shown(d.after))}</code></td><td>${escapeHtml(d.case ?? '')}</td></tr>`,
+    )
+    .join('\n');
+  return `<table><thead><tr><th scope="col">Observation</th><th scope="col">Before</th><th scope="col">Now</th><th scope="col">Case</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function observationRowsOf(report: RunReport): string {
+  return Object.entries(report.observations)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(
+      ([key, value]) =>
+        `<tr><td><code>${escapeHtml(key)}</code></td><td><code>${escapeHtml(JSON.stringify(value))}</code></td><td>${escapeHtml(report.observedBy?.[key] ?? '')}</td></tr>`,
+    )
+    .join('\n');
+}
+
+function ruleRowsOf(rules: RuleVerdict[]): string {
+  return rules
+    .map(
+      (rule) =>
+        `<tr class="${ruleClass(rule.status)}"><td><span class="rule">${escapeHtml(rule.rule)}</span></td><td>${escapeHtml(rule.title)}</td><td><span class="badge ${ruleClass(rule.status)}">${escapeHtml(rule.status)}</span></td><td>${escapeHtml(rule.why ?? '')}</td></tr>`,
+    )
+    .join('\n');
 }
 
 function ruleClass(status: RuleVerdict['status']): string {

@@ -70,90 +70,128 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
   const d = DEFAULT_CONFIG;
   const licenses =
     root.licenses === undefined ? d.licenses.map((l) => ({ ...l, allowedIps: [...allowedIps] })) : readLicenses(root.licenses, `${path}.licenses`, allowedIps);
-
-  const processing = section(root, path, 'processing', d.processing);
-  const limits = section(root, path, 'limits', d.limits);
-  const images = section(root, path, 'images', d.images);
-  const dashboard = section(root, path, 'dashboard', d.dashboard);
-  const network = section(root, path, 'network', d.network);
-  const rules = section(root, path, 'rules', d.rules);
-  const journal = section(root, path, 'journal', d.journal);
-  const admin = section(root, path, 'admin', d.admin);
-  const faults = section(root, path, 'faults', d.faults);
-  const store = section(root, path, 'store', d.store);
-  const at = (name: string, key: string) => `${path}.${name}.${key}`;
-
+  const given = readSections(root, path);
+  const at = (name: string) => (key: string) => `${path}.${name}.${key}`;
   const config: MockConfig = {
     licenses,
-    processing: {
-      delayMs: readInt(processing.delayMs, at('processing', 'delayMs'), 0, DAY_MS),
-      msPerMegapixel: readInt(processing.msPerMegapixel, at('processing', 'msPerMegapixel'), 0, DAY_MS),
-      jitterMs: readInt(processing.jitterMs, at('processing', 'jitterMs'), 0, DAY_MS),
-      maxConcurrent: readInt(processing.maxConcurrent, at('processing', 'maxConcurrent'), 1, 100_000),
-      retryAfterSeconds: readInt(processing.retryAfterSeconds, at('processing', 'retryAfterSeconds'), 0, 86_400),
-    },
-    limits: {
-      maxUploadBytes: readInt(limits.maxUploadBytes, at('limits', 'maxUploadBytes'), 1, 2 ** 31),
-      maxFieldBytes: readInt(limits.maxFieldBytes, at('limits', 'maxFieldBytes'), 16, 1024 * 1024),
-      maxParts: readInt(limits.maxParts, at('limits', 'maxParts'), 3, 1000),
-      maxInputPixels: readInt(limits.maxInputPixels, at('limits', 'maxInputPixels'), 1, 2 ** 32),
-      requestTimeoutMs: readInt(limits.requestTimeoutMs, at('limits', 'requestTimeoutMs'), 100, DAY_MS),
-      minBytesPerSecond: readInt(limits.minBytesPerSecond, at('limits', 'minBytesPerSecond'), 0, 2 ** 31),
-      minRateWindowMs: readInt(limits.minRateWindowMs, at('limits', 'minRateWindowMs'), 100, DAY_MS),
-      maxBufferedBytes: readInt(limits.maxBufferedBytes, at('limits', 'maxBufferedBytes'), 1, 2 ** 40),
-      maxConcurrentUploads: readInt(limits.maxConcurrentUploads, at('limits', 'maxConcurrentUploads'), 1, 100_000),
-      maxClientShare: readNumber(limits.maxClientShare, at('limits', 'maxClientShare'), 0.001, 1),
-    },
-    images: {
-      maxSide: readInt(images.maxSide, at('images', 'maxSide'), 16, 16_384),
-      cacheBytes: readInt(images.cacheBytes, at('images', 'cacheBytes'), 0, 2 ** 40),
-      formats: readFormats(images.formats, at('images', 'formats')),
-      renderTimeoutSeconds: readInt(images.renderTimeoutSeconds, at('images', 'renderTimeoutSeconds'), 0, 3600),
-    },
+    processing: readProcessing(given.processing, at('processing')),
+    limits: readLimits(given.limits, at('limits')),
+    images: readImages(given.images, at('images')),
     dashboard: {
-      keepImages: readInt(dashboard.keepImages, at('dashboard', 'keepImages'), 0, 10_000),
-      imageBytes: readInt(dashboard.imageBytes, at('dashboard', 'imageBytes'), 0, 2 ** 40),
+      keepImages: readInt(given.dashboard.keepImages, at('dashboard')('keepImages'), 0, 10_000),
+      imageBytes: readInt(given.dashboard.imageBytes, at('dashboard')('imageBytes'), 0, 2 ** 40),
     },
     network: {
-      trustedProxies: readIpList(network.trustedProxies, at('network', 'trustedProxies')),
+      trustedProxies: readIpList(given.network.trustedProxies, at('network')('trustedProxies')),
     },
-    rules: {
-      checkOrder: readCheckOrder(rules.checkOrder, at('rules', 'checkOrder')),
-      requireLicenseHeader: readBoolean(rules.requireLicenseHeader, at('rules', 'requireLicenseHeader')),
-      creditsRemainingOnErrors: readCreditsStatuses(rules.creditsRemainingOnErrors, at('rules', 'creditsRemainingOnErrors')),
-      strictBooleans: readBoolean(rules.strictBooleans, at('rules', 'strictBooleans')),
-      lenientBooleans: readBoolean(rules.lenientBooleans, at('rules', 'lenientBooleans')),
-      unknownLicenseStatus: readUnknownLicenseStatus(rules.unknownLicenseStatus, at('rules', 'unknownLicenseStatus')),
-      partLabels: readEnum(rules.partLabels, at('rules', 'partLabels'), ['content-disposition', 'content-id', 'both'] as const),
-      creditsPartFormat: readEnum(rules.creditsPartFormat, at('rules', 'creditsPartFormat'), ['text', 'json'] as const),
-      errorBody: readEnum(rules.errorBody, at('rules', 'errorBody'), ['json', 'text', 'none'] as const),
-      scenarioHeader: readBoolean(rules.scenarioHeader, at('rules', 'scenarioHeader')),
-    },
+    rules: readRules(given.rules, at('rules')),
     journal: {
-      maxEntries: readInt(journal.maxEntries, at('journal', 'maxEntries'), 0, 1_000_000),
-      maxBytes: readInt(journal.maxBytes, at('journal', 'maxBytes'), 0, 2 ** 40),
+      maxEntries: readInt(given.journal.maxEntries, at('journal')('maxEntries'), 0, 1_000_000),
+      maxBytes: readInt(given.journal.maxBytes, at('journal')('maxBytes'), 0, 2 ** 40),
     },
-    admin: {
-      allowedHosts: readArray(admin.allowedHosts, at('admin', 'allowedHosts'), readHostName),
-      maxBodyBytes: readInt(admin.maxBodyBytes, at('admin', 'maxBodyBytes'), 1024, 2 ** 31),
-      maxLicenses: readInt(admin.maxLicenses, at('admin', 'maxLicenses'), 1, 10_000_000),
-    },
-    faults: { maxHangMs: readInt(faults.maxHangMs, at('faults', 'maxHangMs'), 0, DAY_MS) },
-    store: {
-      prefix: readPrefix(store.prefix, at('store', 'prefix')),
-      slotLeaseMs: readInt(store.slotLeaseMs, at('store', 'slotLeaseMs'), 200, DAY_MS),
-      onStateLost: readEnum(store.onStateLost, at('store', 'onStateLost'), ['reseed', 'degraded'] as const),
-    },
+    admin: readAdmin(given.admin, at('admin')),
+    faults: { maxHangMs: readInt(given.faults.maxHangMs, at('faults')('maxHangMs'), 0, DAY_MS) },
+    store: readStore(given.store, at('store')),
   };
-  const clientBytes = Math.floor(config.limits.maxBufferedBytes * config.limits.maxClientShare);
-  if (config.limits.maxUploadBytes > clientBytes) {
+  checkUploadFitsClientShare(config.limits, at('limits'));
+  return config;
+}
+
+/** Each section of the file merged over its defaults, its keys checked, in this order. */
+function readSections(root: Json, path: string) {
+  const d = DEFAULT_CONFIG;
+  return {
+    processing: section(root, path, 'processing', d.processing),
+    limits: section(root, path, 'limits', d.limits),
+    images: section(root, path, 'images', d.images),
+    dashboard: section(root, path, 'dashboard', d.dashboard),
+    network: section(root, path, 'network', d.network),
+    rules: section(root, path, 'rules', d.rules),
+    journal: section(root, path, 'journal', d.journal),
+    admin: section(root, path, 'admin', d.admin),
+    faults: section(root, path, 'faults', d.faults),
+    store: section(root, path, 'store', d.store),
+  };
+}
+
+/** The path of a key of one section, e.g. `config.limits.maxParts`. */
+type KeyPath = (key: string) => string;
+
+function readProcessing(processing: Json, at: KeyPath): MockConfig['processing'] {
+  return {
+    delayMs: readInt(processing.delayMs, at('delayMs'), 0, DAY_MS),
+    msPerMegapixel: readInt(processing.msPerMegapixel, at('msPerMegapixel'), 0, DAY_MS),
+    jitterMs: readInt(processing.jitterMs, at('jitterMs'), 0, DAY_MS),
+    maxConcurrent: readInt(processing.maxConcurrent, at('maxConcurrent'), 1, 100_000),
+    retryAfterSeconds: readInt(processing.retryAfterSeconds, at('retryAfterSeconds'), 0, 86_400),
+  };
+}
+
+function readLimits(limits: Json, at: KeyPath): MockConfig['limits'] {
+  return {
+    maxUploadBytes: readInt(limits.maxUploadBytes, at('maxUploadBytes'), 1, 2 ** 31),
+    maxFieldBytes: readInt(limits.maxFieldBytes, at('maxFieldBytes'), 16, 1024 * 1024),
+    maxParts: readInt(limits.maxParts, at('maxParts'), 3, 1000),
+    maxInputPixels: readInt(limits.maxInputPixels, at('maxInputPixels'), 1, 2 ** 32),
+    requestTimeoutMs: readInt(limits.requestTimeoutMs, at('requestTimeoutMs'), 100, DAY_MS),
+    minBytesPerSecond: readInt(limits.minBytesPerSecond, at('minBytesPerSecond'), 0, 2 ** 31),
+    minRateWindowMs: readInt(limits.minRateWindowMs, at('minRateWindowMs'), 100, DAY_MS),
+    maxBufferedBytes: readInt(limits.maxBufferedBytes, at('maxBufferedBytes'), 1, 2 ** 40),
+    maxConcurrentUploads: readInt(limits.maxConcurrentUploads, at('maxConcurrentUploads'), 1, 100_000),
+    maxClientShare: readNumber(limits.maxClientShare, at('maxClientShare'), 0.001, 1),
+  };
+}
+
+function readImages(images: Json, at: KeyPath): MockConfig['images'] {
+  return {
+    maxSide: readInt(images.maxSide, at('maxSide'), 16, 16_384),
+    cacheBytes: readInt(images.cacheBytes, at('cacheBytes'), 0, 2 ** 40),
+    formats: readFormats(images.formats, at('formats')),
+    renderTimeoutSeconds: readInt(images.renderTimeoutSeconds, at('renderTimeoutSeconds'), 0, 3600),
+  };
+}
+
+function readRules(rules: Json, at: KeyPath): MockConfig['rules'] {
+  return {
+    checkOrder: readCheckOrder(rules.checkOrder, at('checkOrder')),
+    requireLicenseHeader: readBoolean(rules.requireLicenseHeader, at('requireLicenseHeader')),
+    creditsRemainingOnErrors: readCreditsStatuses(rules.creditsRemainingOnErrors, at('creditsRemainingOnErrors')),
+    strictBooleans: readBoolean(rules.strictBooleans, at('strictBooleans')),
+    lenientBooleans: readBoolean(rules.lenientBooleans, at('lenientBooleans')),
+    unknownLicenseStatus: readUnknownLicenseStatus(rules.unknownLicenseStatus, at('unknownLicenseStatus')),
+    partLabels: readEnum(rules.partLabels, at('partLabels'), ['content-disposition', 'content-id', 'both'] as const),
+    creditsPartFormat: readEnum(rules.creditsPartFormat, at('creditsPartFormat'), ['text', 'json'] as const),
+    errorBody: readEnum(rules.errorBody, at('errorBody'), ['json', 'text', 'none'] as const),
+    scenarioHeader: readBoolean(rules.scenarioHeader, at('scenarioHeader')),
+  };
+}
+
+function readAdmin(admin: Json, at: KeyPath): MockConfig['admin'] {
+  return {
+    allowedHosts: readArray(admin.allowedHosts, at('allowedHosts'), readHostName),
+    maxBodyBytes: readInt(admin.maxBodyBytes, at('maxBodyBytes'), 1024, 2 ** 31),
+    maxLicenses: readInt(admin.maxLicenses, at('maxLicenses'), 1, 10_000_000),
+  };
+}
+
+function readStore(store: Json, at: KeyPath): MockConfig['store'] {
+  return {
+    prefix: readPrefix(store.prefix, at('prefix')),
+    slotLeaseMs: readInt(store.slotLeaseMs, at('slotLeaseMs'), 200, DAY_MS),
+    onStateLost: readEnum(store.onStateLost, at('onStateLost'), ['reseed', 'degraded'] as const),
+  };
+}
+
+/** The largest upload must fit in one client's share of the upload memory. */
+function checkUploadFitsClientShare(limits: MockConfig['limits'], at: KeyPath): void {
+  const clientBytes = Math.floor(limits.maxBufferedBytes * limits.maxClientShare);
+  if (limits.maxUploadBytes > clientBytes) {
     throw new ConfigError(
-      at('limits', 'maxUploadBytes'),
+      at('maxUploadBytes'),
       `at most limits.maxBufferedBytes x limits.maxClientShare (${clientBytes}), so that the largest upload fits in one client's share; raise those or lower this`,
-      config.limits.maxUploadBytes,
+      limits.maxUploadBytes,
     );
   }
-  return config;
 }
 
 function readFormats(value: unknown, path: string): ImageFormat[] {
