@@ -1,4 +1,4 @@
-// npm run bench -- [--rounds N] [--duration S] [--connections C] [--only a,b] [--no-pin] [--skip-big] [--starts N]
+// npm run bench -- [--rounds N] [--duration S] [--connections C] [--only a,b] [--no-pin] [--skip-big] [--starts N] [--versus DIR]
 //
 // How fast is `beia mock` next to what this machine can do at all? In one run, each server in a
 // process of its own (pinned to core 0 with taskset, wrk on core 1), the same environment for all,
@@ -30,7 +30,8 @@
 //             `node` process: median of --starts
 //   docker    `docker run` of beia-kit/mock to its first 200, when an engine and the image are there
 // --only takes case names, servers (mock, floor, ...) and these phase names ("throughput" for all
-// the cases), so `--only start,imports` is a run of a few seconds.
+// the cases), so `--only start,imports` is a run of a few seconds. --versus DIR adds another
+// built checkout (main before a change) to the start, import and memory phases, interleaved.
 // Prints a table and writes the same as JSON under bench/results/. A script, not a test: the
 // numbers are ratios from one run on one machine.
 import { execFileSync, spawn } from 'node:child_process';
@@ -38,7 +39,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { summarise } from './profile-summary.mjs';
@@ -63,8 +64,19 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     perf: { type: 'boolean', default: false },
     starts: { type: 'string', default: '9' },
+    versus: { type: 'string' },
   },
 });
+// --versus DIR: another checkout of beia-kit, built (e.g. main before a change). The start, import
+// and memory phases then measure its build too, interleaved with this one, so that a before and
+// an after come from one run on one machine.
+const VERSUS = values.versus ? resolvePath(values.versus) : undefined;
+if (VERSUS && !existsSync(join(VERSUS, 'dist/cli/index.js'))) {
+  console.error(`bench: --versus ${VERSUS} has no dist/cli/index.js: build it first (npm run build there).`);
+  process.exit(2);
+}
+/** The builds measured by the start, import and memory phases: this one, and --versus's. */
+const BUILDS = [{ label: 'this build', root: ROOT }, ...(VERSUS ? [{ label: `--versus ${VERSUS}`, root: VERSUS }] : [])];
 const starts = whole('starts', values.starts, 1, 100);
 const rounds = whole('rounds', values.rounds, 1, 50);
 const duration = whole('duration', values.duration, 1, 600);
@@ -159,10 +171,10 @@ const SERVERS = {
   'mock-file': (name) => [...SERVERS.mock(name), '--store', `file:${join(work, `${name.replace(/\W+/g, '-')}.json`)}`],
   // And in a Redis of the run's own, on the server's core too: the store is part of what is measured.
   'mock-redis': (name) => [...SERVERS.mock(name, { store: { prefix: `bench-${name.replace(/\W+/g, '-')}:` } }), '--store', `redis://127.0.0.1:${redisPort}`],
-  mock: (name, extraConfig = {}) => [
+  mock: (name, extraConfig = {}, root = ROOT) => [
     process.execPath,
     ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILES, name.replace(/\W+/g, '-'))}`] : []),
-    join(ROOT, 'dist/cli/index.js'),
+    join(root, 'dist/cli/index.js'),
     'mock',
     '--port',
     '0',
@@ -172,8 +184,8 @@ const SERVERS = {
 };
 
 const children = new Set();
-function startServer(kind, name = kind, extraConfig = {}, env = ENV) {
-  const [command, args] = onCore(0, SERVERS[kind](name, extraConfig));
+function startServer(kind, name = kind, extraConfig = {}, env = ENV, root = ROOT) {
+  const [command, args] = onCore(0, SERVERS[kind](name, extraConfig, root));
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -520,13 +532,18 @@ for (const { child } of servers.values()) child.kill('SIGKILL');
 const memory = [];
 if (phases.has('memory')) {
   const seconds = Math.min(duration, 5);
-  for (const server of ['mock', 'floor']) {
-    const target = await startServer(server, `${server} at defaults`, {}, DEFAULT_ENV);
+  const memoryServers = [
+    { server: 'mock', label: 'mock' },
+    { server: 'floor', label: 'floor' },
+    ...BUILDS.slice(1).map((b) => ({ server: 'mock', label: `mock of ${b.label}`, root: b.root })),
+  ];
+  for (const { server, label, root } of memoryServers) {
+    const target = await startServer(server, `${server} at defaults`, {}, DEFAULT_ENV, root);
     const idle = rssMiB(target.child);
     await runWrk(target, { name: `${server} at defaults, cached`, body: 'plain', fresh: false }, seconds, 64);
     const afterCached = peakRssMiB(target.child);
     await runWrk(target, { name: `${server} at defaults, fresh`, body: 'plain', fresh: true }, seconds, 64);
-    memory.push({ server, idleRssMiB: idle, peakAfterCachedMiB: afterCached, peakRssMiB: peakRssMiB(target.child), rssAfterMiB: rssMiB(target.child) });
+    memory.push({ server: label, idleRssMiB: idle, peakAfterCachedMiB: afterCached, peakRssMiB: peakRssMiB(target.child), rssAfterMiB: rssMiB(target.child) });
     target.child.kill('SIGKILL');
   }
 }
@@ -573,75 +590,99 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const loadBefore = loadavg()[0];
-let start;
+const starts_ = [];
 if (phases.has('start')) {
-  const ready = [];
-  const firstImage = [];
+  const ready = BUILDS.map(() => []);
+  const firstImage = BUILDS.map(() => []);
   for (let i = 0; i < starts; i++) {
-    const t0 = performance.now();
-    const [command, args] = onCore(0, [
-      process.execPath,
-      join(ROOT, 'dist/cli/index.js'),
-      'mock',
-      '--port',
-      '0',
-      '--quiet',
-      '--config-json',
-      JSON.stringify(MOCK_CONFIG),
-    ]);
-    const child = spawn(command, args, { cwd: ROOT, env: DEFAULT_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let text = '';
-    const port = await new Promise((resolve, reject) => {
-      const onData = (chunk) => {
-        text += chunk;
-        const found = /listening on [^\s]+:(\d+)/.exec(text)?.[1];
-        if (found) resolve(Number(found));
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.on('exit', (code) => reject(new Error(`beia mock exited with ${code}: ${text}`)));
-    });
-    for (;;) {
-      const status = await new Promise((resolve) => {
-        const req = httpRequest({ host: '127.0.0.1', port, path: '/__admin/health' }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode));
-        });
-        req.on('error', () => resolve(0));
-        req.end();
+    // Interleaved: this build, then --versus's, then this build again...
+    for (const [b, build] of BUILDS.entries()) {
+      const t0 = performance.now();
+      const [command, args] = onCore(0, [
+        process.execPath,
+        join(build.root, 'dist/cli/index.js'),
+        'mock',
+        '--port',
+        '0',
+        '--quiet',
+        '--config-json',
+        JSON.stringify(MOCK_CONFIG),
+      ]);
+      const child = spawn(command, args, { cwd: build.root, env: DEFAULT_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.add(child);
+      let text = '';
+      const port = await new Promise((resolve, reject) => {
+        const onData = (chunk) => {
+          text += chunk;
+          const found = /listening on [^\s]+:(\d+)/.exec(text)?.[1];
+          if (found) resolve(Number(found));
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.on('exit', (code) => reject(new Error(`beia mock exited with ${code}: ${text}`)));
       });
-      if (status === 200) break;
+      for (;;) {
+        const status = await new Promise((resolve) => {
+          const req = httpRequest({ host: '127.0.0.1', port, path: '/__admin/health' }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+          });
+          req.on('error', () => resolve(0));
+          req.end();
+        });
+        if (status === 200) break;
+      }
+      ready[b].push(performance.now() - t0);
+      const image = await post(port, bodies.plain);
+      if (image.status !== 200) throw new Error(`beia mock answered ${image.status} to the first image`);
+      firstImage[b].push(performance.now() - t0);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => (child.exitCode === null && child.signalCode === null ? child.once('exit', resolve) : resolve()));
     }
-    ready.push(performance.now() - t0);
-    const image = await post(port, bodies.plain);
-    if (image.status !== 200) throw new Error(`beia mock answered ${image.status} to the first image`);
-    firstImage.push(performance.now() - t0);
-    child.kill('SIGKILL');
-    await new Promise((resolve) => (child.exitCode === null && child.signalCode === null ? child.once('exit', resolve) : resolve()));
   }
-  start = { runs: starts, readyMs: median(ready), readyMinMs: Math.min(...ready), readyMaxMs: Math.max(...ready), firstImageMs: median(firstImage) };
+  for (const [b, build] of BUILDS.entries()) {
+    starts_.push({
+      build: build.label,
+      runs: starts,
+      readyMs: median(ready[b]),
+      readyMinMs: Math.min(...ready[b]),
+      readyMaxMs: Math.max(...ready[b]),
+      firstImageMs: median(firstImage[b]),
+    });
+  }
 }
+const start = starts_[0];
 
 // Imports: each entry point imported by a whole `node` process, from spawn to exit; and an
 // empty `node` beside them, what Node itself costs on this machine now.
 const imports = {};
 if (phases.has('imports')) {
-  const timeProcess = (code) =>
+  const timeProcess = (code, cwd) =>
     new Promise((resolve, reject) => {
       const t0 = performance.now();
       const [command, args] = onCore(0, [process.execPath, '--input-type=module', '-e', code]);
-      const child = spawn(command, args, { cwd: ROOT, env: DEFAULT_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(command, args, { cwd, env: DEFAULT_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       child.on('exit', (exit) => (exit === 0 ? resolve(performance.now() - t0) : reject(new Error(`${code} failed: ${err}`))));
     });
-  const cases = { node: '', 'beia-kit/client': "await import('beia-kit/client')", 'beia-kit/testcontainers': "await import('beia-kit/testcontainers')" };
-  const times = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+  // Node alone, and the testcontainers package alone (the peer dependency beia-kit/testcontainers extends), beside ours.
+  const list = [
+    { name: 'node', code: '', cwd: ROOT },
+    { name: 'testcontainers', code: "await import('testcontainers')", cwd: ROOT },
+    ...BUILDS.flatMap((build, b) =>
+      ['beia-kit/client', 'beia-kit/testcontainers'].map((entry) => ({
+        name: b === 0 ? entry : `${entry} of ${build.label}`,
+        code: `await import('${entry}')`,
+        cwd: build.root,
+      })),
+    ),
+  ];
+  const times = Object.fromEntries(list.map(({ name }) => [name, []]));
   // Interleaved, like the servers.
-  for (let i = 0; i < starts; i++) for (const [name, code] of Object.entries(cases)) times[name].push(await timeProcess(code));
-  for (const [name, list] of Object.entries(times))
-    imports[name] = { runs: list.length, medianMs: median(list), minMs: Math.min(...list), maxMs: Math.max(...list) };
+  for (let i = 0; i < starts; i++) for (const { name, code, cwd } of list) times[name].push(await timeProcess(code, cwd));
+  for (const [name, runs] of Object.entries(times))
+    imports[name] = { runs: runs.length, medianMs: median(runs), minMs: Math.min(...runs), maxMs: Math.max(...runs) };
 }
 
 // docker run of the image to its first 200, when there is an engine and the image.
@@ -803,9 +844,9 @@ for (const run of big) {
   );
 }
 const load = `load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, ${availableParallelism()} cores`;
-if (start) {
+for (const s of starts_) {
   console.log(
-    `start: exec of beia mock to its first 200, median of ${start.runs}: ${fmt(start.readyMs)} ms (${fmt(start.readyMinMs)}-${fmt(start.readyMaxMs)}); to its first image 200: ${fmt(start.firstImageMs)} ms (${load})`,
+    `start (${s.build}): exec of beia mock to its first 200, median of ${s.runs}: ${fmt(s.readyMs)} ms (${fmt(s.readyMinMs)}-${fmt(s.readyMaxMs)}); to its first image 200: ${fmt(s.firstImageMs)} ms (${load})`,
   );
 }
 for (const [name, m] of Object.entries(imports)) {
@@ -873,7 +914,7 @@ const report = {
   memoryAtDefaults: memory,
   bigUploads: big,
   redisRoundTrips: roundTrips,
-  start,
+  start: starts_,
   imports,
   docker,
   load: { before: loadBefore, after: loadAfter },
