@@ -672,7 +672,7 @@ if (phases.has('imports')) {
     { name: 'testcontainers', code: "await import('testcontainers')", cwd: ROOT },
     ...BUILDS.flatMap((build, b) =>
       ['beia-kit/client', 'beia-kit/testcontainers'].map((entry) => ({
-        name: b === 0 ? entry : `${entry} of ${build.label}`,
+        name: b === 0 ? entry : `${entry} (${build.label})`,
         code: `await import('${entry}')`,
         cwd: build.root,
       })),
@@ -851,7 +851,7 @@ for (const s of starts_) {
 }
 for (const [name, m] of Object.entries(imports)) {
   console.log(
-    `import: ${name === 'node' ? 'node with nothing to import' : `import('${name}')`} as a whole process, median of ${m.runs}: ${fmt(m.medianMs)} ms (${fmt(m.minMs)}-${fmt(m.maxMs)})`,
+    `import: ${name === 'node' ? 'node with nothing to import' : name.replace(/^([^ ]+)(.*)$/, "import('$1')$2")} as a whole process, median of ${m.runs}: ${fmt(m.medianMs)} ms (${fmt(m.minMs)}-${fmt(m.maxMs)})`,
   );
 }
 if (docker)
