@@ -1,15 +1,21 @@
 #!/usr/bin/env node
-import { runConformanceCommand } from './conformance-command.js';
-import { runHealthCommand } from './health-command.js';
-import { runMockCommand } from './mock-command.js';
-import { runProcessCommand } from './process-command.js';
-import { runRecordingsCommand } from './recordings-command.js';
-import { MOCK_VERSION } from '../mock/index.js';
+// Each command's module is loaded when it runs: `beia mock` loads neither the client nor the
+// conformance suite, and `beia health` not the mock.
 import { closest } from './usage.js';
+
+const runMockCommand: (argv: string[], env: NodeJS.ProcessEnv) => Promise<number> = async (argv, env) =>
+  (await import('./mock-command.js')).runMockCommand(argv, env);
+const runProcessCommand: (argv: string[], env: NodeJS.ProcessEnv) => Promise<number> = async (argv, env) =>
+  (await import('./process-command.js')).runProcessCommand(argv, env);
+const runConformanceCommand: (argv: string[], env: NodeJS.ProcessEnv) => Promise<number> = async (argv, env) =>
+  (await import('./conformance-command.js')).runConformanceCommand(argv, env);
+const runHealthCommand: (argv: string[], env: NodeJS.ProcessEnv) => Promise<number> = async (argv, env) =>
+  (await import('./health-command.js')).runHealthCommand(argv, env);
+const runRecordingsCommand = async (argv: string[]): Promise<number> => (await import('./recordings-command.js')).runRecordingsCommand(argv);
 
 const COMMANDS = ['mock', 'health', 'process', 'conformance', 'recordings', 'help', '--version', '--help'];
 
-const USAGE = `beia ${MOCK_VERSION}: mock server and tools for the BEIA image API
+const usage = (version: string) => `beia ${version}: mock server and tools for the BEIA image API
 
 Usage:
   beia mock [--host 127.0.0.1] [--port 8080] [--config FILE | --config-json JSON] [--profile FILE] [--admin-token TOKEN]
@@ -41,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
       return runRecordingsCommand(rest);
     case '--version':
     case '-v':
-      console.log(MOCK_VERSION);
+      console.log((await import('../mock/light.js')).MOCK_VERSION);
       return 0;
     case undefined:
     case 'help':
@@ -52,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] === 'conformance') return runConformanceCommand(['--help'], process.env);
       if (rest[0] === 'health') return runHealthCommand(['--help'], process.env);
       if (rest[0] === 'recordings') return runRecordingsCommand(['--help']);
-      console.log(USAGE);
+      console.log(usage((await import('../mock/light.js')).MOCK_VERSION));
       return command === undefined ? 2 : 0;
     default: {
       const near = closest(command, COMMANDS);

@@ -4,9 +4,8 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Agent } from 'undici';
 import {
-  configureSharpForMock,
+  configureSharpWhenLoaded,
   defaultAllowedIps,
   FileStore,
   RedisStore,
@@ -30,12 +29,10 @@ import {
   type RecordOptions,
   type ReplayOptions,
   type RunningMockServer,
-} from '../mock/index.js';
-import { describeRoute, networkDispatcher } from '../client/index.js';
-import { applyProfile, readObservations } from '../conformance/index.js';
+} from '../mock/serve.js';
 import { IMAGE_PATH } from '../contract/index.js';
 import { redactUrl } from '../shared/index.js';
-import { networkOptions, readNetwork, type CliNetwork } from './network-flags.js';
+import type { CliNetwork } from './network-flags.js';
 import { flagsOf, usageError } from './usage.js';
 
 const HELP = `beia mock: a local server that behaves like the BEIA image API
@@ -108,7 +105,7 @@ export interface MockCommandOptions {
   /** The origin clients reach the mock at (a container's mapped port), printed in the banner. */
   publicUrl?: string;
   /** Replay the recordings in `dir`, or, with `record`, record into it. */
-  recordings?: { dir: string; strict: boolean; record?: { from: string; budget?: number; allowedIps: string[]; network: CliNetwork } };
+  recordings?: { dir: string; strict: boolean; record?: { from: string; budget?: number; allowedIps: string[]; network: () => Promise<CliNetwork> } };
 }
 
 export type StoreChoice = { kind: 'memory' } | { kind: 'file'; path: string } | { kind: 'redis'; url: string };
@@ -236,7 +233,12 @@ function readRecordings(
       `--record-allow (BEIA_MOCK_RECORD_ALLOW): ${problem ?? 'no address given'}. Give addresses or CIDR blocks, comma-separated: 127.0.0.1,172.16.0.0/12.`,
     );
   }
-  const record: NonNullable<NonNullable<MockCommandOptions['recordings']>['record']> = { from, allowedIps, network: readNetwork(values, env) };
+  const record: NonNullable<NonNullable<MockCommandOptions['recordings']>['record']> = {
+    from,
+    allowedIps,
+    // Read when the recorder starts: the client's network code is loaded only to record.
+    network: async () => (await import('./network-flags.js')).readNetwork(values, env),
+  };
   if (budgetText !== undefined) record.budget = Number(budgetText.trim());
   return { dir, strict: false, record };
 }
@@ -405,8 +407,12 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
           options.configJson ? 'config in --config-json or BEIA_MOCK_CONFIG_JSON' : 'embedded default config',
           allowedIps,
         );
-    if (options.profileFile) config = applyProfile(config, (await readObservations(options.profileFile)).observations);
-    configureSharpForMock();
+    if (options.profileFile) {
+      // The conformance suite's code only for --profile.
+      const { applyProfile, readObservations } = await import('../conformance/index.js');
+      config = applyProfile(config, (await readObservations(options.profileFile)).observations);
+    }
+    configureSharpWhenLoaded();
     const seeding = {
       seed: config.licenses,
       maxJournalEntries: config.journal.maxEntries,
@@ -443,7 +449,7 @@ export async function runMockCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
 }
 
 /** What `--recordings` opened: the recorder's or the replay's options, and how many recordings the folder holds. */
-type Recordings = { record?: RecordOptions; replay?: ReplayOptions; count: number };
+type Recordings = { record?: RecordOptions; replay?: ReplayOptions; count: number; route?: string };
 
 /** The recordings folder, opened for the mode asked: made when recording, required when replaying. */
 async function openRecordings(options: MockCommandOptions): Promise<Recordings | undefined> {
@@ -452,16 +458,22 @@ async function openRecordings(options: MockCommandOptions): Promise<Recordings |
   const folder = await RecordingFolder.open(asked.dir, { create: asked.record !== undefined });
   const count = (await folder.list()).length;
   if (!asked.record) return { replay: { recordings: folder, strict: asked.strict }, count };
-  // A dispatcher of its own, which the mock closes when it stops.
-  const dispatcher = networkDispatcher(await networkOptions(asked.record.network)) ?? new Agent();
+  // A dispatcher of its own, which the mock closes when it stops; the client's code only to record.
+  const [{ Agent }, { describeRoute, networkDispatcher }, { networkOptions }] = await Promise.all([
+    import('undici'),
+    import('../client/index.js'),
+    import('./network-flags.js'),
+  ]);
+  const network = await asked.record.network();
+  const dispatcher = networkDispatcher(await networkOptions(network)) ?? new Agent();
   const record: RecordOptions = { from: asked.record.from, recordings: folder, allowedIps: asked.record.allowedIps, dispatcher };
   if (asked.record.budget !== undefined) record.budget = asked.record.budget;
-  return { record, count };
+  return { record, count, route: describeRoute(asked.record.from, network.proxy) };
 }
 
 /** The banner's lines for recording or replaying. */
 function recordingLines(options: MockCommandOptions, recordings: Recordings | undefined): string[] {
-  const { record, replay, count } = recordings ?? {};
+  const { record, replay, count, route } = recordings ?? {};
   if (record) {
     const from = redactUrl(record.from);
     const budget =
@@ -469,7 +481,7 @@ function recordingLines(options: MockCommandOptions, recordings: Recordings | un
         ? `no budget (${record.recordings.forwarded} forwarded so far; --record-budget N stops at N)`
         : `budget ${record.budget}, ${record.recordings.forwarded} forwarded so far (${record.recordings.dir}/budget.json)`;
     return [
-      `  record    forwards each image request to ${from} ${describeRoute(record.from, options.recordings?.record?.network.proxy)}, with the caller's own credentials;`,
+      `  record    forwards each image request to ${from} ${route ?? ''}, with the caller's own credentials;`,
       `            keeps its 200s in ${record.recordings.dir} (${count} recordings); ${budget}`,
       `            only from ${(record.allowedIps ?? LOOPBACK_IPS).join(', ')} (--record-allow); the mock's licenses, credits and faults do not apply`,
     ];

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { HEADER, LIVE_ENDPOINT, UnreadableResponseError, decodeMultipartMixed, errorFromAnswer, parseCredits, readImageBundle } from '../contract/index.js';
 import { BeiaNetworkError, BeiaResultError, BeiaTimeoutError, InputChangedError } from './errors.js';
 import { formBody } from './form-body.js';
+import { undici } from './undici.js';
 import { imageSource, type ImageInput } from './image-source.js';
 import { DEFAULT_MAX_RESULT_BYTES, discard, hasPngSignature, pngProblem, readBounded } from './result-checks.js';
 import { DEFAULT_RETRY_POLICY, isRetryable, retryDelayMs, type RetryPolicy } from './retry.js';
@@ -201,7 +202,7 @@ export class BeiaClient {
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let sent = false;
     try {
-      return await request(this.endpoint, {
+      return await undici().request(this.endpoint, {
         method: 'POST',
         headers: {
           [HEADER.licenseId]: this.#licenseId,

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { redactUrl } from '../shared/index.js';
+import { undici } from './undici.js';
 
 /** How requests reach the API: where CI runners really are (an egress proxy, a TLS-inspecting CA, a registered address). */
 export interface NetworkOptions {
@@ -46,6 +47,7 @@ export function networkDispatcher(options: NetworkOptions): Dispatcher | undefin
   const direct = { ...local, connect: { ...tls } };
   // Through a proxy: the connection to the proxy leaves from the source address; the TLS inside the tunnel trusts the CA.
   const proxied = { proxyTls: { ...tls, ...local }, requestTls: { ...tls } };
+  const { Agent, EnvHttpProxyAgent, ProxyAgent } = undici();
   if (proxy === undefined) return new Agent(direct);
   if (typeof proxy === 'string') return new ProxyAgent({ uri: checkedProxy(proxy), ...proxied });
   // Empty strings, not undefined: undici would read the process's environment otherwise, and a library never does.

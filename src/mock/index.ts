@@ -1,3 +1,8 @@
+// The package's entry loads prom-client (and, through configureSharpForMock, sharp) when it is
+// imported, as it always has (test/entry-points.test.ts holds it to that): a library user's first
+// image and first scrape pay nothing. `beia mock` starts from serve.ts instead, which loads each
+// of them with the first request that needs it.
+import 'prom-client';
 export { createMockApp } from './app.js';
 export type { MockApp, MockAppOptions } from './app.js';
 export { startMockServer, isLoopbackHost, listeningLine, LISTENING_LINE } from './server.js';

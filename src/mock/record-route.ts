@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { decodeMultipartMixed, FIELD, readImageBundle } from '../contract/index.js';
 import { LOOPBACK_IPS, type MockConfig } from './config/index.js';
 import { parseForm, type ParsedForm } from './form/parse-form.js';
@@ -201,6 +201,8 @@ async function forward(options: RecordOptions, liveUrl: string, incoming: Header
     if (!NOT_FORWARDED.has(name) && !name.startsWith('x-beia-mock-')) headers[name] = value;
   });
   try {
+    // undici only for a mock that records: loaded by the first request it forwards.
+    const { request } = await import('undici');
     const answer = await request(options.from, { method: 'POST', headers, body, ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) });
     const chunks: Buffer[] = [];
     let length = 0;

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { imageLibrary } from './renderer.js';
 
 export type GalleryImage = 'upload' | 'result' | 'cropped';
 export type GallerySize = 'thumb' | 'large';
@@ -30,6 +30,12 @@ export interface GalleryOptions {
   formats?: readonly string[];
   /** Whole seconds one view may take to draw (`images.renderTimeoutSeconds`); 0 or absent: no bound. */
   renderTimeoutSeconds?: number;
+  /**
+   * `start` (the default here) keeps images from the first request; `opened` only once the
+   * dashboard has read the gallery (`has`, `stats` or `view`: its first `/ui/state` or
+   * `/ui/images`), so a mock nobody watches holds no images (`dashboard.keepImagesFrom`).
+   */
+  keepFrom?: 'start' | 'opened';
 }
 
 /**
@@ -38,7 +44,9 @@ export interface GalleryOptions {
  * its pictures. Originals are kept as they are (the mock holds them anyway) and the small views
  * are drawn only when the dashboard asks, so the hot path pays nothing but a map update. Bounded
  * by entries and by bytes; the oldest go first, and an upload larger than a quarter of the bound
- * is not kept at all. Per process: with several replicas, each shows what it served.
+ * is not kept at all. Per process: with several replicas, each shows what it served. With
+ * `keepFrom: 'opened'` it keeps nothing until the dashboard first reads it; its bytes may count
+ * against the result cache's bound too (`ImageRenderer.shareBudgetWith`).
  *
  * @example
  * ```ts
@@ -51,14 +59,21 @@ export class ImageGallery {
   /** Oldest first (a Map keeps insertion order). */
   readonly #entries = new Map<string, Entry>();
   #bytes = 0;
+  #active: boolean;
 
   constructor(options: GalleryOptions) {
     this.#options = options;
+    this.#active = options.keepFrom !== 'opened';
+  }
+
+  /** Whether it keeps images now: from the start, or since the dashboard first read it. */
+  get active(): boolean {
+    return this.#active;
   }
 
   /** Keeps (or adds to) the images of an upload, as the newest. */
   keep(sha256: string, images: Partial<Record<GalleryImage, Buffer | undefined>>): void {
-    if (this.#options.entries === 0) return;
+    if (this.#options.entries === 0 || !this.#active) return;
     const entry: Entry = this.#entries.get(sha256) ?? { images: {}, views: new Map(), bytes: 0 };
     this.#entries.delete(sha256);
     for (const kind of ['upload', 'result', 'cropped'] as const) {
@@ -77,12 +92,14 @@ export class ImageGallery {
 
   /** Whether this upload's images are kept, and which. */
   has(sha256: string): GalleryImage[] {
+    this.#active = true;
     const entry = this.#entries.get(sha256);
     return entry ? (Object.keys(entry.images) as GalleryImage[]) : [];
   }
 
   /** A JPEG of the image scaled into the size's box, drawn once; undefined when not kept or not an image. */
   async view(sha256: string, kind: GalleryImage, size: GallerySize): Promise<Buffer | undefined> {
+    this.#active = true;
     const entry = this.#entries.get(sha256);
     const original = entry?.images[kind];
     if (!entry || !original) return undefined;
@@ -105,6 +122,9 @@ export class ImageGallery {
 
   async #draw(original: Buffer, box: { width: number; height: number; quality: number }, upload: boolean): Promise<Buffer | null> {
     try {
+      // sharp is loaded by the first view or render, set up as the mock sets it.
+      await imageLibrary();
+      const { default: sharp } = await import('sharp');
       const input = sharp(original, { failOn: 'error', limitInputPixels: this.#options.maxInputPixels });
       // The same bounds as the image route: an upload it refused (an SVG, say) is never rendered
       // here; results and crops are the mock's own PNGs.
@@ -127,7 +147,21 @@ export class ImageGallery {
   }
 
   stats(): { entries: number; bytes: number; maxEntries: number; maxBytes: number } {
+    this.#active = true;
     return { entries: this.#entries.size, bytes: this.#bytes, maxEntries: this.#options.entries, maxBytes: this.#options.maxBytes };
+  }
+
+  /**
+   * Bytes kept now that `isHeld` does not hold already: what the result cache counts against its
+   * own bound when they share one (a result the cache still holds is the same buffer here, and
+   * costs nothing twice). The views drawn always count.
+   */
+  bytesNotIn(isHeld: (image: Buffer) => boolean): number {
+    let bytes = this.#bytes;
+    for (const entry of this.#entries.values()) {
+      for (const image of Object.values(entry.images)) if (isHeld(image)) bytes -= image.length;
+    }
+    return bytes;
   }
 
   #trim(): void {

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Semaphore } from '../../shared/index.js';
 import { safeBoundary } from '../../contract/index.js';
 import { ApiError, ClientGoneError } from '../http/api-error.js';
-import { inspectImage, renderImages, type ImageLimits, type RenderedImages } from './render.js';
+import type * as RenderModule from './render.js';
+import type { ImageLimits, RenderedImages } from './render.js';
 import { ResultCache, type CacheStats } from './result-cache.js';
 
 export interface RendererOptions extends ImageLimits {
@@ -12,6 +13,27 @@ export interface RendererOptions extends ImageLimits {
   concurrency?: number;
   /** Recordings of the live API, in front of the cache: an upload recorded gets its recorded images (`beia mock --recordings DIR`). */
   replay?: ReplayOptions;
+}
+
+type ImageLibrary = typeof RenderModule;
+let library: Promise<ImageLibrary> | undefined;
+let configureOnLoad = false;
+
+/**
+ * The image code and sharp, loaded by the first image that needs them (a render, a view of the
+ * dashboard), not when the mock starts: a mock is ready before sharp is loaded.
+ */
+export function imageLibrary(): Promise<ImageLibrary> {
+  return (library ??= import('./render.js').then((loaded) => {
+    if (configureOnLoad) loaded.configureSharpForMock();
+    return loaded;
+  }));
+}
+
+/** `configureSharpForMock` as soon as sharp is loaded, without loading it now (what `beia mock` calls). */
+export function configureSharpWhenLoaded(): void {
+  configureOnLoad = true;
+  if (library) void library.then((loaded) => loaded.configureSharpForMock());
 }
 
 /** Where recorded answers come from (a `RecordingFolder`), and whether an upload without one is refused. */
@@ -64,6 +86,7 @@ export class ImageRenderer {
     const key = `${image.sha256.toString('hex')}:${this.#limits.maxSide}:${this.#limits.maxInputPixels}`;
     const hit = this.#cache.get(key, withCropped);
     if (hit) return { ...hit, cached: true };
+    const { inspectImage, renderImages } = await imageLibrary();
     const inspected = await inspectImage(image.data, this.#limits);
     // Renders are bounded: a client that leaves frees its slot at once, but its render keeps its
     // permit until sharp is done, so upload-and-abort loops cannot pile up decodes.
@@ -104,6 +127,15 @@ export class ImageRenderer {
     };
     if (found.cropped) replayed.cropped = found.cropped;
     return replayed;
+  }
+
+  /**
+   * One byte budget for the result cache and the dashboard's kept images: the gallery's bytes
+   * that the cache does not hold itself count against `images.cacheBytes`, so the two together
+   * hold at most that much (the cache gives way; the gallery keeps its own bounds too).
+   */
+  shareBudgetWith(gallery: { bytesNotIn(isHeld: (image: Buffer) => boolean): number }): void {
+    this.#cache.shareBudgetWith((isHeld) => gallery.bytesNotIn(isHeld));
   }
 
   cacheStats(): CacheStats {

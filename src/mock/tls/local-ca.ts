@@ -4,7 +4,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+
+/** node-forge, loaded by the first {@link localCertificate}: a mock without `--https` never loads it. */
+let forge: typeof Forge;
 
 /** A server's key and certificate in PEM, and the CA that signed it (to trust), where one was made. */
 export interface TlsFiles {
@@ -31,6 +34,7 @@ const SERVER_DAYS = 825; // what browsers and Apple's TLS accept at most for a s
  * ```
  */
 export async function localCertificate(dir: string, names: readonly string[]): Promise<TlsFiles & { caFile: string; made: 'ca' | 'server' | 'none' }> {
+  forge ??= (await import('node-forge')).default;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const caFile = join(dir, 'ca.pem');
   const caKeyFile = join(dir, 'ca-key.pem');
@@ -84,7 +88,7 @@ function covers(cert: string, caCert: string, names: readonly string[]): boolean
   }
 }
 
-function keyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
+function keyPair(): { privateKey: Forge.pki.rsa.PrivateKey; publicKey: Forge.pki.rsa.PublicKey; pem: string } {
   // Node's own RSA key generation (fast, native); node-forge only writes the certificate.
   const { privateKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -95,7 +99,7 @@ function keyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki
   return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem: privateKey };
 }
 
-function certificate(publicKey: forge.pki.PublicKey, days: number): forge.pki.Certificate {
+function certificate(publicKey: Forge.pki.PublicKey, days: number): Forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   // A positive serial of 16 random bytes (the top bit cleared: DER integers are signed).
