@@ -134,9 +134,8 @@ function mockParts(options: MockAppOptions): MockParts {
     maxInputPixels: config.limits.maxInputPixels,
     formats: config.images.formats,
     renderTimeoutSeconds: config.images.renderTimeoutSeconds,
+    keepFrom: config.dashboard.keepImagesFrom,
   });
-  // One byte budget for the result cache and the kept images.
-  renderer.shareBudgetWith(gallery);
   const metrics = new MockMetrics({ store, renderer, uploads }, { processMetrics: options.processMetrics ?? false });
   return { config, store, uploads, renderer, gallery, metrics, startedAt: Date.now() };
 }

@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { IMAGE_PATH } from '../contract/index.js';
-import { createMockApp, type MockAppOptions } from './app.js';
+import { createMockApp, type MockApp, type MockAppOptions } from './app.js';
 import { answerClientErrors } from './http/client-error.js';
 import { defaultAllowedIps, validateConfig, type MockConfig } from './config/index.js';
 import { isLoopbackHost, urlHost } from './net/ip.js';
@@ -81,7 +81,23 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     ...(adminToken ? { adminToken } : {}),
   });
 
-  // The form parser answers a slow body with its own 408; Node's timeout is the backstop.
+  const server = createServer(options, config, { app, imageHandler, recordTransportError });
+  await listen(server, host, options.port ?? 8080);
+  const { port } = server.address() as AddressInfo;
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `${options.tls ? 'https' : 'http'}://${urlHost(reachable)}:${port}`;
+  const close = closer(server, store, shutdown, options.shutdownGraceMs ?? 10_000);
+
+  return { endpoint: `${url}${IMAGE_PATH}`, url, host, port, config, store, server, adminToken, adminTokenGenerated, close };
+}
+
+/**
+ * The HTTP(S) server: Node's timeouts as the backstop of the form parser's own 408; the image
+ * route, the hot one, on Node's own request and response, every other route through Hono; and
+ * the mock's own answer, log line and journal entry for what Node's HTTP parser refuses (a
+ * malformed request line, headers too large or too slow, a bad chunk), not Node's bare one.
+ */
+function createServer(options: MockServerOptions, config: MockConfig, mock: Pick<MockApp, 'app' | 'imageHandler' | 'recordTransportError'>): Server {
   const requestTimeout = config.limits.requestTimeoutMs + 2_000;
   const headersTimeout = Math.min(requestTimeout, 60_000);
   const serverOptions = {
@@ -90,8 +106,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     // Node checks the two timeouts above only this often; keep it below them.
     connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(requestTimeout / 4))),
   };
-  // The image route, the hot one, on Node's own request and response; every other route through Hono.
-  const honoListener = getRequestListener(app.fetch, { hostname: host });
+  const honoListener = getRequestListener(mock.app.fetch, { hostname: options.host ?? '127.0.0.1' });
+  const imageHandler = mock.imageHandler;
   const listener = imageHandler
     ? (req: IncomingMessage, res: ServerResponse) => {
         if (req.method === 'POST' && isImagePath(req.url)) imageHandler(req, res);
@@ -99,17 +115,19 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       }
     : (req: IncomingMessage, res: ServerResponse) => void honoListener(req, res);
   const server = options.tls ? createHttpsServer({ ...serverOptions, ...options.tls }, listener) : createHttpServer(serverOptions, listener);
-  // What Node's HTTP parser refuses (a malformed request line, headers too large or too slow, a
-  // bad chunk) gets the mock's own answer, a log line and a journal entry, not Node's bare one.
   answerClientErrors(server, {
     version: MOCK_VERSION,
     errorBody: config.rules.errorBody,
     headersTimeoutMs: headersTimeout,
     requestTimeoutMs: requestTimeout,
-    record: recordTransportError,
+    record: mock.recordTransportError,
   });
+  return server;
+}
 
-  await new Promise<void>((resolve, reject) => {
+/** Listens, or fails with what to do about it. */
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const hint =
         error.code === 'EADDRINUSE'
@@ -119,27 +137,28 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
             : error.code === 'EACCES'
               ? ' Ports below 1024 need privileges: pick 1024 or above (8080 is the default).'
               : '';
-      reject(new Error(`Failed to listen on ${urlHost(host)}:${options.port ?? 8080}: ${error.message}.${hint}`));
+      reject(new Error(`Failed to listen on ${urlHost(host)}:${port}: ${error.message}.${hint}`));
     });
-    server.listen(options.port ?? 8080, host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const url = `${options.tls ? 'https' : 'http'}://${urlHost(reachable)}:${port}`;
+}
 
-  // Licenses made for one test go away when they expire even if nobody asks for them again,
-  // with their journal entries.
+/**
+ * The server's `close()`: licenses made for one test are swept every 30 s until then (they go
+ * away when they expire even if nobody asks for them again, with their journal entries); at
+ * close, hanging faults end, requests in flight get the grace time, and the store goes last.
+ */
+function closer(server: Server, store: MockStore, shutdown: AbortController, graceMs: number): () => Promise<void> {
   const sweep = setInterval(() => {
     store.deleteExpired().catch((error: unknown) => console.error('beia mock: failed to remove expired licenses:', error));
   }, 30_000);
   sweep.unref();
-
   let closing: Promise<void> | undefined;
-  const close = () => {
+  return () => {
     closing ??= new Promise<void>((resolve) => {
       clearInterval(sweep);
       shutdown.abort();
-      const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
+      const grace = setTimeout(() => server.closeAllConnections(), graceMs);
       server.close(() => {
         clearTimeout(grace);
         // The store goes last: requests that finished during the grace have written to it.
@@ -151,8 +170,6 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     });
     return closing;
   };
-
-  return { endpoint: `${url}${IMAGE_PATH}`, url, host, port, config, store, server, adminToken, adminTokenGenerated, close };
 }
 
 /** The image path, with or without a query (which the route ignores, as Hono's routing does). */

@@ -77,6 +77,11 @@ export interface MockConfig {
     keepImages: number;
     /** The most bytes those images and their thumbnails take, together. */
     imageBytes: number;
+    /**
+     * From when the dashboard's images are kept: `start`, from the first request; `opened`, only
+     * once the dashboard has first been read (a mock nobody watches then holds no images).
+     */
+    keepImagesFrom: 'start' | 'opened';
   };
   network: {
     /** Peers whose `X-Forwarded-For` is believed. Empty: the header is ignored. */
@@ -184,7 +189,7 @@ export const DEFAULT_CONFIG: MockConfig = {
     maxClientShare: 0.5,
   },
   images: { maxSide: 2048, cacheBytes: 64 * 1024 * 1024, formats: ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'], renderTimeoutSeconds: 10 },
-  dashboard: { keepImages: 50, imageBytes: 64 * 1024 * 1024 },
+  dashboard: { keepImages: 50, imageBytes: 64 * 1024 * 1024, keepImagesFrom: 'start' },
   network: { trustedProxies: [] },
   rules: {
     checkOrder: [...CHECK_NAMES],

@@ -55,6 +55,7 @@ describe('validateConfig', () => {
     ],
     [{ processing: { delayMS: 5 } }, 'config.processing.delayMS: expected one of the known keys (delayMs, msPerMegapixel'],
     [{ rules: { errorBody: 'xml' } }, 'config.rules.errorBody: expected one of "json", "text", "none"'],
+    [{ dashboard: { keepImagesFrom: 'later' } }, 'config.dashboard.keepImagesFrom: expected one of "start", "opened"'],
     [{ rules: { checkOrder: ['auth'] } }, 'config.rules.checkOrder: expected each of ip-allowlist'],
     [{ network: { trustedProxies: '127.0.0.1' } }, 'config.network.trustedProxies: expected an array'],
     [{ licences: [] }, 'config.licences: expected one of the known keys'],

@@ -80,6 +80,7 @@ export function validateConfig(input: unknown, options: ValidateOptions = {}): M
     dashboard: {
       keepImages: readInt(given.dashboard.keepImages, at('dashboard')('keepImages'), 0, 10_000),
       imageBytes: readInt(given.dashboard.imageBytes, at('dashboard')('imageBytes'), 0, 2 ** 40),
+      keepImagesFrom: readEnum(given.dashboard.keepImagesFrom, at('dashboard')('keepImagesFrom'), ['start', 'opened']),
     },
     network: {
       trustedProxies: readIpList(given.network.trustedProxies, at('network')('trustedProxies')),

@@ -45,8 +45,7 @@ export interface GalleryOptions {
  * are drawn only when the dashboard asks, so the hot path pays nothing but a map update. Bounded
  * by entries and by bytes; the oldest go first, and an upload larger than a quarter of the bound
  * is not kept at all. Per process: with several replicas, each shows what it served. With
- * `keepFrom: 'opened'` it keeps nothing until the dashboard first reads it; its bytes may count
- * against the result cache's bound too (`ImageRenderer.shareBudgetWith`).
+ * `keepFrom: 'opened'` it keeps nothing until the dashboard first reads it.
  *
  * @example
  * ```ts
@@ -149,19 +148,6 @@ export class ImageGallery {
   stats(): { entries: number; bytes: number; maxEntries: number; maxBytes: number } {
     this.#active = true;
     return { entries: this.#entries.size, bytes: this.#bytes, maxEntries: this.#options.entries, maxBytes: this.#options.maxBytes };
-  }
-
-  /**
-   * Bytes kept now that `isHeld` does not hold already: what the result cache counts against its
-   * own bound when they share one (a result the cache still holds is the same buffer here, and
-   * costs nothing twice). The views drawn always count.
-   */
-  bytesNotIn(isHeld: (image: Buffer) => boolean): number {
-    let bytes = this.#bytes;
-    for (const entry of this.#entries.values()) {
-      for (const image of Object.values(entry.images)) if (isHeld(image)) bytes -= image.length;
-    }
-    return bytes;
   }
 
   #trim(): void {

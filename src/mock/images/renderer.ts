@@ -129,15 +129,6 @@ export class ImageRenderer {
     return replayed;
   }
 
-  /**
-   * One byte budget for the result cache and the dashboard's kept images: the gallery's bytes
-   * that the cache does not hold itself count against `images.cacheBytes`, so the two together
-   * hold at most that much (the cache gives way; the gallery keeps its own bounds too).
-   */
-  shareBudgetWith(gallery: { bytesNotIn(isHeld: (image: Buffer) => boolean): number }): void {
-    this.#cache.shareBudgetWith((isHeld) => gallery.bytesNotIn(isHeld));
-  }
-
   cacheStats(): CacheStats {
     return this.#cache.stats();
   }

@@ -33,21 +33,10 @@ export class ResultCache {
   #bytes = 0;
   #hits = 0;
   #misses = 0;
-  /** Bytes held elsewhere, and not by this cache, that count against its bound too (the dashboard's kept images). */
-  #others: ((isHeld: (image: Buffer) => boolean) => number) | undefined;
 
   constructor(maxBytes: number) {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new RangeError(`The cache bound is ${maxBytes} bytes; expected a whole number of at least 0.`);
     this.maxBytes = maxBytes;
-  }
-
-  /**
-   * Counts the bytes `others` reports (read at each `put`; it is told which buffers this cache
-   * holds, so that one buffer in both counts once) against this cache's bound: the two then hold
-   * at most `maxBytes` together, the cache giving way, least recently used first.
-   */
-  shareBudgetWith(others: (isHeld: (image: Buffer) => boolean) => number): void {
-    this.#others = others;
   }
 
   /** The entry under `key`, if it has the cropped image when `withCropped` asks for it. */
@@ -78,28 +67,17 @@ export class ResultCache {
       this.#entries.delete(key);
       this.#bytes -= entryBytes(old);
     }
-    const bytes = size + this.#othersBytes();
+    const bytes = size;
     for (const [oldest, entry] of this.#entries) {
       if (this.#bytes + bytes <= this.maxBytes) break;
       this.#entries.delete(oldest);
       this.#bytes -= entryBytes(entry);
     }
     if (this.#bytes + bytes <= this.maxBytes) {
-      // What is kept is this entry's size; the others' bytes only bounded it.
       this.#entries.set(key, rendered);
-      this.#bytes += size;
+      this.#bytes += bytes;
     }
     return rendered;
-  }
-
-  #othersBytes(): number {
-    if (!this.#others) return 0;
-    const held = new Set<Buffer>();
-    for (const entry of this.#entries.values()) {
-      held.add(entry.result);
-      if (entry.cropped) held.add(entry.cropped);
-    }
-    return this.#others((image) => held.has(image));
   }
 
   stats(): CacheStats {
