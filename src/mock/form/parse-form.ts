@@ -27,8 +27,30 @@ export interface UploadedFile {
   filename?: string;
   contentType: string;
   data: Buffer;
-  /** sha256 of `data`, computed as it arrived. */
+  /** sha256 of `data`: computed when first read, or set by whoever already knows it (the same bytes seen before). */
   sha256: Buffer;
+}
+
+/** The image part, kept: its sha256 computed once, when first read, unless it was set before. */
+class KeptUpload implements UploadedFile {
+  readonly contentType: string;
+  readonly data: Buffer;
+  filename?: string;
+  #sha256: Buffer | undefined;
+
+  constructor(contentType: string, data: Buffer, filename: string | undefined) {
+    this.contentType = contentType;
+    this.data = data;
+    if (filename !== undefined) this.filename = filename;
+  }
+
+  get sha256(): Buffer {
+    return (this.#sha256 ??= createHash('sha256').update(this.data).digest());
+  }
+
+  set sha256(known: Buffer) {
+    this.#sha256 = known;
+  }
 }
 
 export interface ParsedForm {
@@ -266,7 +288,8 @@ class FormReader {
     }
     this.#pendingFiles += 1;
     const keepBound = name !== FIELD.image ? undefined : this.#contentLength === undefined ? 0 : Math.min(this.#contentLength, this.#limits.maxUploadBytes + 1);
-    const file = new FilePart(!isSecretPartName(name), keepBound);
+    // The image is kept and hashed only when its sha256 is asked for; the other parts as they stream.
+    const file = new FilePart(!isSecretPartName(name) && keepBound === undefined, keepBound);
     stream.on('data', file.add);
     stream.on('limit', () =>
       this.#finish(
@@ -287,18 +310,19 @@ class FormReader {
     this.#pendingFiles -= 1;
     if (this.#settled) return;
     const part: JournalPart = { name, kind: 'file', size: file.size };
-    const digest = file.digest();
-    if (digest) {
+    const data = file.bytes();
+    if (!isSecretPartName(name)) {
       part.contentType = info.mimeType;
-      part.sha256 = digest.toString('hex');
+      if (data) {
+        // The image: its sha256 is computed when first asked for, unless the renderer recognises
+        // the bytes first (`KnownUploads`); the journal part reads it from the image.
+        const image = new KeptUpload(info.mimeType, data, info.filename);
+        Object.defineProperty(part, 'sha256', { enumerable: true, configurable: true, get: () => image.sha256.toString('hex') });
+        this.#image = image;
+      } else part.sha256 = file.digest()?.toString('hex');
       if (info.filename !== undefined) part.filename = info.filename;
     }
     this.#parts.push(part);
-    const data = file.bytes();
-    if (data && digest) {
-      this.#image = { contentType: info.mimeType, data, sha256: digest };
-      if (info.filename !== undefined) this.#image.filename = info.filename;
-    }
     this.#maybeDone();
   }
 

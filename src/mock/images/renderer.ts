@@ -4,6 +4,7 @@ import { safeBoundary } from '../../contract/index.js';
 import { ApiError, ClientGoneError } from '../http/api-error.js';
 import type * as RenderModule from './render.js';
 import type { ImageLimits, RenderedImages } from './render.js';
+import { KnownUploads } from './known-uploads.js';
 import { ResultCache, type CacheStats } from './result-cache.js';
 
 export interface RendererOptions extends ImageLimits {
@@ -46,7 +47,7 @@ export interface ReplayOptions {
   strict?: boolean;
 }
 
-/** An upload to render: its bytes and their sha256, which the form parser already computed. */
+/** An upload to render: its bytes and their sha256 (computed when first read; the renderer sets it when it recognises the bytes). */
 export interface ImageInput {
   data: Buffer;
   sha256: Buffer;
@@ -62,6 +63,8 @@ export class ImageRenderer {
   readonly #cache: ResultCache;
   readonly #permits: Semaphore;
   readonly #replay: ReplayOptions | undefined;
+  /** The uploads whose results the cache may hold, recognised by their bytes without hashing them again. */
+  readonly #known: KnownUploads;
 
   constructor(options: RendererOptions) {
     this.#replay = options.replay;
@@ -69,6 +72,8 @@ export class ImageRenderer {
     if (options.formats) this.#limits.formats = options.formats;
     if (options.renderTimeoutSeconds !== undefined) this.#limits.renderTimeoutSeconds = options.renderTimeoutSeconds;
     this.#cache = new ResultCache(options.cacheBytes);
+    // The uploads of the answers cached, recognised without a hash: up to an eighth of the cache's bytes more.
+    this.#known = new KnownUploads(options.cacheBytes === 0 ? 0 : 1024, Math.floor(options.cacheBytes / 8));
     this.#permits = new Semaphore(options.concurrency ?? Math.max(2, availableParallelism()));
   }
 
@@ -83,6 +88,8 @@ export class ImageRenderer {
       const replayed = await this.#replayed(image, withCropped);
       if (replayed) return replayed;
     }
+    const known = this.#known.recognise(image.data);
+    if (known) image.sha256 = known;
     const key = `${image.sha256.toString('hex')}:${this.#limits.maxSide}:${this.#limits.maxInputPixels}`;
     const hit = this.#cache.get(key, withCropped);
     if (hit) return { ...hit, cached: true };
@@ -93,7 +100,10 @@ export class ImageRenderer {
     const release = await this.#permits.acquire(signal).catch(() => {
       throw new ClientGoneError('client closed the connection while waiting to be processed');
     });
-    const render = renderImages(image.data, image.sha256, inspected, this.#limits, withCropped).then((rendered) => this.#cache.put(key, rendered));
+    const render = renderImages(image.data, image.sha256, inspected, this.#limits, withCropped).then((rendered) => {
+      this.#known.remember(image.data, image.sha256);
+      return this.#cache.put(key, rendered);
+    });
     render.then(release, release);
     return render;
   }
