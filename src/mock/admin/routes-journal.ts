@@ -3,7 +3,7 @@ import { adminError, readJson, readPage, type AdminDeps } from './common.js';
 import { readVerifyRequest, verifyJournal } from './verify.js';
 
 /** `/journal` (a page of it, newest last; or the requests that came before their Retry-After), and `/verify`. */
-export function journalRoutes(admin: Hono, deps: Pick<AdminDeps, 'store'>): void {
+export function journalRoutes(admin: Hono, deps: Pick<AdminDeps, 'store' | 'config'>): void {
   const { store } = deps;
 
   admin.get('/journal', async (c) => {
@@ -40,6 +40,6 @@ export function journalRoutes(admin: Hono, deps: Pick<AdminDeps, 'store'>): void
     const { pattern, count } = request;
     // With a license, only its entries: parallel tests with licenses of their own verify apart.
     const entries = await store.listJournal(pattern.licenseId === undefined ? {} : { licenseId: pattern.licenseId });
-    return c.json(verifyJournal(entries, pattern, count));
+    return c.json(verifyJournal(entries, pattern, count, deps.config.rules));
   });
 }

@@ -2,6 +2,7 @@ import { FIELD } from '../../contract/index.js';
 import { ConfigError } from '../config/index.js';
 import { readBoolean, readInt, readObject, readString } from '../config/reader.js';
 import type { JournalEntry } from '../store/index.js';
+import { readIncludeCropped } from '../pipeline/include-cropped.js';
 
 /** Which journal entries a verification counts; every field given must match. */
 export interface CallPattern {
@@ -83,13 +84,13 @@ export function readVerifyRequest(body: unknown): { pattern: CallPattern; count:
 }
 
 /** Counts the entries that match `pattern` and says whether `count` holds, with the nearest misses. */
-export function verifyJournal(entries: readonly JournalEntry[], pattern: CallPattern, count: CallCount): VerifyResult {
+export function verifyJournal(entries: readonly JournalEntry[], pattern: CallPattern, count: CallCount, rules: BooleanRules = STRICT): VerifyResult {
   const fields = PATTERN_KEYS.filter((key) => pattern[key] !== undefined);
   const misses: NearMiss[] = [];
   let matched = 0;
   for (const entry of entries) {
     const differences = fields.flatMap((field) => {
-      const actual = actualOf(entry, field);
+      const actual = actualOf(entry, field, rules);
       return matches(field, pattern[field], actual) ? [] : [{ field, expected: pattern[field], actual }];
     });
     if (differences.length === 0) matched += 1;
@@ -120,7 +121,11 @@ export function verifyJournal(entries: readonly JournalEntry[], pattern: CallPat
   return { ok, count: matched, expected, nearMisses };
 }
 
-function actualOf(entry: JournalEntry, field: keyof CallPattern): unknown {
+/** How the mock reads a boolean field (`rules.strictBooleans`, `rules.lenientBooleans`): verify reads `includeCroppedImage` as the image route did. */
+type BooleanRules = { strictBooleans: boolean; lenientBooleans?: boolean };
+const STRICT: BooleanRules = { strictBooleans: true };
+
+function actualOf(entry: JournalEntry, field: keyof CallPattern, rules: BooleanRules): unknown {
   switch (field) {
     case 'licenseId':
       return entry.licenseId;
@@ -132,7 +137,11 @@ function actualOf(entry: JournalEntry, field: keyof CallPattern): unknown {
       return entry.path;
     case 'includeCroppedImage': {
       const value = entry.parts.find((part) => part.name === FIELD.includeCroppedImage && part.kind === 'field')?.value;
-      return value !== undefined && ['true', '1'].includes(value.trim().toLowerCase());
+      try {
+        return readIncludeCropped(value, rules);
+      } catch {
+        return false; // a value the mock refused (400): no cropped image was asked for
+      }
     }
     case 'imageSha256':
       return entry.parts.find((part) => part.name === FIELD.image && part.kind === 'file')?.sha256;
