@@ -708,15 +708,27 @@ if (phases.has('docker')) {
         });
       });
       const t0 = performance.now();
-      const id = execFileSync('docker', ['run', '-d', '--rm', '-p', `127.0.0.1:${port}:8080`, 'beia-kit/mock'], { encoding: 'utf8' }).trim();
+      // The host's network (an engine without a bridge, as on these machines, has no port mapping), on loopback.
+      const id = execFileSync(
+        'docker',
+        ['run', '-d', '--rm', '--network', 'host', '-e', `BEIA_MOCK_PORT=${port}`, '-e', 'BEIA_MOCK_HOST=127.0.0.1', 'beia-kit/mock'],
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
       try {
-        for (const deadline = t0 + 30_000; performance.now() < deadline;) {
+        let answered = false;
+        for (const deadline = t0 + 30_000; performance.now() < deadline && !answered;) {
           const status = await fetch(`http://127.0.0.1:${port}/__admin/health`).then(
             (res) => res.arrayBuffer().then(() => res.status),
             () => 0,
           );
-          if (status === 200) break;
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          answered = status === 200;
+          if (!answered) await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        if (!answered) {
+          const logs = execFileSync('docker', ['logs', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+          throw new Error(`bench: the container of beia-kit/mock gave no 200 within 30 s; its log:\n${logs}`);
         }
         times.push(performance.now() - t0);
       } finally {

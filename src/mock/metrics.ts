@@ -1,3 +1,4 @@
+import type * as Prom from 'prom-client';
 import type { Counter, Registry } from 'prom-client';
 import { IMAGE_PATH } from '../contract/index.js';
 import type { UploadBudget } from './form/upload-budget.js';
@@ -135,109 +136,117 @@ export class MockMetrics {
 
   /** Loads prom-client and makes the registry: the same metrics, names, help and order as ever. */
   async #export(): Promise<Exported> {
-    const { Counter, Gauge, Registry, collectDefaultMetrics } = await import('prom-client');
-    const sources = this.#sources;
-    const registry = new Registry();
+    const prom = await import('prom-client');
+    const registry = new prom.Registry();
     const registers = [registry];
-    const requests = new Counter({
+    const requests = new prom.Counter({
       name: `${PREFIX}requests_total`,
       help: 'Requests answered, by route (image, admin, other), status and license (image route only).',
       labelNames: ['route', 'status', 'license'],
       registers,
     });
-    const creditsSpent = new Counter({
+    const creditsSpent = new prom.Counter({
       name: `${PREFIX}credits_spent_total`,
       help: 'Credits spent: one per 200 of the image route, and one per answer a phase "after" fault lost.',
       labelNames: ['license'],
       registers,
     });
-    // The histogram is counted above with plain numbers; the registry formats it as it would its own Histogram.
-    const durationName = `${PREFIX}request_duration_seconds`;
-    const durationHelp = 'Time from the request to the answer, body included, by route and status class (2xx, 4xx, 5xx).';
-    const durations = this.#duration;
-    const exportDurations = () => ({
-      name: durationName,
-      help: durationHelp,
-      type: 'histogram',
-      aggregator: 'sum',
-      values: [...durations.values()].flatMap((series) => {
-        let cumulative = 0;
-        return [
-          ...DURATION_BUCKETS.map((bound, i) => {
-            cumulative += series.buckets[i]!;
-            return { labels: { le: bound }, sharedLabels: series.labels, value: cumulative, metricName: `${durationName}_bucket` };
-          }),
-          { labels: { le: '+Inf' }, sharedLabels: series.labels, value: series.count, metricName: `${durationName}_bucket` },
-          { labels: {}, sharedLabels: series.labels, value: series.sum, metricName: `${durationName}_sum` },
-          { labels: {}, sharedLabels: series.labels, value: series.count, metricName: `${durationName}_count` },
-        ];
-      }),
-    });
-    registry.registerMetric({
-      name: durationName,
-      help: durationHelp,
-      type: 'histogram',
-      getForPromString: () => Promise.resolve(exportDurations()),
-      get: () =>
-        Promise.resolve({
-          ...exportDurations(),
-          values: exportDurations().values.map(({ labels, sharedLabels, ...rest }) => ({ ...rest, labels: { ...labels, ...sharedLabels } })),
-        }),
-    } as unknown as Parameters<Registry['registerMetric']>[0]);
-    const storeErrors = new Counter({
+    registerDurations(registry, this.#duration);
+    const storeErrors = new prom.Counter({
       name: `${PREFIX}store_errors_total`,
       help: 'Requests answered 500 because the store could not read or record state (a file it cannot write).',
       registers,
     });
-    // Gauges read their source when scraped.
-    const gauge = (name: string, help: string, read: () => number | Promise<number>) =>
-      new Gauge({
-        name: `${PREFIX}${name}`,
-        help,
-        registers,
-        async collect() {
-          this.set(await read());
-        },
-      });
-    gauge('images_in_processing', 'Images holding a processing slot now, all licenses together.', () => sources.store.inFlight());
-    gauge('uploads_receiving', 'Uploads being received now.', () => sources.uploads.held.uploads);
-    gauge('upload_buffered_bytes', 'Bytes of uploads held in memory now (limits.maxBufferedBytes bounds them).', () => sources.uploads.held.bytes);
-    gauge('result_cache_bytes', 'Bytes of finished answers in the result cache (images.cacheBytes bounds them).', () => sources.renderer.cacheStats().bytes);
-    // The cache counts for itself; these counters follow it when scraped.
-    let seen = { hits: 0, misses: 0 };
-    const follow = (key: 'hits' | 'misses') =>
-      function (this: Counter) {
-        const now = sources.renderer.cacheStats()[key];
-        if (now > seen[key]) this.inc(now - seen[key]);
-        seen = { ...seen, [key]: now };
-      };
-    new Counter({ name: `${PREFIX}result_cache_hits_total`, help: 'Images answered from the result cache.', registers, collect: follow('hits') });
-    new Counter({ name: `${PREFIX}result_cache_misses_total`, help: 'Images rendered by sharp (not in the cache).', registers, collect: follow('misses') });
-    // What the store could not keep or write yet (the file and Redis stores count it).
-    const storeCounters = (): StoreCounters => sources.store.counters?.() ?? { journalPending: 0, journalDropped: 0, stateLost: 0 };
-    gauge('journal_pending', 'Journal entries waiting in memory for the store: it is away, or its writes fail.', () => storeCounters().journalPending);
-    const followStore = (key: 'journalDropped' | 'stateLost') => {
-      let counted = 0;
-      return function (this: Counter) {
-        const now = storeCounters()[key];
-        if (now > counted) this.inc(now - counted);
-        counted = now;
-      };
-    };
-    new Counter({
-      name: `${PREFIX}journal_dropped_total`,
-      help: 'Journal entries given up: more were waiting for the store (away, or its writes failing) than it keeps.',
-      registers,
-      collect: followStore('journalDropped'),
-    });
-    new Counter({
-      name: `${PREFIX}store_state_lost_total`,
-      help: 'Times the store found its state gone under the running mock (a Redis restarted without persistence, a FLUSHALL).',
-      registers,
-      collect: followStore('stateLost'),
-    });
+    registerSourceMetrics(prom, registry, this.#sources);
     // Node's own last: a page opened in a browser starts with the mock's.
-    if (this.#processMetrics) collectDefaultMetrics({ register: registry, prefix: PREFIX });
+    if (this.#processMetrics) prom.collectDefaultMetrics({ register: registry, prefix: PREFIX });
     return { registry, requests, creditsSpent, storeErrors };
   }
+}
+
+/** The duration histogram, counted by the mock with plain numbers, formatted by the registry as it would its own Histogram. */
+function registerDurations(registry: Registry, durations: Map<string, DurationSeries>): void {
+  const durationName = `${PREFIX}request_duration_seconds`;
+  const durationHelp = 'Time from the request to the answer, body included, by route and status class (2xx, 4xx, 5xx).';
+  const exportDurations = () => ({
+    name: durationName,
+    help: durationHelp,
+    type: 'histogram',
+    aggregator: 'sum',
+    values: [...durations.values()].flatMap((series) => {
+      let cumulative = 0;
+      return [
+        ...DURATION_BUCKETS.map((bound, i) => {
+          cumulative += series.buckets[i]!;
+          return { labels: { le: bound }, sharedLabels: series.labels, value: cumulative, metricName: `${durationName}_bucket` };
+        }),
+        { labels: { le: '+Inf' }, sharedLabels: series.labels, value: series.count, metricName: `${durationName}_bucket` },
+        { labels: {}, sharedLabels: series.labels, value: series.sum, metricName: `${durationName}_sum` },
+        { labels: {}, sharedLabels: series.labels, value: series.count, metricName: `${durationName}_count` },
+      ];
+    }),
+  });
+  registry.registerMetric({
+    name: durationName,
+    help: durationHelp,
+    type: 'histogram',
+    getForPromString: () => Promise.resolve(exportDurations()),
+    get: () =>
+      Promise.resolve({
+        ...exportDurations(),
+        values: exportDurations().values.map(({ labels, sharedLabels, ...rest }) => ({ ...rest, labels: { ...labels, ...sharedLabels } })),
+      }),
+  } as unknown as Parameters<Registry['registerMetric']>[0]);
+}
+
+/** The metrics read from their sources when scraped: the store, the upload budget, the result cache. */
+function registerSourceMetrics(prom: typeof Prom, registry: Registry, sources: MetricSources): void {
+  const registers = [registry];
+  // Gauges read their source when scraped.
+  const gauge = (name: string, help: string, read: () => number | Promise<number>) =>
+    new prom.Gauge({
+      name: `${PREFIX}${name}`,
+      help,
+      registers,
+      async collect() {
+        this.set(await read());
+      },
+    });
+  gauge('images_in_processing', 'Images holding a processing slot now, all licenses together.', () => sources.store.inFlight());
+  gauge('uploads_receiving', 'Uploads being received now.', () => sources.uploads.held.uploads);
+  gauge('upload_buffered_bytes', 'Bytes of uploads held in memory now (limits.maxBufferedBytes bounds them).', () => sources.uploads.held.bytes);
+  gauge('result_cache_bytes', 'Bytes of finished answers in the result cache (images.cacheBytes bounds them).', () => sources.renderer.cacheStats().bytes);
+  // The cache counts for itself; these counters follow it when scraped.
+  let seen = { hits: 0, misses: 0 };
+  const follow = (key: 'hits' | 'misses') =>
+    function (this: Counter) {
+      const now = sources.renderer.cacheStats()[key];
+      if (now > seen[key]) this.inc(now - seen[key]);
+      seen = { ...seen, [key]: now };
+    };
+  new prom.Counter({ name: `${PREFIX}result_cache_hits_total`, help: 'Images answered from the result cache.', registers, collect: follow('hits') });
+  new prom.Counter({ name: `${PREFIX}result_cache_misses_total`, help: 'Images rendered by sharp (not in the cache).', registers, collect: follow('misses') });
+  // What the store could not keep or write yet (the file and Redis stores count it).
+  const storeCounters = (): StoreCounters => sources.store.counters?.() ?? { journalPending: 0, journalDropped: 0, stateLost: 0 };
+  gauge('journal_pending', 'Journal entries waiting in memory for the store: it is away, or its writes fail.', () => storeCounters().journalPending);
+  const followStore = (key: 'journalDropped' | 'stateLost') => {
+    let counted = 0;
+    return function (this: Counter) {
+      const now = storeCounters()[key];
+      if (now > counted) this.inc(now - counted);
+      counted = now;
+    };
+  };
+  new prom.Counter({
+    name: `${PREFIX}journal_dropped_total`,
+    help: 'Journal entries given up: more were waiting for the store (away, or its writes failing) than it keeps.',
+    registers,
+    collect: followStore('journalDropped'),
+  });
+  new prom.Counter({
+    name: `${PREFIX}store_state_lost_total`,
+    help: 'Times the store found its state gone under the running mock (a Redis restarted without persistence, a FLUSHALL).',
+    registers,
+    collect: followStore('stateLost'),
+  });
 }

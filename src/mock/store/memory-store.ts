@@ -49,7 +49,9 @@ export class MemoryStore implements MockStore {
   #journal: JournalEntry[] = [];
   /** The JSON bytes of the entries in `#journal`, together, and of each one. */
   #journalBytes = 0;
-  readonly #entryBytes = new WeakMap<JournalEntry, number>();
+  // A Map, not a WeakMap: the entries come and go on every request, and a WeakMap's keys cost the
+  // garbage collector work of their own; the dropped ones are deleted by hand.
+  #entryBytes = new Map<JournalEntry, number>();
   #nextSeq = 1;
   #faults: ArmedFault[] = [];
   #nextFault = 1;
@@ -255,11 +257,18 @@ export class MemoryStore implements MockStore {
       drop += 1;
     }
     if (drop === 0) return;
+    for (let i = 0; i < drop; i++) this.#entryBytes.delete(this.#journal[i]!);
     this.#journal.splice(0, drop);
     this.#journalBytes = bytes;
   }
 
   #setJournal(entries: JournalEntry[]): void {
+    const known = this.#entryBytes;
+    this.#entryBytes = new Map();
+    for (const entry of entries) {
+      const bytes = known.get(entry);
+      if (bytes !== undefined) this.#entryBytes.set(entry, bytes);
+    }
     this.#journal = entries;
     this.#journalBytes = entries.reduce((sum, entry) => sum + this.#bytesOf(entry), 0);
   }
