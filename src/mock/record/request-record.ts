@@ -78,22 +78,10 @@ const LOG_KEYS = [
   'recorded',
 ] as const satisfies readonly (keyof RequestRecord)[];
 
-/** The facts a journal entry shows after its head: every fact of the record but Node's parser error. */
-const JOURNAL_KEYS = [
-  'code',
-  'licenseId',
-  'remoteAddress',
-  'scenario',
-  'fault',
-  'creditsRemaining',
-  'charged',
-  'answerLost',
-  'retryTooEarly',
-  'earlyByMs',
-  'cacheHit',
-  'replayed',
-  'recorded',
-] as const satisfies readonly (keyof RequestRecord)[];
+type JournalKey = Exclude<(typeof LOG_KEYS)[number], 'error'>;
+
+/** The facts a journal entry shows after its head: those of the log line but Node's parser error. */
+const JOURNAL_KEYS = LOG_KEYS.filter((key): key is JournalKey => key !== 'error');
 
 type Head = Pick<RequestRecord, 'time' | 'method' | 'path' | 'status' | 'durationMs'>;
 
@@ -101,7 +89,7 @@ type Head = Pick<RequestRecord, 'time' | 'method' | 'path' | 'status' | 'duratio
 export type RequestLogLine = Head & { level: 'info' | 'warn' | 'error'; msg: 'request' } & Partial<Pick<RequestRecord, (typeof LOG_KEYS)[number]>>;
 
 /** A request as the journal keeps it (`GET /__admin/journal`): a view of the {@link RequestRecord}, numbered by the store. */
-export type JournalEntry = { seq: number } & Head & Partial<Pick<RequestRecord, (typeof JOURNAL_KEYS)[number] | 'responseHeaders'>> & { parts: JournalPart[] };
+export type JournalEntry = { seq: number } & Head & Partial<Pick<RequestRecord, JournalKey | 'responseHeaders'>> & { parts: JournalPart[] };
 
 /** A record as a request begins: what the request line and the socket tell. */
 export function beginRecord(method: string, path: string, remoteAddress?: string): RequestRecord {
