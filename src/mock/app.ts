@@ -4,7 +4,7 @@ import { HEADER, IMAGE_PATH } from '../contract/index.js';
 import { adminRoutes, type AdminDeps } from './admin/admin-routes.js';
 import { DEFAULT_CONFIG, LOOPBACK_IPS, type MockConfig } from './config/index.js';
 import { UploadBudget } from './form/upload-budget.js';
-import { ApiError, storeFailure } from './http/api-error.js';
+import { ApiError, storeFailure, unexpectedFailure } from './http/api-error.js';
 import { ImageRenderer, type ReplayOptions } from './images/renderer.js';
 import { ImageGallery } from './images/gallery.js';
 import { MockMetrics } from './metrics.js';
@@ -222,11 +222,7 @@ function otherRoutes(app: Hono<MockEnv>, config: MockConfig): void {
   );
   app.onError((error, c) => {
     if (error instanceof StoreError) return errorResponse(storeFailure(error), config.rules.errorBody);
-    console.error(`beia mock: unexpected error on ${c.req.method} ${c.req.path}:`, error);
-    return errorResponse(
-      new ApiError('internal_error', 'The mock failed unexpectedly; this is a bug in beia-kit, please report it with the log line above.'),
-      config.rules.errorBody,
-    );
+    return errorResponse(unexpectedFailure(error, c.req.method, c.req.path), config.rules.errorBody);
   });
 }
 

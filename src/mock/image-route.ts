@@ -8,9 +8,9 @@ import type { ImageOutcome, ImagePipeline, ImageRequest } from './pipeline/image
 import { replyBody, type ImageReply } from './pipeline/process-image.js';
 import { beginRecord, type RecordExtras, type RequestRecord } from './record/request-record.js';
 import { finishRecord } from './record/keep-record.js';
-import { ApiError } from './http/api-error.js';
+import { unexpectedFailure } from './http/api-error.js';
 import { transportAnswer } from './http/client-error.js';
-import { errorBodyOf, errorResponse } from './http/respond.js';
+import { errorAnswer, errorResponse } from './http/respond.js';
 import { peerAddress, rawResponse, requestBody, resetConnection, sendChunks, sendTruncated, type MockBindings } from './http/transport.js';
 
 /** What both edges of the image route share. */
@@ -53,7 +53,7 @@ export function nodeImageHandler(deps: ImageEdgeDeps): (req: IncomingMessage, re
     };
     void deps.pipeline
       .handle(request, record, extras)
-      .catch((error: unknown) => unexpected(error))
+      .catch((error: unknown): ImageOutcome => ({ kind: 'error', error: unexpectedFailure(error, 'POST', IMAGE_PATH) }))
       .then((outcome) => sendOnNode(deps, req, res, outcome, record, extras))
       .then(async (retryAfter) => {
         finishRecord(record, record.status, startedAt);
@@ -80,24 +80,15 @@ export function honoImageRoute(deps: ImageEdgeDeps): (c: Context<MockEnv>) => Pr
   };
 }
 
-/** An error no step expected: the mock's 500, as the Hono app's `onError` answers it. */
-function unexpected(error: unknown): ImageOutcome {
-  console.error(`beia mock: unexpected error on POST ${IMAGE_PATH}:`, error);
-  return {
-    kind: 'error',
-    error: new ApiError('internal_error', 'The mock failed unexpectedly; this is a bug in beia-kit, please report it with the log line above.'),
-  };
-}
-
 /** Writes an outcome on Node's response and puts what went out on the record; the `Retry-After` of a 429, for the retry discipline. */
-async function sendOnNode(
+function sendOnNode(
   deps: ImageEdgeDeps,
   req: IncomingMessage,
   res: ServerResponse,
   outcome: ImageOutcome,
   record: RequestRecord,
   extras: RecordExtras,
-): Promise<number | undefined> {
+): number | undefined {
   switch (outcome.kind) {
     case 'reply':
       sendReply(res, replyHeaders(deps, outcome.reply), outcome.reply, record);
@@ -115,7 +106,7 @@ async function sendOnNode(
   }
 }
 
-async function sendOnHono(deps: ImageEdgeDeps, c: Context<MockEnv>, outcome: ImageOutcome, record: RequestRecord): Promise<Response> {
+function sendOnHono(deps: ImageEdgeDeps, c: Context<MockEnv>, outcome: ImageOutcome, record: RequestRecord): Response {
   switch (outcome.kind) {
     case 'reply': {
       const outgoing = rawResponse(c);
@@ -127,7 +118,7 @@ async function sendOnHono(deps: ImageEdgeDeps, c: Context<MockEnv>, outcome: Ima
     case 'error':
       return errorResponse(outcome.error, deps.config.rules.errorBody, outcome.credits);
     case 'broken':
-      if (outcome.status !== 200) record.status = outcome.status;
+      record.status = outcome.status;
       c.get('extras').breakConnection = outcome.breakNow;
       return RESPONSE_ALREADY_SENT;
     case 'gone':
@@ -168,19 +159,15 @@ function sendReply(res: ServerResponse, headers: Record<string, string>, reply: 
 /** An error answer on Node's response, as `errorResponse` makes it for Hono. */
 function sendError(deps: ImageEdgeDeps, res: ServerResponse, outcome: ImageOutcome & { kind: 'error' }, record: RequestRecord): number | undefined {
   const { error, credits } = outcome;
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(error.headers)) headers[name.toLowerCase()] = value;
-  if (credits !== undefined) headers['credits-remaining'] = String(credits);
-  const body = errorBodyOf(error, deps.config.rules.errorBody);
-  if (body) headers['content-type'] = body.contentType;
+  const { headers, text } = errorAnswer(error, deps.config.rules.errorBody, credits);
   headers[HEADER.mockVersion.toLowerCase()] = deps.version;
   record.status = error.status;
   record.responseHeaders = { ...headers };
   if (deps.shutdown.aborted) headers.connection = 'close';
   if (!res.headersSent && !res.destroyed) {
-    const text = body ? Buffer.from(body.text) : undefined;
-    res.writeHead(error.status, { ...headers, 'content-length': String(text?.length ?? 0) });
-    res.end(text);
+    const bytes = text === undefined ? undefined : Buffer.from(text);
+    res.writeHead(error.status, { ...headers, 'content-length': String(bytes?.length ?? 0) });
+    res.end(bytes);
   }
   const retryAfter = error.status === 429 ? Number(error.headers['Retry-After']) : NaN;
   return Number.isFinite(retryAfter) ? retryAfter : undefined;

@@ -28,6 +28,12 @@ export function storeFailure(error: Error): ApiError {
   return new ApiError('internal_error', `${error.message} Retry.`);
 }
 
+/** The 500 for an error no step expected: a bug, logged with the request it broke. */
+export function unexpectedFailure(error: unknown, method: string, path: string): ApiError {
+  console.error(`beia mock: unexpected error on ${method} ${path}:`, error);
+  return new ApiError('internal_error', 'The mock failed unexpectedly; this is a bug in beia-kit, please report it with the log line above.');
+}
+
 /** The client went away: there is nobody to answer; release what the request held. */
 export class ClientGoneError extends Error {
   override readonly name = 'ClientGoneError';

@@ -14,12 +14,26 @@ export function errorBodyOf(error: ApiError, errorBody: MockConfig['rules']['err
   return { contentType: 'application/json; charset=utf-8', text: JSON.stringify(body) };
 }
 
-/** The error answer for an {@link ApiError}, its body as {@link errorBodyOf} makes it. */
-export function errorResponse(error: ApiError, errorBody: MockConfig['rules']['errorBody'], creditsRemaining?: number): Response {
-  const headers = new Headers(error.headers);
-  if (creditsRemaining !== undefined) headers.set('Credits-Remaining', String(creditsRemaining));
+/**
+ * The headers and body of the error answer for an {@link ApiError}: the error's own headers,
+ * `Credits-Remaining` when told, the body's `Content-Type`; names in lower case, as a `Headers`
+ * object lists them. Shared by {@link errorResponse} and the image route on Node's own response.
+ */
+export function errorAnswer(
+  error: ApiError,
+  errorBody: MockConfig['rules']['errorBody'],
+  creditsRemaining?: number,
+): { headers: Record<string, string>; text: string | undefined } {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(error.headers)) headers[name.toLowerCase()] = value;
+  if (creditsRemaining !== undefined) headers['credits-remaining'] = String(creditsRemaining);
   const body = errorBodyOf(error, errorBody);
-  if (body === undefined) return new Response(null, { status: error.status, headers });
-  headers.set('Content-Type', body.contentType);
-  return new Response(body.text, { status: error.status, headers });
+  if (body) headers['content-type'] = body.contentType;
+  return { headers, text: body?.text };
+}
+
+/** The error answer for an {@link ApiError}, as {@link errorAnswer} makes it. */
+export function errorResponse(error: ApiError, errorBody: MockConfig['rules']['errorBody'], creditsRemaining?: number): Response {
+  const { headers, text } = errorAnswer(error, errorBody, creditsRemaining);
+  return new Response(text ?? null, { status: error.status, headers });
 }
