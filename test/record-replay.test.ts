@@ -139,6 +139,18 @@ async function stop(mock: CliMock): Promise<void> {
   expect(await mock.stop()).toBe(0);
 }
 
+/** Keeps a live PNG answer (no cropped image) for `upload` in the folder, as the recorder would. */
+async function keepRecording(folder: RecordingFolder, upload: Buffer): Promise<void> {
+  await folder.keep({
+    sha256: sha256(upload),
+    includeCroppedImage: false,
+    liveUrl: 'https://live.example/beia-api/v1/image',
+    uploadBytes: upload.length,
+    headers: { 'content-type': 'image/png' },
+    result: await livePng(sha256(upload), 'result'),
+  });
+}
+
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -364,14 +376,7 @@ describe('record once, replay forever (issue 27)', () => {
     const dir = await tempDir();
     const recorded = await jpeg(64, 48, [90, 90, 90]);
     const folder = await RecordingFolder.open(dir, { create: true });
-    await folder.keep({
-      sha256: sha256(recorded),
-      includeCroppedImage: false,
-      liveUrl: 'https://live.example/beia-api/v1/image',
-      uploadBytes: recorded.length,
-      headers: { 'content-type': 'image/png' },
-      result: await livePng(sha256(recorded), 'result'),
-    });
+    await keepRecording(folder, recorded);
     const unknown = await jpeg(64, 48, [200, 30, 90]);
     expect(sha256(unknown)).not.toBe(sha256(recorded));
 
@@ -454,14 +459,7 @@ describeWithBrowser('the dashboard says an answer was replayed', () => {
     const dir = await tempDir();
     const recorded = await jpeg(64, 48, [120, 20, 220]);
     const folder = await RecordingFolder.open(dir, { create: true });
-    await folder.keep({
-      sha256: sha256(recorded),
-      includeCroppedImage: false,
-      liveUrl: 'https://live.example/beia-api/v1/image',
-      uploadBytes: recorded.length,
-      headers: { 'content-type': 'image/png' },
-      result: await livePng(sha256(recorded), 'result'),
-    });
+    await keepRecording(folder, recorded);
     const mock = await startTestMock({}, { replay: { recordings: folder } });
     expect((await sendImage(mock.endpoint, recorded)).status).toBe(200);
     expect((await sendImage(mock.endpoint, await jpeg(64, 48, [5, 200, 5]))).status).toBe(200);

@@ -28,6 +28,19 @@ async function replica(licenses: unknown[], store: Record<string, unknown> = {},
 
 const admin = (mock: CliMock) => new MockAdminClient(new URL(mock.endpoint).origin);
 
+/** Waits until the mock's health counts one lost state (Redis came back empty); health may fail while Redis is away. */
+async function stateLostSeen(mock: CliMock): Promise<void> {
+  await eventually(
+    async () =>
+      (
+        await admin(mock)
+          .health()
+          .catch(() => undefined)
+      )?.store.stateLost === 1,
+    10_000,
+  );
+}
+
 describeWithRedis('the Redis store through outages', () => {
   beforeAll(async () => {
     redis = await startRedis({ persist: true });
@@ -173,15 +186,7 @@ describeWithRedis('a Redis that loses its state under a running mock', () => {
     expect((await admin(mock).license('S')).credits).toBe(3);
     await bare.stop();
     await bare.start();
-    await eventually(
-      async () =>
-        (
-          await admin(mock)
-            .health()
-            .catch(() => undefined)
-        )?.store.stateLost === 1,
-      10_000,
-    );
+    await stateLostSeen(mock);
     await eventually(async () => (await admin(mock).health()).status === 'ok');
     expect((await admin(mock).license('S')).credits).toBe(5);
     expect(mock.stderr().match(/STATE LOST: The Redis store redis:\/\/127\.0\.0\.1:\d+ lost its state: the o[0-9a-f]+:seeded marker is gone/g)).toHaveLength(1);
@@ -196,15 +201,7 @@ describeWithRedis('a Redis that loses its state under a running mock', () => {
     expect((await sendImage(mock.endpoint, image, { licenseId: 'S', apiKey: 'k' })).status).toBe(200);
     await bare.stop();
     await bare.start();
-    await eventually(
-      async () =>
-        (
-          await admin(mock)
-            .health()
-            .catch(() => undefined)
-        )?.store.stateLost === 1,
-      10_000,
-    );
+    await stateLostSeen(mock);
     const health = await admin(mock).health();
     expect(health.status).toBe('degraded');
     expect(health.store.reason).toMatch(/lost its state.*store\.onStateLost is "degraded": POST \/__admin\/reset/);

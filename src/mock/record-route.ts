@@ -11,7 +11,7 @@ import { peerAddress, requestBody } from './http/transport.js';
 import type { MockEnv } from './image-route.js';
 import { ipMatcher } from './net/ip.js';
 import { identifyClient } from './record/keep-record.js';
-import { readIncludeCropped } from './pipeline/checks.js';
+import { readIncludeCropped } from './pipeline/include-cropped.js';
 import { isMultipartFormData } from './pipeline/request-state.js';
 import type { RecordingFolder } from './recordings/folder.js';
 

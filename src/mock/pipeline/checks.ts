@@ -5,7 +5,6 @@ import { ipMatcher } from '../net/ip.js';
 import { untilAborted } from './abort.js';
 import type { RequestState } from './request-state.js';
 
-export { readIncludeCropped } from './include-cropped.js';
 import { secretsEqual } from '../../shared/index.js';
 
 /** One check of the image route: resolves when it passes, throws an {@link ApiError} when not. */
