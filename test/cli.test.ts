@@ -262,14 +262,7 @@ describe('beia mock --https', () => {
     const health = await runCli(['health'], { BEIA_MOCK_HTTPS: '1', BEIA_MOCK_PORT: port });
     expect(health.code).toBe(0);
     // Trusted through the variable a Node user sets: the vendor's own request shape, over TLS.
-    const curl = execFileSync('curl', [
-      '-s',
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code}',
-      '--cacert',
-      `${dir}/ca.pem`,
+    const curl = curlStatus(`${dir}/ca.pem`, [
       '-X',
       'POST',
       mock.endpoint,
@@ -282,7 +275,7 @@ describe('beia mock --https', () => {
       '-F',
       'licenseId=1234',
     ]);
-    expect(curl.toString()).toBe('200');
+    expect(curl).toBe('200');
     expect(await mock.stop()).toBe(0);
     // The next start keeps the CA, so what clients trust still holds.
     const again = await startCliMock(['--https', '--tls-dir', dir]);
@@ -300,17 +293,7 @@ describe('beia mock --https', () => {
       const mock = await startCliMock([...args], env);
       expect(mock.endpoint).toMatch(/^https:/);
       expect(mock.stderr()).toContain('tls       your certificate (--tls-cert)');
-      const code = execFileSync('curl', [
-        '-s',
-        '-o',
-        '/dev/null',
-        '-w',
-        '%{http_code}',
-        '--cacert',
-        own.caFile,
-        `${new URL(mock.endpoint).origin}/__admin/health`,
-      ]);
-      expect(code.toString()).toBe('200');
+      expect(curlStatus(own.caFile, [`${new URL(mock.endpoint).origin}/__admin/health`])).toBe('200');
       await mock.stop();
     }
   }, 30_000);
@@ -400,3 +383,8 @@ describe('beia health', () => {
     expect(bad.stderr).toContain('"not a url" is not a URL');
   });
 });
+
+/** The status curl gets for a request over TLS that trusts `caFile`. */
+function curlStatus(caFile: string, request: string[]): string {
+  return execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', caFile, ...request]).toString();
+}
