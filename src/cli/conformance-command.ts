@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { redactUrl } from '../shared/index.js';
 import { networkOptions, readNetwork } from './network-flags.js';
+import { NETWORK_FLAGS } from './network-flag-specs.js';
 import { flagsOf, usageError } from './usage.js';
 import {
   ALL_CASES,
@@ -239,9 +240,7 @@ const CONFORMANCE_FLAGS = {
   'api-key': { type: 'string' },
   'zero-credit-license': { type: 'string' },
   'unlisted-source-address': { type: 'string' },
-  proxy: { type: 'string' },
-  'source-address': { type: 'string' },
-  'ca-file': { type: 'string' },
+  ...NETWORK_FLAGS,
   admin: { type: 'boolean' },
   'admin-token': { type: 'string' },
   'dry-run': { type: 'boolean' },

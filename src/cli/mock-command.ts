@@ -33,6 +33,7 @@ import {
 import { IMAGE_PATH } from '../contract/index.js';
 import { redactUrl } from '../shared/index.js';
 import type { CliNetwork } from './network-flags.js';
+import { NETWORK_FLAGS } from './network-flag-specs.js';
 import { flagsOf, usageError } from './usage.js';
 
 const HELP = `beia mock: a local server that behaves like the BEIA image API
@@ -131,9 +132,7 @@ const MOCK_FLAGS = {
   'record-from': { type: 'string' },
   'record-budget': { type: 'string' },
   'record-allow': { type: 'string' },
-  proxy: { type: 'string' },
-  'source-address': { type: 'string' },
-  'ca-file': { type: 'string' },
+  ...NETWORK_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 

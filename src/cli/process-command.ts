@@ -12,6 +12,7 @@ import {
 } from '../client/index.js';
 import { redactUrl } from '../shared/index.js';
 import { networkOptions, readNetwork, type CliNetwork } from './network-flags.js';
+import { NETWORK_FLAGS } from './network-flag-specs.js';
 import { BeiaApiError } from '../contract/index.js';
 import { writeFileAtomic } from '../shared/index.js';
 import { expandInputs } from './inputs.js';
@@ -71,9 +72,7 @@ const PROCESS_FLAGS = {
   retries: { type: 'string' },
   'timeout-ms': { type: 'string' },
   'stop-after': { type: 'string' },
-  proxy: { type: 'string' },
-  'source-address': { type: 'string' },
-  'ca-file': { type: 'string' },
+  ...NETWORK_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
